@@ -1,0 +1,66 @@
+// One memcached binary frame: a header and views of its body parts, and the encoder that
+// writes one (protocol.md sections 1 and 4.1).
+//
+// Body layout: extras, then (TAP messages only) engine-specific bytes, then key, then value.
+// The engine-specific bytes are counted in bodylen but not in extlen; their length is the
+// first u16 of a TAP message's extras. A decoded Frame's views point into the buffer the
+// decoder was given and live as long as it does.
+//
+//   Bytes out;
+//   encode_frame(out, FrameFields{.opcode = Opcode::noop});   // appends 24 bytes
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <fmt/format.h>
+
+#include "protocol/bytes.hpp"
+#include "protocol/header.hpp"
+
+namespace tapharness::protocol {
+
+struct Frame {
+  Header header;
+  std::uint64_t offset = 0;   // absolute stream offset of the header's first byte
+  ByteView extras;            // header.extlen bytes
+  ByteView engine_specific;   // TAP messages: the engine-specific bytes; otherwise empty
+  ByteView key;               // header.keylen bytes
+  ByteView value;             // the rest of the body
+
+  std::size_t size() const { return kHeaderSize + header.bodylen; }
+};
+
+// True when the frame's body carries engine-specific bytes: a TAP message (request magic,
+// opcode 0x41..0x47) with room in its extras for the engine-specific length.
+constexpr bool has_engine_specific(const Header& h) {
+  return h.magic == Magic::request && is_tap_message(h.opcode) && h.extlen >= 2;
+}
+
+// What a caller chooses when encoding; the lengths are computed from the parts.
+struct FrameFields {
+  Magic magic = Magic::request;
+  Opcode opcode = Opcode::noop;
+  std::uint8_t datatype = 0;
+  std::uint16_t vbucket_or_status = 0;
+  std::uint32_t opaque = 0;
+  std::uint64_t cas = 0;
+  ByteView extras;
+  ByteView engine_specific;  // written between extras and key; TAP messages only
+  ByteView key;
+  ByteView value;
+};
+
+// Appends the frame to `out` and returns how many bytes it appended. Returns 0 and leaves
+// `out` untouched when a part does not fit its header field (extras > 255 bytes, key >
+// 65535 bytes, body > 4 GiB - 1).
+std::size_t encode_frame(Bytes& out, const FrameFields& fields);
+
+}  // namespace tapharness::protocol
+
+// Prints the header and each body part as hex: "{header} extras=... engine=... key=... value=..."
+template <>
+struct fmt::formatter<tapharness::protocol::Frame> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::protocol::Frame& f, fmt::format_context& ctx) const
+      -> decltype(ctx.out());
+};

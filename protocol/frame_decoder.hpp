@@ -1,0 +1,118 @@
+// Incremental frame decoding from a byte stream (the contract of Beast's basic_parser and
+// picohttpparser): give it the stream's unconsumed bytes, get one of three outcomes.
+//
+//   FrameDecoder decoder({.max_body = 1 << 20});
+//   auto result = decoder.decode(buffered);
+//   if (auto* d = std::get_if<Decoded>(&result)) {
+//     handle(d->frame);                 // views into `buffered`
+//     drop_front(buffered, d->consumed);
+//   } else if (auto* more = std::get_if<NeedMore>(&result)) {
+//     read_at_least(more->bytes);       // nothing was consumed
+//   } else {
+//     report(std::get<DecodeError>(result));   // sticky until reset()
+//   }
+//
+// Limits are checked from the header alone, before any body byte is needed, so a header
+// claiming a 4 GiB body fails at once and nobody buffers for it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "protocol/bytes.hpp"
+#include "protocol/decode_error.hpp"
+#include "protocol/frame.hpp"
+
+namespace tapharness::protocol {
+
+struct Limits {
+  // GOMC's MaxBodyLen: a 20 MiB item plus headroom.
+  std::uint32_t max_body = 22'020'096;
+  // Item keys are at most 250 bytes, but a TAP_CONNECT name may be longer.
+  std::uint16_t max_key = 4096;
+  // TAP messages use 8 or 16; TAP_CONNECT uses 4.
+  std::uint8_t max_extras = 64;
+};
+
+// A whole frame was decoded from the front of the input.
+struct Decoded {
+  Frame frame;
+  std::size_t consumed = 0;  // == frame.size()
+};
+
+// The input holds no whole frame yet; nothing was consumed. Not a failure.
+struct NeedMore {
+  std::size_t bytes = 0;  // at least this many more bytes are needed (always > 0)
+};
+
+using DecodeResult = std::variant<Decoded, NeedMore, DecodeError>;
+
+class FrameDecoder {
+ public:
+  explicit FrameDecoder(Limits limits = {}) : limits_(limits) {}
+
+  // Decodes one frame from the front of `input`, which must start at offset() in the
+  // stream. On Decoded the stream offset advances by `consumed` and the caller drops those
+  // bytes before the next call. On NeedMore nothing changes. On DecodeError the decoder
+  // refuses every later call with the same error until reset().
+  DecodeResult decode(ByteView input);
+
+  // The absolute stream offset of the next byte decode() expects.
+  std::uint64_t offset() const { return offset_; }
+
+  const std::optional<DecodeError>& error() const { return error_; }
+  const Limits& limits() const { return limits_; }
+
+  // Forgets any error and restarts at stream offset `offset`.
+  void reset(std::uint64_t offset = 0) {
+    offset_ = offset;
+    error_.reset();
+  }
+
+ private:
+  DecodeResult fail(DecodeError error);
+
+  Limits limits_;
+  std::uint64_t offset_ = 0;
+  std::optional<DecodeError> error_;
+};
+
+// Checks a header against the limits and its own lengths: the checks decode() makes
+// before it needs any body byte. `offset` is the header's absolute stream offset.
+std::optional<DecodeError> check_header(const Header& header, const Limits& limits,
+                                        std::uint64_t offset);
+
+// Splits a whole frame's body (exactly header.bodylen bytes) into its parts, checking the
+// TAP engine-specific length against the body. Used by decode().
+std::variant<Frame, DecodeError> split_body(const Header& header, ByteView body,
+                                            std::uint64_t offset);
+
+}  // namespace tapharness::protocol
+
+template <>
+struct fmt::formatter<tapharness::protocol::NeedMore> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::protocol::NeedMore& n, fmt::format_context& ctx) const
+      -> decltype(ctx.out()) {
+    return fmt::format_to(ctx.out(), "need {} more bytes", n.bytes);
+  }
+};
+
+template <>
+struct fmt::formatter<tapharness::protocol::Decoded> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::protocol::Decoded& d, fmt::format_context& ctx) const
+      -> decltype(ctx.out()) {
+    return fmt::format_to(ctx.out(), "decoded {} bytes: {}", d.consumed, d.frame);
+  }
+};
+
+template <>
+struct fmt::formatter<tapharness::protocol::DecodeResult> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::protocol::DecodeResult& r, fmt::format_context& ctx) const
+      -> decltype(ctx.out()) {
+    return std::visit([&](const auto& v) { return fmt::format_to(ctx.out(), "{}", v); }, r);
+  }
+};

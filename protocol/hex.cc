@@ -1,0 +1,59 @@
+#include "protocol/hex.hpp"
+
+#include <fmt/format.h>
+
+namespace tapharness::protocol {
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_separator(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':'; }
+
+}  // namespace
+
+std::optional<Bytes> parse_hex(std::string_view text, HexError* error) {
+  auto fail = [&](std::size_t position, std::string reason) -> std::optional<Bytes> {
+    if (error) *error = HexError{position, std::move(reason)};
+    return std::nullopt;
+  };
+  Bytes out;
+  out.reserve(text.size() / 2);
+  int high = -1;
+  std::size_t high_position = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (is_separator(c)) {
+      if (high >= 0) return fail(i, "a byte needs two hex digits");
+      continue;
+    }
+    const int digit = hex_digit(c);
+    if (digit < 0) return fail(i, fmt::format("'{}' is not a hex digit", c));
+    if (high < 0) {
+      high = digit;
+      high_position = i;
+    } else {
+      out.push_back(static_cast<std::uint8_t>(high << 4 | digit));
+      high = -1;
+    }
+  }
+  if (high >= 0) return fail(high_position, "odd number of hex digits");
+  return out;
+}
+
+std::string to_hex(ByteView bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (std::uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace tapharness::protocol

@@ -1,0 +1,186 @@
+#include "protocol/tap_event.hpp"
+
+#include <array>
+
+#include "protocol/tap_message.hpp"
+
+namespace tapharness::protocol {
+namespace {
+
+constexpr std::array kEventKinds{
+    NamedValue<TapEventKind>{TapEventKind::begin_backfill, "begin_backfill"},
+    NamedValue<TapEventKind>{TapEventKind::end_backfill, "end_backfill"},
+    NamedValue<TapEventKind>{TapEventKind::mutation, "mutation"},
+    NamedValue<TapEventKind>{TapEventKind::deletion, "deletion"},
+    NamedValue<TapEventKind>{TapEventKind::checkpoint_start, "checkpoint_start"},
+    NamedValue<TapEventKind>{TapEventKind::checkpoint_end, "checkpoint_end"},
+    NamedValue<TapEventKind>{TapEventKind::vbucket_set, "vbucket_set"},
+    NamedValue<TapEventKind>{TapEventKind::flush, "flush"},
+};
+
+constexpr std::size_t kCheckpointIdSize = 8;
+constexpr std::size_t kVBucketStateSize = 4;
+
+std::optional<AckRequest> ack_for(const Header& h, bool wanted) {
+  if (!wanted) return std::nullopt;
+  return AckRequest{h.opcode, h.opaque};
+}
+
+// A frame outside 0x41..0x47 asks for an ACK the way the seed reads it: TAP flags at
+// extras[2..4], whatever the opcode.
+bool other_frame_wants_ack(const Frame& frame) {
+  return frame.extras.size() >= 4 && has_flag(load_be16(frame.extras.data() + 2), TapFlag::ack);
+}
+
+FeedStep map_tap_message(const Frame& frame) {
+  auto decoded = decode_tap_message(frame);
+  if (auto* error = std::get_if<DecodeError>(&decoded)) return *error;
+  const TapMessage& m = std::get<TapMessage>(decoded);
+  const Header& h = m.header;
+  const auto ack = ack_for(h, m.wants_ack());
+  const std::uint64_t value_offset = frame.offset + frame.size() - m.value.size();
+
+  TapEvent event;
+  event.vbucket = h.vbucket();
+  switch (h.opcode) {
+    case Opcode::tap_mutation:
+      event.kind = TapEventKind::mutation;
+      event.key = as_chars(m.key);
+      event.value = as_chars(m.value);
+      event.cas = h.cas;
+      if (m.item) {
+        event.flags = m.item->flags;
+        event.expiry = m.item->expiry;
+      }
+      return Deliver{std::move(event), ack};
+    case Opcode::tap_delete:
+      event.kind = TapEventKind::deletion;
+      event.key = as_chars(m.key);
+      event.cas = h.cas;
+      return Deliver{std::move(event), ack};
+    case Opcode::tap_checkpoint_start:
+    case Opcode::tap_checkpoint_end:
+      if (m.value.size() != kCheckpointIdSize) {
+        return DecodeError{DecodeErrorCode::checkpoint_id_length, value_offset, "value",
+                           m.value.size(), kCheckpointIdSize};
+      }
+      event.kind = h.opcode == Opcode::tap_checkpoint_start ? TapEventKind::checkpoint_start
+                                                            : TapEventKind::checkpoint_end;
+      event.checkpoint_id = load_be64(m.value.data());
+      return Deliver{std::move(event), ack};
+    case Opcode::tap_vbucket_set:
+      if (m.engine_specific.size() != kVBucketStateSize) {
+        return DecodeError{DecodeErrorCode::vbucket_state_length, frame.offset + kHeaderSize,
+                           "engine_specific_length", m.engine_specific.size(), kVBucketStateSize};
+      }
+      event.kind = TapEventKind::vbucket_set;
+      event.state = static_cast<VBucketState>(load_be32(m.engine_specific.data()));
+      return Deliver{std::move(event), ack};
+    case Opcode::tap_flush:
+      event.kind = TapEventKind::flush;
+      return Deliver{std::move(event), ack};
+    case Opcode::tap_opaque: {
+      const auto code = m.engine_code();
+      if (!code) return Ignore{ack};
+      switch (static_cast<TapOpaqueCode>(*code)) {
+        case TapOpaqueCode::initial_vbucket_stream:
+          event.kind = TapEventKind::begin_backfill;
+          return Deliver{std::move(event), ack};
+        case TapOpaqueCode::close_backfill:
+          event.kind = TapEventKind::end_backfill;
+          return Deliver{std::move(event), ack};
+        case TapOpaqueCode::close_tap_stream:
+          return EndOfStream{};
+        default:
+          return Ignore{ack};
+      }
+    }
+    default:
+      return Ignore{ack};
+  }
+}
+
+}  // namespace
+
+std::string_view name_of(TapEventKind kind) { return find_name(all_tap_event_kinds(), kind); }
+
+std::optional<TapEventKind> tap_event_kind_from_name(std::string_view name) {
+  return find_value(all_tap_event_kinds(), name);
+}
+
+std::span<const NamedValue<TapEventKind>> all_tap_event_kinds() { return kEventKinds; }
+
+FeedStep map_feed_frame(const Frame& frame) {
+  const Header& h = frame.header;
+  if (h.opcode == Opcode::tap_connect) {
+    return ConnectRejected{h.status(), std::string(as_chars(frame.value))};
+  }
+  if (h.magic != Magic::request) {
+    return DecodeError{DecodeErrorCode::unexpected_response, frame.offset + header_offset::magic,
+                       "magic", static_cast<std::uint8_t>(h.magic), 0};
+  }
+  if (is_tap_message(h.opcode)) return map_tap_message(frame);
+  return Ignore{ack_for(h, h.opcode != Opcode::noop && other_frame_wants_ack(frame))};
+}
+
+std::string escape_bytes(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b == '"' || b == '\\') {
+      out += '\\';
+      out += c;
+    } else if (b >= 0x20 && b < 0x7f) {
+      out += c;
+    } else {
+      out += fmt::format("\\u{:04x}", b);
+    }
+  }
+  return out;
+}
+
+}  // namespace tapharness::protocol
+
+auto fmt::formatter<tapharness::protocol::TapEvent>::format(const tapharness::protocol::TapEvent& e,
+                                                            fmt::format_context& ctx) const
+    -> decltype(ctx.out()) {
+  using namespace tapharness::protocol;
+  auto out = fmt::format_to(ctx.out(), "{} vb={}", e.kind, e.vbucket);
+  switch (e.kind) {
+    case TapEventKind::mutation:
+      return fmt::format_to(out, " key=\"{}\" value=\"{}\" flags={} expiry={} cas={}",
+                            escape_bytes(e.key), escape_bytes(e.value), e.flags, e.expiry, e.cas);
+    case TapEventKind::deletion:
+      return fmt::format_to(out, " key=\"{}\" cas={}", escape_bytes(e.key), e.cas);
+    case TapEventKind::checkpoint_start:
+    case TapEventKind::checkpoint_end:
+      return fmt::format_to(out, " checkpoint={}", e.checkpoint_id);
+    case TapEventKind::vbucket_set:
+      return fmt::format_to(out, " state={}", e.state);
+    default:
+      return out;
+  }
+}
+
+auto fmt::formatter<tapharness::protocol::FeedStep>::format(const tapharness::protocol::FeedStep& s,
+                                                            fmt::format_context& ctx) const
+    -> decltype(ctx.out()) {
+  using namespace tapharness::protocol;
+  struct Visitor {
+    fmt::format_context::iterator out;
+    auto operator()(const Deliver& d) {
+      return d.ack ? fmt::format_to(out, "deliver {} then {}", d.event, *d.ack)
+                   : fmt::format_to(out, "deliver {}", d.event);
+    }
+    auto operator()(const Ignore& i) {
+      return i.ack ? fmt::format_to(out, "ignore then {}", *i.ack) : fmt::format_to(out, "ignore");
+    }
+    auto operator()(const EndOfStream&) { return fmt::format_to(out, "end of stream"); }
+    auto operator()(const ConnectRejected& r) {
+      return fmt::format_to(out, "connect rejected: status {} \"{}\"", r.status, escape_bytes(r.body));
+    }
+    auto operator()(const DecodeError& e) { return fmt::format_to(out, "error: {}", e); }
+  };
+  return std::visit(Visitor{ctx.out()}, s);
+}

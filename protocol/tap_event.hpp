@@ -1,0 +1,141 @@
+// What a TAP feed does with each frame the server sends: the seed's makeTapEvent and
+// runFeed decisions (protocol.md section 6.3), with its bugs fixed and more events kept.
+//
+//   FeedStep step = map_feed_frame(frame);
+//   std::visit(overloaded{
+//       [&](const Deliver& d) { consume(d.event); if (d.ack) send(tap_ack(...)); },
+//       [&](const Ignore& i) { if (i.ack) send(tap_ack(...)); },
+//       [&](const EndOfStream&) { finish(); },
+//       [&](const ConnectRejected& r) { fail(r.status, r.body); },
+//       [&](const DecodeError& e) { fail(e); }}, step);
+//
+// | frame                               | step                                          |
+// |-------------------------------------|-----------------------------------------------|
+// | TAP_MUTATION                        | mutation (key, value, item flags, expiry, cas) |
+// | TAP_DELETE                          | deletion (key, cas; never item flags)          |
+// | TAP_CHECKPOINT_START / _END         | checkpoint_start / _end with the 8-byte id     |
+// | TAP_OPAQUE INITIAL_VBUCKET_STREAM   | begin_backfill                                |
+// | TAP_OPAQUE CLOSE_BACKFILL           | end_backfill                                  |
+// | TAP_OPAQUE CLOSE_TAP_STREAM         | end of stream, not acknowledged               |
+// | TAP_OPAQUE other code or < 4 bytes  | ignored                                       |
+// | TAP_VBUCKET_SET                     | vbucket_set with the state (beyond the seed)  |
+// | TAP_FLUSH                           | flush (beyond the seed)                       |
+// | NOOP, any other opcode              | ignored                                       |
+// | TAP_CONNECT (any magic)             | the server refused the connect                |
+// | any other response (magic 0x81)     | error unexpected_response                     |
+// Every delivered or ignored message carrying TAP_FLAG_ACK asks for an ACK.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "protocol/decode_error.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/opcode.hpp"
+#include "protocol/tap_constants.hpp"
+
+namespace tapharness::protocol {
+
+enum class TapEventKind : std::uint8_t {
+  begin_backfill,
+  end_backfill,
+  mutation,
+  deletion,
+  checkpoint_start,
+  checkpoint_end,
+  vbucket_set,
+  flush,
+};
+
+std::string_view name_of(TapEventKind kind);  // "begin_backfill", "mutation", ...
+std::optional<TapEventKind> tap_event_kind_from_name(std::string_view name);
+std::span<const NamedValue<TapEventKind>> all_tap_event_kinds();
+
+// One event of the feed. It owns its bytes, so it outlives the frame it came from.
+struct TapEvent {
+  TapEventKind kind = TapEventKind::mutation;
+  std::uint16_t vbucket = 0;
+  std::string key;                  // mutation, deletion
+  std::string value;                // mutation
+  std::uint32_t flags = 0;          // mutation: item flags
+  std::uint32_t expiry = 0;         // mutation
+  std::uint64_t cas = 0;            // mutation, deletion
+  std::uint64_t checkpoint_id = 0;  // checkpoint_start, checkpoint_end
+  VBucketState state{};             // vbucket_set
+
+  friend bool operator==(const TapEvent&, const TapEvent&) = default;
+};
+
+// The ACK a message asked for: answer with tap_ack(opcode, opaque).
+struct AckRequest {
+  Opcode opcode = Opcode::noop;
+  std::uint32_t opaque = 0;
+  friend bool operator==(const AckRequest&, const AckRequest&) = default;
+};
+
+struct Deliver {
+  TapEvent event;
+  std::optional<AckRequest> ack;  // to send once the consumer has taken the event
+  friend bool operator==(const Deliver&, const Deliver&) = default;
+};
+
+struct Ignore {
+  std::optional<AckRequest> ack;  // acknowledged even though no event is produced
+  friend bool operator==(const Ignore&, const Ignore&) = default;
+};
+
+// TAP_OPAQUE CLOSE_TAP_STREAM: the producer is done; the feed ends cleanly.
+struct EndOfStream {
+  friend bool operator==(const EndOfStream&, const EndOfStream&) = default;
+};
+
+// The server answered TAP_CONNECT, which it does only to refuse it.
+struct ConnectRejected {
+  Status status = Status::success;
+  std::string body;  // the reply's value, usually an explanation
+  friend bool operator==(const ConnectRejected&, const ConnectRejected&) = default;
+};
+
+using FeedStep = std::variant<Deliver, Ignore, EndOfStream, ConnectRejected, DecodeError>;
+
+// Decides what the feed does with one whole frame from the server.
+FeedStep map_feed_frame(const Frame& frame);
+
+// Writes bytes as JSON string contents: printable ASCII as is (quote and backslash get a
+// backslash), every other byte as \u00XX. Used by formatters and tap_tail's output.
+std::string escape_bytes(std::string_view bytes);
+
+}  // namespace tapharness::protocol
+
+template <>
+struct fmt::formatter<tapharness::protocol::TapEventKind> : fmt::formatter<std::string_view> {
+  auto format(tapharness::protocol::TapEventKind k, fmt::format_context& ctx) const
+      -> decltype(ctx.out()) {
+    return fmt::formatter<std::string_view>::format(tapharness::protocol::name_of(k), ctx);
+  }
+};
+
+template <>
+struct fmt::formatter<tapharness::protocol::TapEvent> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::protocol::TapEvent& e, fmt::format_context& ctx) const
+      -> decltype(ctx.out());
+};
+
+template <>
+struct fmt::formatter<tapharness::protocol::AckRequest> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::protocol::AckRequest& a, fmt::format_context& ctx) const
+      -> decltype(ctx.out()) {
+    return fmt::format_to(ctx.out(), "ack {} opaque=0x{:08x}", a.opcode, a.opaque);
+  }
+};
+
+template <>
+struct fmt::formatter<tapharness::protocol::FeedStep> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::protocol::FeedStep& s, fmt::format_context& ctx) const
+      -> decltype(ctx.out());
+};

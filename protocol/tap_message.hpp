@@ -1,0 +1,134 @@
+// The server -> client TAP messages (0x41..0x47): decoding their TAP extras, encoding them
+// for a (mock) producer, ep-engine-shaped defaults, and the client's ACK
+// (protocol.md sections 4 and 5).
+//
+// Every TAP message starts its extras with 8 bytes: engine-specific length (u16), TAP flags
+// (u16), TTL (u8), 3 reserved bytes. MUTATION and CHECKPOINT_START/END add item flags (u32)
+// and expiry (u32). The engine-specific bytes follow the extras, before the key.
+//
+//   Bytes out;
+//   encode_tap_message(out, ep_engine::mutation({.vbucket = 0, .key = "k", .value = "v"}));
+//   auto message = decode_tap_message(frame);        // on the client
+//   if (std::get<TapMessage>(message).wants_ack()) send(tap_ack(opcode, opaque));
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "protocol/bytes.hpp"
+#include "protocol/decode_error.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/tap_constants.hpp"
+
+namespace tapharness::protocol {
+
+inline constexpr std::size_t kTapExtrasSize = 8;       // the common TAP prefix
+inline constexpr std::size_t kTapItemExtrasSize = 16;  // + item flags, expiry
+
+// The producer's TTL on every message (a consumer passes TTL - 1 on).
+inline constexpr std::uint8_t kProducerTtl = 0xff;
+
+// Item flags and expiry, in the extras of MUTATION and CHECKPOINT_START/END.
+struct ItemMeta {
+  std::uint32_t flags = 0;   // raw big-endian u32, as the seed reads it (see section 4.4)
+  std::uint32_t expiry = 0;
+  friend bool operator==(const ItemMeta&, const ItemMeta&) = default;
+};
+
+// A decoded TAP message: views into the frame's buffer.
+struct TapMessage {
+  Header header;               // opcode, vbucket, opaque, cas, datatype
+  std::uint64_t offset = 0;    // stream offset of the frame
+  std::uint16_t tap_flags = 0;
+  std::uint8_t ttl = 0;
+  std::optional<ItemMeta> item;  // present when extlen >= 16
+  ByteView engine_specific;
+  ByteView key;
+  ByteView value;
+
+  Opcode opcode() const { return header.opcode; }
+  bool wants_ack() const { return has_flag(tap_flags, TapFlag::ack); }
+  // The first 4 engine-specific bytes as a u32 (OPAQUE sub-code, VBUCKET_SET state), if
+  // there are that many.
+  std::optional<std::uint32_t> engine_code() const;
+};
+
+// Decodes the TAP layer of a frame with a TAP message opcode (0x41..0x47) and request magic.
+// Fails with tap_extras_too_short when the extras cannot hold the 8-byte TAP prefix.
+std::variant<TapMessage, DecodeError> decode_tap_message(const Frame& frame);
+
+// Everything a producer chooses for one TAP message; lengths are computed on encoding.
+struct TapMessageFields {
+  Opcode opcode = Opcode::tap_mutation;
+  std::uint16_t vbucket = 0;
+  std::uint32_t opaque = 0;
+  std::uint64_t cas = 0;
+  std::uint8_t datatype = 0;
+  std::uint16_t tap_flags = 0;
+  std::uint8_t ttl = kProducerTtl;
+  std::optional<ItemMeta> item;  // writes the 16-byte extras layout when set
+  Bytes engine_specific;         // its length is written into the extras
+  Bytes key;
+  Bytes value;
+};
+
+// Appends the message; returns the bytes appended, or 0 when a part is too long for its
+// length field.
+std::size_t encode_tap_message(Bytes& out, const TapMessageFields& fields);
+
+// TAP messages shaped the way ep-engine 2.x-4.x ships them (protocol.md section 4.2): the
+// same extras layouts, engine-specific sizes (9/8/0/4/4/8/0) and TTL 0xff.
+namespace ep_engine {
+
+struct Item {
+  std::uint16_t vbucket = 0;
+  std::string_view key;
+  std::string_view value;
+  std::uint32_t flags = 0;
+  std::uint32_t expiry = 0;
+  std::uint64_t cas = 0;
+  std::uint32_t opaque = 0;     // the producer's sequence number
+  std::uint16_t tap_flags = 0;
+  std::uint64_t rev_seqno = 1;  // engine-specific: revision sequence number
+  std::uint8_t nru = 0;         // engine-specific (mutations): not-recently-used bit
+};
+
+TapMessageFields mutation(const Item& item);   // extlen 16, nengine 9 (rev seqno, NRU)
+TapMessageFields deletion(const Item& item);   // extlen 8, nengine 8 (rev seqno)
+TapMessageFields flush(std::uint32_t opaque = 0, std::uint16_t tap_flags = 0);
+TapMessageFields opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque = 0,
+                        std::uint16_t tap_flags = 0);  // nengine 4 (sub-code)
+TapMessageFields vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque = 0,
+                             std::uint16_t tap_flags = 0);  // nengine 4 (state)
+// extlen 16, nengine 8 (max deleted rev seqno), key "checkpoint_start", value = u64 id.
+TapMessageFields checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque = 0,
+                                  std::uint16_t tap_flags = 0);
+// extlen 16, nengine 0, key "checkpoint_end", value = u64 id.
+TapMessageFields checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque = 0,
+                                std::uint16_t tap_flags = 0);
+
+}  // namespace ep_engine
+
+// The client's answer to a message carrying TAP_FLAG_ACK: a 24-byte response with the
+// message's opcode and opaque. Status success acks; EBUSY/ETMPFAIL are NACKs.
+std::array<std::uint8_t, kHeaderSize> tap_ack(Opcode opcode, std::uint32_t opaque,
+                                              Status status = Status::success);
+
+}  // namespace tapharness::protocol
+
+template <>
+struct fmt::formatter<tapharness::protocol::TapMessage> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::protocol::TapMessage& m, fmt::format_context& ctx) const
+      -> decltype(ctx.out());
+};
+
+template <>
+struct fmt::formatter<tapharness::protocol::TapMessageFields> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::protocol::TapMessageFields& m, fmt::format_context& ctx) const
+      -> decltype(ctx.out());
+};
