@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   bazel-bootstrap bazel-rules-cc bazel-rules-java bazel-platforms  # Bazel 4.2.3 + rules, offline
-  g++ libboost-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  g++ libboost-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev                                      # --config=fuzz (libFuzzer)
   valgrind                                                          # bench/ profiling
 )

@@ -1,0 +1,429 @@
+// The TAP feed's machinery, generic over the stream. Use it through BasicTapFeed
+// (tap_feed.hpp) or BasicBlockingFeed (blocking_feed.hpp).
+//
+// All state lives on one strand. The reader coroutine decodes frames into a bounded queue
+// and pauses when the queue is full; consumers take items from the front; ACKs are written
+// in order, one write in flight, once the event they acknowledge has reached its consumer.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "client/feed_end.hpp"
+#include "client/feed_options.hpp"
+#include "protocol/frame_buffer.hpp"
+#include "protocol/frame_decoder.hpp"
+#include "protocol/tap_connect.hpp"
+#include "protocol/tap_event.hpp"
+#include "protocol/tap_message.hpp"
+#include "third_party/asio.hpp"
+
+namespace tapharness::client::detail {
+
+template <class Stream>
+class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
+ public:
+  using Strand = asio::strand<typename Stream::executor_type>;
+
+  FeedCore(Stream stream, FeedOptions options)
+      : stream_(std::move(stream)),
+        strand_(asio::make_strand(stream_.get_executor())),
+        options_(std::move(options)),
+        decoder_(options_.limits),
+        buffer_(options_.read_size),
+        idle_timer_(strand_),
+        space_timer_(strand_),
+        connect_timer_(strand_) {}
+
+  const Strand& strand() const { return strand_; }
+  const FeedOptions& options() const { return options_; }
+
+  // Sends TAP_CONNECT on the already connected stream and starts reading.
+  void start() {
+    asio::dispatch(strand_, [self = this->shared_from_this()] { self->begin(); });
+  }
+
+  // TCP: resolves and connects within the connect timeout, then start()s. A failure is
+  // the feed's end (connect_timeout or io_error).
+  void start_connect(std::string host, std::string port) {
+    asio::co_spawn(strand_, connect_then_begin(this->shared_from_this(), std::move(host), std::move(port)),
+                   asio::detached);
+  }
+
+  // Hands the next item (an event, or the end) to `handler`, on its associated executor.
+  // Several calls queue up and are served in order.
+  template <class Handler>
+  void next(Handler handler) {
+    auto shared = std::make_shared<Handler>(std::move(handler));
+    auto self = this->shared_from_this();
+    Waiter waiter = [self, shared](FeedItem item, std::optional<protocol::AckRequest> ack) {
+      auto ex = asio::get_associated_executor(*shared, self->strand_);
+      asio::post(ex, [self, shared, item = std::move(item), ack]() mutable {
+        self->hand_over(std::move(item), ack, *shared);
+      });
+    };
+    asio::dispatch(strand_, [self, waiter = std::move(waiter)]() mutable {
+      self->waiting_.push_back(std::move(waiter));
+      self->deliver();
+    });
+  }
+
+  // Any thread, any time, any number of times: after it returns no event is handed to a
+  // consumer; pending and later next() calls get the end (`closed` unless the feed had
+  // already ended by itself).
+  void close() {
+    closed_.store(true);
+    asio::dispatch(strand_, [self = this->shared_from_this()] { self->do_close(); });
+  }
+
+  bool closing() const { return closed_.load(); }
+
+ private:
+  // A consumer waiting for its next item; `ack` travels with an event until it is taken.
+  using Waiter = std::function<void(FeedItem, std::optional<protocol::AckRequest>)>;
+
+  struct Queued {
+    std::optional<protocol::TapEvent> event;  // empty: an ignored frame that asked for an ACK
+    std::optional<protocol::AckRequest> ack;
+    std::size_t bytes = 0;
+  };
+
+  void begin() {
+    if (finished_) return;
+    protocol::Bytes connect;
+    protocol::encode_tap_connect(connect, options_.args);
+    enqueue_write(connect);
+    maybe_write();
+    asio::co_spawn(strand_, read_loop(this->shared_from_this()), asio::detached);
+  }
+
+  asio::awaitable<void> connect_then_begin(std::shared_ptr<FeedCore> self, std::string host,
+                                           std::string port) {
+    resolver_.emplace(strand_);
+    connect_timer_.expires_after(options_.connect_timeout);
+    connect_timer_.async_wait([self](const boost::system::error_code& ec) {
+      if (ec || self->connected_) return;
+      self->connect_timed_out_ = true;
+      self->resolver_->cancel();
+      boost::system::error_code ignored;
+      self->stream_.close(ignored);
+    });
+    boost::system::error_code ec;
+    auto endpoints =
+        co_await resolver_->async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !connect_timed_out_ && !finished_) {
+      co_await asio::async_connect(stream_, endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    connected_ = !ec && !connect_timed_out_;
+    connect_timer_.cancel();
+    if (finished_) co_return;  // closed meanwhile
+    if (connect_timed_out_) {
+      FeedEnd end{.reason = EndReason::connect_timeout};
+      end.timeout = options_.connect_timeout;
+      finish(std::move(end));
+    } else if (ec) {
+      FeedEnd end{.reason = EndReason::io_error};
+      end.io_error = ec;
+      end.context = fmt::format("connect to {}:{}", host, port);
+      finish(std::move(end));
+    } else {
+      // ACKs are small and the producer may be waiting for them (its opaque gate): no Nagle.
+      stream_.set_option(asio::ip::tcp::no_delay(true), ec);
+      begin();
+    }
+    deliver();
+  }
+
+  // `self` keeps the core alive for as long as the coroutine runs.
+  asio::awaitable<void> read_loop([[maybe_unused]] std::shared_ptr<FeedCore> self) {
+    last_frame_ = std::chrono::steady_clock::now();
+    std::size_t need = protocol::kHeaderSize;
+    while (!finished_) {
+      // Decode what is buffered, as far as the queue allows.
+      while (!finished_) {
+        if (queue_full()) {
+          deliver();  // waiting consumers first, or nobody would ever make room
+          if (queue_full()) {
+            co_await wait_for_space();
+            last_frame_ = std::chrono::steady_clock::now();  // a paused reader measures no idleness
+          }
+          continue;
+        }
+        auto result = decoder_.decode(buffer_.data());
+        if (auto* decoded = std::get_if<protocol::Decoded>(&result)) {
+          handle_frame(decoded->frame);
+          buffer_.consume(decoded->consumed);
+          last_frame_ = std::chrono::steady_clock::now();
+        } else if (auto* more = std::get_if<protocol::NeedMore>(&result)) {
+          need = more->bytes;
+          break;
+        } else {
+          FeedEnd end{.reason = EndReason::protocol_error};
+          end.decode_error = std::get<protocol::DecodeError>(result);
+          finish(std::move(end));
+        }
+      }
+      deliver();
+      if (finished_) break;
+
+      auto space = buffer_.prepare(need);
+      arm_idle_timer();
+      boost::system::error_code ec;
+      const std::size_t n = co_await stream_.async_read_some(
+          asio::buffer(space.data(), space.size()), asio::redirect_error(asio::use_awaitable, ec));
+      idle_timer_.cancel();
+      buffer_.commit(n);
+      if (ec) on_read_error(ec);
+    }
+    deliver();
+  }
+
+  void on_read_error(const boost::system::error_code& ec) {
+    if (finished_) return;
+    if (idle_expired_) {
+      FeedEnd end{.reason = EndReason::idle_timeout};
+      end.timeout = *options_.idle_timeout;
+      finish(std::move(end));
+    } else if (ec == asio::error::eof) {
+      if (buffer_.empty()) {
+        finish(FeedEnd{.reason = EndReason::eof});
+      } else {
+        FeedEnd end{.reason = EndReason::truncated};
+        end.partial_bytes = buffer_.size();
+        finish(std::move(end));
+      }
+    } else {
+      fail_io(ec, "read");
+    }
+  }
+
+  void handle_frame(const protocol::Frame& frame) {
+    auto step = protocol::map_feed_frame(frame);
+    if (auto* deliver = std::get_if<protocol::Deliver>(&step)) {
+      const std::size_t bytes = deliver->event.key.size() + deliver->event.value.size();
+      queued_bytes_ += bytes;
+      queue_.push_back(Queued{std::move(deliver->event), deliver->ack, bytes});
+    } else if (auto* ignore = std::get_if<protocol::Ignore>(&step)) {
+      if (ignore->ack) queue_.push_back(Queued{std::nullopt, ignore->ack, 0});
+    } else if (std::holds_alternative<protocol::EndOfStream>(step)) {
+      finish(FeedEnd{.reason = EndReason::end_stream});
+    } else if (auto* rejected = std::get_if<protocol::ConnectRejected>(&step)) {
+      FeedEnd end{.reason = EndReason::connect_rejected};
+      end.status = rejected->status;
+      end.body = std::move(rejected->body);
+      finish(std::move(end));
+    } else {
+      FeedEnd end{.reason = EndReason::protocol_error};
+      end.decode_error = std::get<protocol::DecodeError>(step);
+      finish(std::move(end));
+    }
+  }
+
+  bool queue_full() const {
+    return queue_.size() >= options_.max_queued_events || queued_bytes_ >= options_.max_queued_bytes;
+  }
+
+  asio::awaitable<void> wait_for_space() {
+    waiting_for_space_ = true;
+    space_timer_.expires_at(std::chrono::steady_clock::time_point::max());
+    boost::system::error_code ec;
+    co_await space_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    waiting_for_space_ = false;
+  }
+
+  void arm_idle_timer() {
+    if (!options_.idle_timeout) return;
+    idle_timer_.expires_at(last_frame_ + *options_.idle_timeout);
+    idle_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->finished_) return;
+      self->idle_expired_ = true;
+      boost::system::error_code ignored;
+      self->stream_.cancel(ignored);
+    });
+  }
+
+  // Records the end (the first one wins) and stops the reader.
+  void finish(FeedEnd end) {
+    if (finished_) return;
+    finished_ = true;
+    end.offset = decoder_.offset();
+    end_ = std::move(end);
+    idle_timer_.cancel();
+    space_timer_.cancel();
+  }
+
+  void fail_io(const boost::system::error_code& ec, std::string_view context) {
+    FeedEnd end{.reason = EndReason::io_error};
+    end.io_error = ec;
+    end.context = std::string(context);
+    finish(std::move(end));
+    close_stream();
+  }
+
+  void do_close() {
+    // A natural end nobody has seen yet gives way: after close() the consumer sees `closed`.
+    if (!end_delivered_) {
+      finished_ = false;
+      end_.reset();
+    }
+    finish(FeedEnd{.reason = EndReason::closed});
+    queue_.clear();
+    queued_bytes_ = 0;
+    close_stream();
+    deliver();
+  }
+
+  void close_stream() {
+    writable_ = false;
+    connect_timer_.cancel();
+    if (resolver_) resolver_->cancel();
+    boost::system::error_code ignored;
+    stream_.close(ignored);
+  }
+
+  // Moves items to waiting consumers and ACKs to the writer, in queue order.
+  void deliver() {
+    const bool was_full = queue_full();
+    for (;;) {
+      // An ignored frame's ACK goes out once every event before it has been taken.
+      while (!queue_.empty() && !queue_.front().event && events_in_flight_ == 0) {
+        enqueue_ack(*queue_.front().ack);
+        queue_.pop_front();
+      }
+      if (waiting_.empty()) break;
+      if (!queue_.empty() && queue_.front().event) {
+        Queued item = std::move(queue_.front());
+        queue_.pop_front();
+        queued_bytes_ -= item.bytes;
+        ++events_in_flight_;
+        take_waiter()(std::move(*item.event), item.ack);
+        continue;
+      }
+      if (queue_.empty() && finished_) {
+        end_delivered_ = true;
+        take_waiter()(*end_, std::nullopt);
+        continue;
+      }
+      break;
+    }
+    if (was_full && !queue_full() && waiting_for_space_) space_timer_.cancel();
+    maybe_write();
+    close_when_done();
+  }
+
+  Waiter take_waiter() {
+    Waiter w = std::move(waiting_.front());
+    waiting_.pop_front();
+    return w;
+  }
+
+  // Runs on the consumer's executor just before its handler: an event becomes an end if
+  // close() came first, and a delivered event's ACK is queued.
+  template <class Handler>
+  void hand_over(FeedItem item, std::optional<protocol::AckRequest> ack, Handler& handler) {
+    const bool is_event = std::holds_alternative<protocol::TapEvent>(item);
+    if (is_event) {
+      if (closed_.load()) {
+        item = FeedEnd{.reason = EndReason::closed};
+        ack.reset();
+      }
+      asio::dispatch(strand_, [self = this->shared_from_this(), ack] { self->event_taken(ack); });
+    }
+    handler(std::move(item));
+  }
+
+  void event_taken(std::optional<protocol::AckRequest> ack) {
+    --events_in_flight_;
+    if (ack) enqueue_ack(*ack);
+    deliver();
+  }
+
+  void enqueue_ack(const protocol::AckRequest& ack) {
+    const auto frame = protocol::tap_ack(ack.opcode, ack.opaque);
+    enqueue_write(frame);
+  }
+
+  void enqueue_write(protocol::ByteView bytes) {
+    if (!writable_) return;
+    protocol::append(write_queue_, bytes);
+  }
+
+  // One write in flight; everything queued meanwhile goes out in the next one.
+  void maybe_write() {
+    if (writing_ || write_queue_.empty() || !writable_ || (!connected_ && needs_connect())) return;
+    writing_ = true;
+    std::swap(write_queue_, write_inflight_);
+    write_queue_.clear();
+    asio::async_write(stream_, asio::buffer(write_inflight_),
+                      asio::bind_executor(strand_, [self = this->shared_from_this()](
+                                                       const boost::system::error_code& ec, std::size_t) {
+                        self->on_written(ec);
+                      }));
+  }
+
+  void on_written(const boost::system::error_code& ec) {
+    writing_ = false;
+    write_inflight_.clear();
+    if (ec) {
+      if (!finished_) fail_io(ec, "write");
+      writable_ = false;
+      write_queue_.clear();
+    }
+    deliver();
+  }
+
+  // After the end, the stream stays open only until the queued events' ACKs are written.
+  void close_when_done() {
+    if (finished_ && queue_.empty() && events_in_flight_ == 0 && !writing_ &&
+        write_queue_.empty() && stream_open_) {
+      stream_open_ = false;
+      close_stream();
+    }
+  }
+
+  static constexpr bool needs_connect() {
+    return std::is_same_v<Stream, asio::ip::tcp::socket>;
+  }
+
+  Stream stream_;
+  Strand strand_;
+  FeedOptions options_;
+  protocol::FrameDecoder decoder_;
+  protocol::FrameBuffer buffer_;
+
+  std::deque<Queued> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::size_t events_in_flight_ = 0;
+  std::deque<Waiter> waiting_;
+
+  std::vector<std::uint8_t> write_queue_;
+  std::vector<std::uint8_t> write_inflight_;
+  bool writing_ = false;
+  bool writable_ = true;
+  bool stream_open_ = true;
+
+  asio::steady_timer idle_timer_;
+  asio::steady_timer space_timer_;
+  asio::steady_timer connect_timer_;
+  std::optional<asio::ip::tcp::resolver> resolver_;
+  std::chrono::steady_clock::time_point last_frame_;
+  bool waiting_for_space_ = false;
+  bool idle_expired_ = false;
+  bool connected_ = !needs_connect();
+  bool connect_timed_out_ = false;
+
+  bool finished_ = false;
+  bool end_delivered_ = false;
+  std::optional<FeedEnd> end_;
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace tapharness::client::detail

@@ -1,0 +1,85 @@
+// How a TAP feed ended. Every feed reports exactly one FeedEnd, after every event it
+// delivered; the reasons are told apart so a consumer can decide whether to reconnect.
+//
+//   if (end.clean()) { ... }                 // eof or end_stream
+//   fmt::print("{}\n", end);                 // "truncated: the stream ended inside ..."
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "client/feed_options.hpp"
+#include "protocol/decode_error.hpp"
+#include "protocol/opcode.hpp"
+#include "protocol/tap_event.hpp"
+#include "third_party/asio.hpp"
+
+namespace tapharness::client {
+
+enum class EndReason : std::uint8_t {
+  eof,               // the server closed the connection on a frame boundary
+  end_stream,        // the server sent TAP_OPAQUE CLOSE_TAP_STREAM
+  connect_rejected,  // the server answered TAP_CONNECT, which it does only to refuse
+  truncated,         // the connection closed inside a frame
+  protocol_error,    // the bytes broke the protocol (a DecodeError with its offset)
+  io_error,          // reading, writing or connecting failed
+  connect_timeout,   // no connection within FeedOptions::connect_timeout
+  idle_timeout,      // no frame within FeedOptions::idle_timeout
+  closed,            // close() was called
+};
+
+std::string_view name_of(EndReason reason);
+
+struct FeedEnd {
+  EndReason reason = EndReason::eof;
+  std::uint64_t offset = 0;  // stream offset: bytes of whole frames received before the end
+
+  std::optional<protocol::DecodeError> decode_error;  // protocol_error
+  boost::system::error_code io_error;                 // io_error
+  std::string context;                                // io_error: what failed ("read", ...)
+  protocol::Status status = protocol::Status::success;  // connect_rejected
+  std::string body;                                   // connect_rejected: the server's text
+  std::size_t partial_bytes = 0;                      // truncated: bytes of the cut frame
+  Duration timeout{0};                                // connect_timeout, idle_timeout
+
+  // eof and end_stream: the server finished the stream.
+  bool clean() const { return reason == EndReason::eof || reason == EndReason::end_stream; }
+
+  // "<reason>: <explanation>", e.g. "connect_rejected: the server refused TAP_CONNECT with
+  // status NOT_SUPPORTED: not supported".
+  std::string message() const;
+};
+
+// What a consumer receives: the next event, or the end.
+using FeedItem = std::variant<protocol::TapEvent, FeedEnd>;
+
+}  // namespace tapharness::client
+
+template <>
+struct fmt::formatter<tapharness::client::EndReason> : fmt::formatter<std::string_view> {
+  auto format(tapharness::client::EndReason r, fmt::format_context& ctx) const
+      -> decltype(ctx.out()) {
+    return fmt::formatter<std::string_view>::format(tapharness::client::name_of(r), ctx);
+  }
+};
+
+template <>
+struct fmt::formatter<tapharness::client::FeedEnd> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::client::FeedEnd& e, fmt::format_context& ctx) const
+      -> decltype(ctx.out()) {
+    return fmt::format_to(ctx.out(), "{}", e.message());
+  }
+};
+
+template <>
+struct fmt::formatter<tapharness::client::FeedItem> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::client::FeedItem& item, fmt::format_context& ctx) const
+      -> decltype(ctx.out()) {
+    return std::visit([&](const auto& v) { return fmt::format_to(ctx.out(), "{}", v); }, item);
+  }
+};

@@ -1,0 +1,43 @@
+// How a TAP feed connects, what it asks the server for, and its bounds.
+//
+//   FeedOptions options;
+//   options.args.client_name = "replica-1";
+//   options.args.support_ack = true;
+//   options.idle_timeout = std::chrono::seconds(30);
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+
+#include "protocol/frame_decoder.hpp"
+#include "protocol/tap_connect.hpp"
+
+namespace tapharness::client {
+
+using Duration = std::chrono::milliseconds;
+
+struct FeedOptions {
+  // What TAP_CONNECT asks for, exactly as the seed's TapArguments.
+  protocol::TapArguments args;
+
+  // TCP only: resolving and connecting must finish within this time.
+  Duration connect_timeout{5000};
+
+  // End the feed when no whole frame arrives for this long. Unset: wait forever (an idle
+  // ep-engine stream sends a NOOP only every 200 s by default).
+  std::optional<Duration> idle_timeout;
+
+  // The queue between the socket and the consumer. When either bound is reached the feed
+  // stops reading until the consumer takes events, so memory stays bounded.
+  std::size_t max_queued_events = 4096;
+  std::size_t max_queued_bytes = 8 * 1024 * 1024;  // keys and values of queued events
+
+  // Bytes asked for per read.
+  std::size_t read_size = 64 * 1024;
+
+  // Frame size limits, checked from each header before its body is buffered.
+  protocol::Limits limits;
+};
+
+}  // namespace tapharness::client

@@ -1,0 +1,53 @@
+// The JSON-lines event format: one object per event, then one for the end. tap_tail
+// prints it; tap_scenario reads it back from external clients (README: "tap_tail output").
+//
+//   {"op":"mutation","vb":0,"key":"k1","value_b64":"aGk=","flags":18,"expiry":300,"cas":7}
+//   {"op":"checkpoint_start","vb":0,"checkpoint":42}
+//   {"end":"error","error":"truncated: the stream ended inside a frame at offset 24 ..."}
+//
+// Keys are JSON strings in which every byte outside printable ASCII is written \u00XX, so
+// binary keys survive the round trip byte for byte.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "client/feed_end.hpp"
+#include "protocol/tap_event.hpp"
+
+namespace tapharness::client {
+
+// How a client said its feed ended: all an external client can tell.
+struct ReportedEnd {
+  enum class How { eof, end_stream, error };
+  How how = How::eof;
+  std::string error;  // error: the message
+  friend bool operator==(const ReportedEnd&, const ReportedEnd&) = default;
+};
+
+ReportedEnd report_of(const FeedEnd& end);
+
+using ReportedItem = std::variant<protocol::TapEvent, ReportedEnd>;
+
+std::string event_json(const protocol::TapEvent& event);
+std::string end_json(const ReportedEnd& end);
+
+// Parses one line; on failure returns the reason (what was wrong, with the offending key).
+std::variant<ReportedItem, std::string> parse_json_line(std::string_view line);
+
+std::string base64_encode(std::string_view bytes);
+// Returns false on characters outside the base64 alphabet or bad padding.
+bool base64_decode(std::string_view text, std::string& out);
+
+}  // namespace tapharness::client
+
+template <>
+struct fmt::formatter<tapharness::client::ReportedEnd> : fmt::formatter<std::string_view> {
+  auto format(const tapharness::client::ReportedEnd& e, fmt::format_context& ctx) const
+      -> decltype(ctx.out()) {
+    return fmt::format_to(ctx.out(), "{}", tapharness::client::end_json(e));
+  }
+};

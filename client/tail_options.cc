@@ -1,0 +1,127 @@
+#include "client/tail_options.hpp"
+
+#include <charconv>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+namespace tapharness::client {
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr std::string_view kUsage = "usage: tap_tail --addr HOST:PORT [options]";
+
+constexpr std::string_view kAbout = R"(
+Connects to a TAP server, starts a feed and prints one JSON object per event, then one for
+how the feed ended:
+  {"op":"mutation","vb":0,"key":"k1","value_b64":"aGk=","flags":18,"expiry":300,"cas":7}
+  {"end":"eof"}   {"end":"end_stream"}   {"end":"error","error":"<message>"}
+Exit status: 0 after eof or end_stream, 1 after an error, 2 for bad usage.
+)";
+
+template <class T>
+bool parse_number(std::string_view text, T& out) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    text.remove_prefix(2);
+  }
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+}  // namespace
+
+bool split_address(const std::string& address, std::string& host, std::string& port) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
+  host = address.substr(0, colon);
+  port = address.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::uint16_t number = 0;
+  return parse_number(port, number) && number != 0;
+}
+
+std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* const* argv) {
+  po::options_description described("options");
+  std::string addr, name, backfill = "none", vbuckets;
+  double timeout_seconds = 0;
+  // clang-format off
+  described.add_options()
+      ("help,h", "print this help")
+      ("addr", po::value(&addr)->value_name("HOST:PORT"), "the TAP server (required)")
+      ("name", po::value(&name)->value_name("N"), "client name: the TAP_CONNECT key (default: anonymous)")
+      ("backfill", po::value(&backfill)->value_name("T|none"),
+       "oldest item wanted, seconds since the epoch; 0 sends no BACKFILL flag (the server may "
+       "send everything); 'none' (default) asks for no past items")
+      ("dump", "ask for the existing items, then disconnect (DUMP)")
+      ("vbuckets", po::value(&vbuckets)->value_name("0,3,7"), "only these vbuckets (LIST_VBUCKETS)")
+      ("takeover", "take the listed vbuckets over (TAKEOVER_VBUCKETS)")
+      ("ack", "support ACKs (SUPPORT_ACK); ACK requests are answered either way")
+      ("keys-only", "ask for keys without values (REQUEST_KEYS_ONLY)")
+      ("checkpoint", "ask for checkpoint messages (CHECKPOINT)")
+      ("registered", "register the client by name (REGISTERED_CLIENT)")
+      ("timeout", po::value(&timeout_seconds)->value_name("SECONDS"),
+       "give up when connecting, or waiting for a frame, takes longer (default: 5 s to connect, "
+       "no idle limit)");
+  // clang-format on
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(described).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return TailUsage{2, fmt::format("tap_tail: {}\n{}\n", e.what(), kUsage)};
+  }
+  if (vm.count("help")) {
+    std::ostringstream help;
+    help << described;
+    return TailUsage{0, fmt::format("{}{}\n{}", kUsage, kAbout, help.str())};
+  }
+
+  TailOptions options;
+  auto usage_error = [](std::string message) {
+    return TailUsage{2, fmt::format("tap_tail: {}\n{}\n", message, kUsage)};
+  };
+  if (addr.empty()) return usage_error("--addr HOST:PORT is required");
+  if (!split_address(addr, options.host, options.port)) {
+    return usage_error(fmt::format("--addr '{}' is not HOST:PORT", addr));
+  }
+  auto& args = options.feed.args;
+  args.client_name = name;
+  if (backfill == "none") {
+    args.backfill = protocol::kNoBackfill;
+  } else if (!parse_number(backfill, args.backfill)) {
+    return usage_error(fmt::format("--backfill '{}' is neither a number nor 'none'", backfill));
+  }
+  if (!vbuckets.empty()) {
+    std::string_view rest = vbuckets;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      std::uint16_t vb = 0;
+      if (!parse_number(item, vb)) {
+        return usage_error(fmt::format("--vbuckets: '{}' is not a vbucket number (0-65535)", item));
+      }
+      args.vbuckets.push_back(vb);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  args.dump = vm.count("dump") > 0;
+  args.takeover = vm.count("takeover") > 0;
+  args.support_ack = vm.count("ack") > 0;
+  args.keys_only = vm.count("keys-only") > 0;
+  args.checkpoint = vm.count("checkpoint") > 0;
+  args.registered_client = vm.count("registered") > 0;
+  if (vm.count("timeout")) {
+    if (!(timeout_seconds > 0)) return usage_error("--timeout must be a positive number of seconds");
+    const Duration timeout(static_cast<std::int64_t>(timeout_seconds * 1000));
+    options.feed.connect_timeout = timeout;
+    options.feed.idle_timeout = timeout;
+  }
+  return options;
+}
+
+}  // namespace tapharness::client

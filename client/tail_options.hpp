@@ -1,0 +1,32 @@
+// tap_tail's command line, parsed into FeedOptions (kept apart from main() so it can be
+// tested).
+//
+//   auto parsed = parse_tail_options(argc, argv);
+//   if (auto* usage = std::get_if<TailUsage>(&parsed)) { print(usage->text); exit(usage->status); }
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "client/feed_options.hpp"
+
+namespace tapharness::client {
+
+struct TailOptions {
+  std::string host;
+  std::string port;
+  FeedOptions feed;
+};
+
+// --help (status 0, text on stdout) or a usage error (status 2, text on stderr).
+struct TailUsage {
+  int status = 2;
+  std::string text;
+};
+
+std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* const* argv);
+
+// "HOST:PORT" (or "[v6]:PORT") split in two; false when it is not that shape.
+bool split_address(const std::string& address, std::string& host, std::string& port);
+
+}  // namespace tapharness::client

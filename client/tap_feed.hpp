@@ -1,0 +1,89 @@
+// The TAP feed client: connects (or takes a connected stream), sends TAP_CONNECT, and
+// delivers the server's stream as events, answering ACK requests (the seed's StartTapFeed,
+// without its leaks, races and unbounded reads; shared/protocol.md section 6).
+//
+// Asynchronous use, on the caller's io_context, with a callback or an awaitable:
+//
+//   asio::io_context io;
+//   TapFeed feed = connect_feed(io.get_executor(), "127.0.0.1", "11210", options);
+//   feed.async_next([&](FeedItem item) { ... });                  // callback
+//   FeedItem item = co_await feed.async_next(asio::use_awaitable);  // coroutine
+//
+// Guarantees:
+// - Events arrive in the server's order; the end (FeedEnd) comes once, after every event.
+// - A message carrying TAP_FLAG_ACK is acknowledged (same opcode and opaque, status
+//   SUCCESS) once its event has been handed to the consumer, in order, one write in flight;
+//   messages that ask for an ACK but produce no event are acknowledged in their turn.
+// - A slow consumer pauses reading: memory is bounded by FeedOptions' queue bounds plus one
+//   frame.
+// - close() may be called from any thread at any time, repeatedly; after it returns no event
+//   is handed to a consumer. Destroying the feed closes it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "client/detail/feed_core.hpp"
+#include "client/feed_end.hpp"
+#include "client/feed_options.hpp"
+#include "third_party/asio.hpp"
+
+namespace tapharness::client {
+
+template <class Stream>
+class BasicTapFeed {
+ public:
+  // Takes a connected stream; nothing is sent until start().
+  BasicTapFeed(Stream stream, FeedOptions options)
+      : core_(std::make_shared<detail::FeedCore<Stream>>(std::move(stream), std::move(options))) {}
+
+  BasicTapFeed(BasicTapFeed&&) noexcept = default;
+  BasicTapFeed& operator=(BasicTapFeed&& other) noexcept {
+    if (this != &other) {
+      if (core_) core_->close();
+      core_ = std::move(other.core_);
+    }
+    return *this;
+  }
+  ~BasicTapFeed() {
+    if (core_) core_->close();
+  }
+
+  // Sends TAP_CONNECT and starts reading.
+  void start() { core_->start(); }
+
+  // TCP only: resolves and connects `host`:`port` within the connect timeout, then starts.
+  void start_connect(std::string host, std::string port) {
+    core_->start_connect(std::move(host), std::move(port));
+  }
+
+  // Completes with the next event or, once, the end (and the same end on later calls).
+  // Signature: void(FeedItem).
+  template <class CompletionToken>
+  auto async_next(CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(FeedItem)>(
+        [core = core_](auto handler) { core->next(std::move(handler)); }, token);
+  }
+
+  // Stops the feed: see the guarantees above.
+  void close() { core_->close(); }
+
+  const FeedOptions& options() const { return core_->options(); }
+
+ private:
+  std::shared_ptr<detail::FeedCore<Stream>> core_;
+};
+
+using TapFeed = BasicTapFeed<asio::ip::tcp::socket>;
+
+// A feed to `host`:`port` over TCP, connecting at once. A failure to connect is the feed's
+// end (connect_timeout or io_error), delivered like any other.
+inline TapFeed connect_feed(asio::any_io_executor executor, std::string host, std::string port,
+                            FeedOptions options) {
+  TapFeed feed(asio::ip::tcp::socket(executor), std::move(options));
+  feed.start_connect(std::move(host), std::move(port));
+  return feed;
+}
+
+}  // namespace tapharness::client

@@ -1,0 +1,47 @@
+// tap_tail: follows a TAP stream and prints it as JSON lines (see tail_options.cc --help).
+#include <csignal>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "client/json_lines.hpp"
+#include "client/tail_options.hpp"
+#include "client/tap_feed.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tapharness;
+  using namespace tapharness::client;
+
+  auto parsed = parse_tail_options(argc, argv);
+  if (auto* usage = std::get_if<TailUsage>(&parsed)) {
+    fmt::print(usage->status == 0 ? stdout : stderr, "{}", usage->text);
+    return usage->status;
+  }
+  const auto& options = std::get<TailOptions>(parsed);
+
+  asio::io_context io;
+  TapFeed feed = connect_feed(io.get_executor(), options.host, options.port, options.feed);
+  // Ctrl-C and TERM close the feed, which then ends with "closed" like any other end.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) feed.close();
+  });
+
+  int status = 1;
+  std::function<void(FeedItem)> print = [&](FeedItem item) {
+    if (auto* event = std::get_if<protocol::TapEvent>(&item)) {
+      fmt::print("{}\n", event_json(*event));
+      std::fflush(stdout);
+      feed.async_next(print);
+      return;
+    }
+    const auto& end = std::get<FeedEnd>(item);
+    fmt::print("{}\n", end_json(report_of(end)));
+    std::fflush(stdout);
+    status = end.clean() ? 0 : 1;
+    signals.cancel();
+  };
+  feed.async_next(print);
+  io.run();
+  return status;
+}

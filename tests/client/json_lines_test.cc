@@ -1,0 +1,143 @@
+// The JSON-lines format: the exact lines of the issue's examples, escaping of binary keys,
+// and parsing back what tap_tail prints (the contract with external clients).
+#include "client/json_lines.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/client/feed_test_support.hpp"
+
+namespace tapharness::client {
+namespace {
+
+using protocol::TapEvent;
+using protocol::TapEventKind;
+
+TapEvent mutation() {
+  TapEvent e;
+  e.kind = TapEventKind::mutation;
+  e.key = "k1";
+  e.value = "hi";
+  e.flags = 18;
+  e.expiry = 300;
+  e.cas = 7;
+  return e;
+}
+
+TEST(JsonLines, MutationAsDocumented) {
+  EXPECT_EQ(event_json(mutation()),
+            R"({"op":"mutation","vb":0,"key":"k1","value_b64":"aGk=","flags":18,"expiry":300,"cas":7})");
+}
+
+TEST(JsonLines, EveryOtherEventKind) {
+  TapEvent e;
+  e.vbucket = 3;
+  e.kind = TapEventKind::begin_backfill;
+  EXPECT_EQ(event_json(e), R"({"op":"begin_backfill","vb":3})");
+  e.kind = TapEventKind::end_backfill;
+  EXPECT_EQ(event_json(e), R"({"op":"end_backfill","vb":3})");
+  e.kind = TapEventKind::flush;
+  EXPECT_EQ(event_json(e), R"({"op":"flush","vb":3})");
+  e.kind = TapEventKind::checkpoint_start;
+  e.checkpoint_id = 42;
+  EXPECT_EQ(event_json(e), R"({"op":"checkpoint_start","vb":3,"checkpoint":42})");
+  e.kind = TapEventKind::checkpoint_end;
+  EXPECT_EQ(event_json(e), R"({"op":"checkpoint_end","vb":3,"checkpoint":42})");
+  e.kind = TapEventKind::vbucket_set;
+  for (auto [state, name] : {std::pair{protocol::VBucketState::active, "active"},
+                             std::pair{protocol::VBucketState::replica, "replica"},
+                             std::pair{protocol::VBucketState::pending, "pending"},
+                             std::pair{protocol::VBucketState::dead, "dead"}}) {
+    e.state = state;
+    EXPECT_EQ(event_json(e), fmt::format(R"({{"op":"vbucket_set","vb":3,"state":"{}"}})", name));
+  }
+  e.kind = TapEventKind::deletion;
+  e.key = "gone";
+  e.cas = 9;
+  EXPECT_EQ(event_json(e), R"({"op":"deletion","vb":3,"key":"gone","cas":9})");
+}
+
+TEST(JsonLines, KeysEscapeEveryByteOutsidePrintableAscii) {
+  TapEvent e = mutation();
+  e.key = std::string("a\x00\xff\n\"\\~\x7f", 8);
+  const std::string line = event_json(e);
+  EXPECT_NE(line.find(R"("key":"a\u0000\u00ff\u000a\"\\~\u007f")"), std::string::npos) << line;
+  auto parsed = parse_json_line(line);
+  ASSERT_TRUE(std::holds_alternative<ReportedItem>(parsed)) << std::get<std::string>(parsed);
+  EXPECT_EQ(std::get<TapEvent>(std::get<ReportedItem>(parsed)).key, e.key);
+}
+
+TEST(JsonLines, Ends) {
+  EXPECT_EQ(end_json({ReportedEnd::How::eof, {}}), R"({"end":"eof"})");
+  EXPECT_EQ(end_json({ReportedEnd::How::end_stream, {}}), R"({"end":"end_stream"})");
+  EXPECT_EQ(end_json({ReportedEnd::How::error, "io_error: \"x\""}),
+            R"({"end":"error","error":"io_error: \"x\""})");
+  FeedEnd truncated{.reason = EndReason::truncated};
+  EXPECT_EQ(report_of(truncated).how, ReportedEnd::How::error);
+  EXPECT_EQ(report_of(truncated).error, truncated.message());
+  EXPECT_EQ(report_of(FeedEnd{.reason = EndReason::end_stream}).how, ReportedEnd::How::end_stream);
+}
+
+TEST(JsonLines, ParsesBackEverythingItPrints) {
+  std::vector<TapEvent> events;
+  events.push_back(mutation());
+  for (auto kind : {TapEventKind::begin_backfill, TapEventKind::end_backfill, TapEventKind::flush,
+                    TapEventKind::checkpoint_start, TapEventKind::checkpoint_end,
+                    TapEventKind::vbucket_set, TapEventKind::deletion}) {
+    TapEvent e;
+    e.kind = kind;
+    e.vbucket = 1023;
+    if (kind == TapEventKind::deletion) {
+      e.key = "d";
+      e.cas = 1;
+    }
+    if (kind == TapEventKind::checkpoint_start || kind == TapEventKind::checkpoint_end) {
+      e.checkpoint_id = 0xffffffffffffffff;
+    }
+    if (kind == TapEventKind::vbucket_set) e.state = protocol::VBucketState::dead;
+    events.push_back(e);
+  }
+  for (const auto& e : events) {
+    auto parsed = parse_json_line(event_json(e));
+    ASSERT_TRUE(std::holds_alternative<ReportedItem>(parsed)) << std::get<std::string>(parsed);
+    EXPECT_EQ(std::get<TapEvent>(std::get<ReportedItem>(parsed)), e);
+  }
+  auto end = parse_json_line(R"({"end":"error","error":"truncated: x"})");
+  EXPECT_EQ(std::get<ReportedEnd>(std::get<ReportedItem>(end)),
+            (ReportedEnd{ReportedEnd::How::error, "truncated: x"}));
+}
+
+TEST(JsonLines, RejectsMalformedLinesWithAReason) {
+  auto reason = [](std::string_view line) {
+    auto parsed = parse_json_line(line);
+    return std::holds_alternative<std::string>(parsed) ? std::get<std::string>(parsed) : "";
+  };
+  EXPECT_EQ(reason("not json"), "not a JSON object");
+  EXPECT_EQ(reason("[1]"), "not a JSON object");
+  EXPECT_EQ(reason(R"({"op":"mutaton","vb":0})"), R"(unknown "op" "mutaton")");
+  EXPECT_EQ(reason(R"({"op":"flush"})"), R"("vb" must be an unsigned number)");
+  EXPECT_EQ(reason(R"({"op":"flush","vb":70000})"), R"("vb" is out of range)");
+  EXPECT_EQ(reason(R"({"op":"mutation","vb":0,"key":"k","value_b64":"a","flags":0,"expiry":0,"cas":0})"),
+            R"("value_b64" is not base64)");
+  EXPECT_EQ(reason(R"({"op":"deletion","vb":0,"key":"\u0100","cas":0})"),
+            R"("key" has a character above \u00ff)");
+  EXPECT_EQ(reason(R"({"end":"later"})"), R"("end" is "later", not eof, end_stream or error)");
+}
+
+TEST(Base64, RoundTripsEveryLengthAndRejectsGarbage) {
+  std::string bytes;
+  for (int n = 0; n < 20; ++n) {
+    std::string back;
+    ASSERT_TRUE(base64_decode(base64_encode(bytes), back));
+    EXPECT_EQ(back, bytes);
+    bytes += static_cast<char>(n * 37);
+  }
+  EXPECT_EQ(base64_encode("hi"), "aGk=");
+  EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
+  std::string out;
+  EXPECT_FALSE(base64_decode("aGk", out));
+  EXPECT_FALSE(base64_decode("a=Gk", out));
+  EXPECT_FALSE(base64_decode("aG!=", out));
+}
+
+}  // namespace
+}  // namespace tapharness::client

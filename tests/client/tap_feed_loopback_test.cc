@@ -1,0 +1,221 @@
+// The feed over real sockets on 127.0.0.1 (ephemeral ports): connecting, connect failures
+// and timeouts, the blocking API, awaitable consumption, and close() hammered from another
+// thread against a streaming feed.
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "client/blocking_feed.hpp"
+#include "client/tap_feed.hpp"
+#include "protocol/tap_message.hpp"
+#include "tests/client/feed_test_support.hpp"
+#include "tests/protocol/golden_frames.hpp"
+#include "tests/support/loopback_server.hpp"
+
+namespace tapharness::client {
+namespace {
+
+using protocol::TapEvent;
+using tapharness::testing::LoopbackServer;
+using tapharness::testing::read_exactly;
+using tapharness::testing::write_hex;
+using tcp = asio::ip::tcp;
+namespace golden = tapharness::golden;
+
+constexpr auto kWait = std::chrono::seconds(10);
+
+TEST(TapFeedLoopback, StreamsEventsAcksAndEndsOnEof) {
+  protocol::Bytes connect_seen, ack_seen;
+  LoopbackServer server([&](tcp::socket& s) {
+    connect_seen = read_exactly(s, 24 + 4 + 5 + 8);  // name "peer1", backfill
+    write_hex(s, golden::kOpaqueInitialVBucketStream);
+    write_hex(s, golden::kMutation);
+    ack_seen = read_exactly(s, 48);
+    s.shutdown(tcp::socket::shutdown_send);
+    read_exactly(s, 1);  // until the client closes
+  });
+  FeedOptions options;
+  options.args.client_name = "peer1";
+  BlockingFeed feed(options);
+  feed.connect("127.0.0.1", server.port());
+
+  auto first = feed.next(kWait);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(std::get<TapEvent>(*first).kind, protocol::TapEventKind::begin_backfill);
+  auto second = feed.next(kWait);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(std::get<TapEvent>(*second).key, "mykey");
+  auto end = feed.next(kWait);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(std::get<FeedEnd>(*end).reason, EndReason::eof) << fmt::format("{}", *end);
+  server.join();
+
+  EXPECT_EQ(protocol::to_hex(connect_seen),
+            "804000050400000000000011000000000000000000000000000000017065657231ffffffffffffffff");
+  EXPECT_EQ(protocol::to_hex(ack_seen),
+            "81440000000000000000000000000020000000000000000081410000000000000000000000000010"
+            "0000000000000000");
+}
+
+TEST(TapFeedLoopback, ConnectionRefusedIsAnIoErrorNamingTheAddress) {
+  std::string port;
+  {
+    asio::io_context io;
+    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port = std::to_string(acceptor.local_endpoint().port());
+  }  // closed: nothing listens there now
+  BlockingFeed feed(FeedOptions{});
+  feed.connect("127.0.0.1", port);
+  auto item = feed.next(kWait);
+  ASSERT_TRUE(item);
+  const auto& end = std::get<FeedEnd>(*item);
+  EXPECT_EQ(end.reason, EndReason::io_error);
+  EXPECT_EQ(end.io_error, asio::error::connection_refused);
+  EXPECT_EQ(end.context, "connect to 127.0.0.1:" + port);
+}
+
+TEST(TapFeedLoopback, ConnectTimeoutWhenTheServerNeverAccepts) {
+  // A listener with backlog 0 whose queue is already full drops further SYNs, so a
+  // connect to it hangs: loopback only, no address outside this machine.
+  asio::io_context io;
+  tcp::acceptor acceptor(io);
+  acceptor.open(tcp::v4());
+  acceptor.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  acceptor.listen(0);
+  std::vector<tcp::socket> fillers;
+  for (int i = 0; i < 4; ++i) {
+    fillers.emplace_back(io);
+    // Initiating sends the SYN; `io` never runs, so nothing waits for the outcome.
+    fillers.back().async_connect(acceptor.local_endpoint(), [](auto) {});
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  FeedOptions options;
+  options.connect_timeout = std::chrono::milliseconds(200);
+  BlockingFeed feed(options);
+  const auto start = std::chrono::steady_clock::now();
+  feed.connect("127.0.0.1", std::to_string(acceptor.local_endpoint().port()));
+  auto item = feed.next(kWait);
+  ASSERT_TRUE(item);
+  EXPECT_EQ(std::get<FeedEnd>(*item).reason, EndReason::connect_timeout)
+      << fmt::format("{}", *item);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(TapFeedLoopback, BlockingNextTimesOutThenCarriesOn) {
+  std::atomic<bool> release{false};
+  LoopbackServer server([&](tcp::socket& s) {
+    read_exactly(s, 36);
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    write_hex(s, golden::kDeletion);
+  });
+  BlockingFeed feed(FeedOptions{});
+  feed.connect("127.0.0.1", server.port());
+  EXPECT_FALSE(feed.next(std::chrono::milliseconds(50)));
+  release = true;
+  auto item = feed.next(kWait);
+  ASSERT_TRUE(item);
+  EXPECT_EQ(std::get<TapEvent>(*item).kind, protocol::TapEventKind::deletion);
+  feed.close();
+  auto after = feed.next(kWait);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(std::get<FeedEnd>(*after).reason, EndReason::closed);
+}
+
+TEST(TapFeedLoopback, CloseFromAnotherThreadWakesABlockedNext) {
+  LoopbackServer server([&](tcp::socket& s) {
+    read_exactly(s, 36);
+    read_exactly(s, 1);  // silent until the client goes away
+  });
+  BlockingFeed feed(FeedOptions{});
+  feed.connect("127.0.0.1", server.port());
+  std::thread closer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    feed.close();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto item = feed.next(kWait);
+  closer.join();
+  ASSERT_TRUE(item);
+  EXPECT_EQ(std::get<FeedEnd>(*item).reason, EndReason::closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  server.join();  // the server saw EOF: the socket was really closed
+}
+
+TEST(TapFeedLoopback, AwaitableConsumer) {
+  LoopbackServer server([&](tcp::socket& s) {
+    read_exactly(s, 36);
+    write_hex(s, golden::kMutation);
+    write_hex(s, golden::kOpaqueCloseTapStream);
+    read_exactly(s, 24);  // the mutation's ACK
+  });
+  asio::io_context io;
+  TapFeed feed = connect_feed(io.get_executor(), "127.0.0.1", server.port(), {});
+  std::vector<FeedItem> items;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (;;) {
+          FeedItem item = co_await feed.async_next(asio::use_awaitable);
+          items.push_back(item);
+          if (std::holds_alternative<FeedEnd>(item)) co_return;
+        }
+      },
+      asio::detached);
+  io.run_for(kWait);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(std::get<TapEvent>(items[0]).key, "mykey");
+  EXPECT_EQ(std::get<FeedEnd>(items[1]).reason, EndReason::end_stream);
+}
+
+// A server that streams mutations until the client goes away.
+void stream_until_closed(tcp::socket& s) {
+  read_exactly(s, 36);
+  protocol::Bytes batch;
+  for (int i = 0; i < 64; ++i) {
+    protocol::encode_tap_message(batch, protocol::ep_engine::mutation(
+                                            {.key = "k", .value = "v", .opaque = 1, .tap_flags = 1}));
+  }
+  boost::system::error_code ec;
+  for (int i = 0; i < 100000 && !ec; ++i) asio::write(s, asio::buffer(batch), ec);
+}
+
+TEST(TapFeedLoopback, CloseHammeredAgainstAStreamingFeed) {
+  std::mt19937 random(12345);
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE(round);
+    LoopbackServer server(stream_until_closed);
+    asio::io_context io;
+    auto feed = std::make_unique<TapFeed>(
+        connect_feed(io.get_executor(), "127.0.0.1", server.port(), {}));
+    std::atomic<std::size_t> events{0};
+    std::atomic<int> ends{0};
+    std::function<void(FeedItem)> consume = [&](FeedItem item) {
+      if (std::holds_alternative<FeedEnd>(item)) {
+        ++ends;
+        return;
+      }
+      ++events;
+      feed->async_next(consume);
+    };
+    feed->async_next(consume);
+    std::thread io_a([&] { io.run(); });
+    std::thread io_b([&] { io.run(); });
+    std::this_thread::sleep_for(std::chrono::microseconds(random() % 3000));
+    feed->close();
+    const std::size_t at_close = events.load();
+    if (round % 2) feed->close();  // twice, sometimes
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_LE(events.load(), at_close + 1) << "events delivered after close() returned";
+    io_a.join();
+    io_b.join();
+    EXPECT_EQ(ends.load(), 1);
+    feed.reset();
+    server.join();
+  }
+}
+
+}  // namespace
+}  // namespace tapharness::client

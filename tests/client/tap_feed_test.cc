@@ -1,0 +1,409 @@
+// The feed over an in-memory stream: what it sends, the events it delivers, when it ACKs,
+// every way it ends, close(), bounded memory, and a failure at every I/O step.
+#include "client/tap_feed.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/client/feed_test_support.hpp"
+#include "tests/protocol/golden_frames.hpp"
+
+namespace tapharness::client {
+namespace {
+
+using protocol::TapEvent;
+using protocol::TapEventKind;
+using testing::hex;
+using testing::MemoryFeed;
+namespace golden = tapharness::golden;
+
+std::string ack_hex(std::string_view opcode_hex, std::string_view opaque_hex) {
+  return fmt::format("81{}{}{}{}", opcode_hex, std::string(20, '0'), opaque_hex, std::string(16, '0'));
+}
+
+protocol::Bytes concat(std::initializer_list<std::string_view> parts) {
+  protocol::Bytes out;
+  for (auto p : parts) protocol::append(out, hex(p));
+  return out;
+}
+
+TEST(TapFeed, SendsTheSeedsTapConnectFirst) {
+  FeedOptions options;  // the seed's DefaultTapArguments()
+  MemoryFeed f(options);
+  f.start();
+  EXPECT_EQ(protocol::to_hex(f.received()),
+            "80400000040000000000000c00000000000000000000000000000001ffffffffffffffff");
+}
+
+TEST(TapFeed, SendsEveryArgumentAsTheSeedEncodesIt) {
+  FeedOptions options;
+  options.args = {.backfill = 1, .dump = true, .vbuckets = {1, 2}, .takeover = true,
+                  .support_ack = true, .keys_only = true, .checkpoint = true,
+                  .client_name = "all", .registered_client = true};
+  MemoryFeed f(options);
+  f.start();
+  // shared/seed-connect-vectors.txt, the "all options" case.
+  EXPECT_EQ(protocol::to_hex(f.received()),
+            "804000030400000000000015000000000000000000000000000000ff616c6c00000000000000010002"
+            "00010002");
+}
+
+TEST(TapFeed, DeliversEventsInServerOrderThenEof) {
+  MemoryFeed f;
+  f.start();
+  f.send(concat({golden::kOpaqueInitialVBucketStream, golden::kMutation, golden::kDeletion,
+                 golden::kNoop, golden::kOpaqueCloseBackfill, golden::kCheckpointStart,
+                 golden::kCheckpointEnd, golden::kVBucketSetPending, golden::kFlush}));
+  f.server().close();
+  FeedEnd end;
+  auto events = f.drain(&end);
+  std::vector<TapEventKind> kinds;
+  for (const auto& e : events) kinds.push_back(e.kind);
+  EXPECT_EQ(kinds, (std::vector<TapEventKind>{
+                       TapEventKind::begin_backfill, TapEventKind::mutation, TapEventKind::deletion,
+                       TapEventKind::end_backfill, TapEventKind::checkpoint_start,
+                       TapEventKind::checkpoint_end, TapEventKind::vbucket_set, TapEventKind::flush}));
+  ASSERT_EQ(events.size(), 8u);
+  EXPECT_EQ(events[1].key, "mykey");
+  EXPECT_EQ(events[1].value, "value");
+  EXPECT_EQ(events[1].flags, 0x12u);
+  EXPECT_EQ(events[1].expiry, 300u);
+  EXPECT_EQ(events[1].cas, 0x1122u);
+  EXPECT_EQ(events[1].vbucket, 3);
+  EXPECT_EQ(events[2].flags, 0u) << "deletion flags must not come from engine-specific bytes";
+  EXPECT_EQ(events[4].checkpoint_id, 42u);
+  EXPECT_EQ(events[6].state, protocol::VBucketState::pending);
+  EXPECT_EQ(end.reason, EndReason::eof) << end.message();
+  EXPECT_TRUE(end.clean());
+}
+
+TEST(TapFeed, AcksOnlyOnceTheConsumerHasTakenTheEvent) {
+  MemoryFeed f;
+  f.start();
+  const std::size_t connect_size = f.received().size();
+  f.send_hex(golden::kMutation);  // ACK requested, opaque 0x10
+  f.io().poll();
+  EXPECT_EQ(f.received().size(), connect_size) << "acked an event nobody has seen";
+
+  auto item = f.next();
+  ASSERT_TRUE(std::holds_alternative<TapEvent>(item));
+  const auto sent = f.received();
+  EXPECT_EQ(protocol::to_hex(protocol::ByteView(sent).subspan(connect_size)),
+            ack_hex("41", "00000010"));
+}
+
+TEST(TapFeed, AcksIgnoredMessagesInTurnAndNeverNoop) {
+  MemoryFeed f;
+  f.start();
+  const std::size_t connect_size = f.received().size();
+  f.send(concat({golden::kOpaqueEnableAutoNack,  // ignored, ack 0x26
+                 golden::kMutation,               // event, ack 0x10
+                 golden::kOpaqueUnknown,          // ignored, ack 0x28
+                 golden::kNoop,                   // ignored, never acked
+                 golden::kDeletion,               // event, no ack
+                 golden::kVBucketSetPending}));   // event, ack 0x21
+  f.io().poll();
+  // The first message needs no consumer: nothing comes before it.
+  EXPECT_EQ(protocol::to_hex(protocol::ByteView(f.received()).subspan(connect_size)),
+            ack_hex("44", "00000026"));
+
+  ASSERT_EQ(std::get<TapEvent>(f.next()).kind, TapEventKind::mutation);
+  EXPECT_EQ(protocol::to_hex(protocol::ByteView(f.received()).subspan(connect_size)),
+            ack_hex("44", "00000026") + ack_hex("41", "00000010") + ack_hex("44", "00000028"));
+
+  ASSERT_EQ(std::get<TapEvent>(f.next()).kind, TapEventKind::deletion);
+  ASSERT_EQ(std::get<TapEvent>(f.next()).kind, TapEventKind::vbucket_set);
+  EXPECT_EQ(protocol::to_hex(protocol::ByteView(f.received()).subspan(connect_size)),
+            ack_hex("44", "00000026") + ack_hex("41", "00000010") + ack_hex("44", "00000028") +
+                ack_hex("45", "00000021"));
+}
+
+TEST(TapFeed, DeliversTheSameEventsWhateverTheReadSizes) {
+  const auto stream = concat({golden::kOpaqueInitialVBucketStream, golden::kMutation,
+                              golden::kDeletion, golden::kCheckpointStart});
+  MemoryFeed whole;
+  whole.start();
+  whole.send(stream);
+  whole.server().close();
+  FeedEnd whole_end;
+  const auto expected = whole.drain(&whole_end);
+
+  for (std::size_t max_read : {1u, 2u, 7u, 23u, 24u, 25u}) {
+    MemoryFeed f({}, [&](auto& client) { client.set_max_read(max_read); });
+    f.start();
+    f.send(stream);
+    f.server().close();
+    FeedEnd end;
+    EXPECT_EQ(f.drain(&end), expected) << "max_read " << max_read;
+    EXPECT_EQ(end.reason, EndReason::eof);
+    EXPECT_EQ(end.offset, stream.size());
+  }
+}
+
+TEST(TapFeed, EndStreamEndsCleanlyWithoutAckAfterEarlierEvents) {
+  MemoryFeed f;
+  f.start();
+  const std::size_t connect_size = f.received().size();
+  f.send(concat({golden::kDeletion, golden::kOpaqueCloseTapStream, golden::kMutation}));
+  FeedEnd end;
+  auto events = f.drain(&end);
+  ASSERT_EQ(events.size(), 1u) << "nothing after CLOSE_TAP_STREAM is delivered";
+  EXPECT_EQ(end.reason, EndReason::end_stream);
+  EXPECT_TRUE(end.clean());
+  EXPECT_EQ(f.received().size(), connect_size) << "CLOSE_TAP_STREAM is never acked";
+}
+
+TEST(TapFeed, ConnectRejectedCarriesStatusAndText) {
+  MemoryFeed f;
+  f.start();
+  f.send_hex(golden::kConnectRejected);
+  FeedEnd end;
+  EXPECT_TRUE(f.drain(&end).empty());
+  EXPECT_EQ(end.reason, EndReason::connect_rejected);
+  EXPECT_EQ(end.status, protocol::Status::not_supported);
+  EXPECT_EQ(end.body, "not supported");
+  EXPECT_FALSE(end.clean());
+  EXPECT_EQ(end.message(),
+            "connect_rejected: the server refused TAP_CONNECT with status NOT_SUPPORTED: not "
+            "supported");
+}
+
+TEST(TapFeed, EofInsideAHeaderOrBodyIsTruncation) {
+  const auto mutation = hex(golden::kMutation);
+  for (std::size_t cut : {std::size_t{1}, std::size_t{23}, std::size_t{24}, mutation.size() - 1}) {
+    MemoryFeed f;
+    f.start();
+    f.send_hex(golden::kNoop);
+    f.send(protocol::Bytes(mutation.begin(), mutation.begin() + static_cast<std::ptrdiff_t>(cut)));
+    f.server().close();
+    FeedEnd end;
+    EXPECT_TRUE(f.drain(&end).empty());
+    EXPECT_EQ(end.reason, EndReason::truncated) << cut;
+    EXPECT_EQ(end.offset, 24u);
+    EXPECT_EQ(end.partial_bytes, cut);
+  }
+}
+
+TEST(TapFeed, ProtocolErrorCarriesTheCodecsTypedError) {
+  MemoryFeed f;
+  f.start();
+  f.send(concat({golden::kMutation, "42 0a 0000 00 00 0000 00000000 00000000 0000000000000000"}));
+  FeedEnd end;
+  auto events = f.drain(&end);
+  EXPECT_EQ(events.size(), 1u) << "the frame before the bad one is still delivered";
+  ASSERT_EQ(end.reason, EndReason::protocol_error);
+  ASSERT_TRUE(end.decode_error);
+  EXPECT_EQ(end.decode_error->code, protocol::DecodeErrorCode::bad_magic);
+  EXPECT_EQ(end.decode_error->offset, hex(golden::kMutation).size());
+}
+
+TEST(TapFeed, OversizedBodyClaimFailsWithoutWaitingForTheBody) {
+  FeedOptions options;
+  options.limits.max_body = 1024;
+  MemoryFeed f(options);
+  f.start();
+  f.send_hex("80 41 0000 10 00 0000 ffffffff 00000000 0000000000000000");
+  FeedEnd end;
+  f.drain(&end);
+  ASSERT_EQ(end.reason, EndReason::protocol_error);
+  EXPECT_EQ(end.decode_error->code, protocol::DecodeErrorCode::body_too_long);
+  EXPECT_EQ(end.decode_error->offset, 8u);
+}
+
+TEST(TapFeed, ResetIsAnIoError) {
+  MemoryFeed f;
+  f.start();
+  f.send_hex(golden::kDeletion);
+  f.server().reset();
+  FeedEnd end;
+  auto events = f.drain(&end);
+  EXPECT_EQ(end.reason, EndReason::io_error);
+  EXPECT_EQ(end.io_error, asio::error::connection_reset);
+  EXPECT_EQ(end.context, "read");
+}
+
+TEST(TapFeed, IdleTimeoutWhenNoFrameArrives) {
+  FeedOptions options;
+  options.idle_timeout = std::chrono::milliseconds(30);
+  MemoryFeed f(options);
+  f.start();
+  f.send_hex(golden::kDeletion);
+  const auto mutation = hex(golden::kMutation);
+  f.send(protocol::Bytes(mutation.begin(), mutation.begin() + 30));  // a frame that never completes
+  FeedEnd end;
+  auto events = f.drain(&end);
+  EXPECT_EQ(events.size(), 1u);
+  EXPECT_EQ(end.reason, EndReason::idle_timeout) << end.message();
+  EXPECT_EQ(end.timeout, std::chrono::milliseconds(30));
+}
+
+TEST(TapFeed, CloseEndsAPendingNextAndEverythingAfter) {
+  MemoryFeed f;
+  f.start();
+  std::optional<FeedItem> pending;
+  f.feed().async_next([&](FeedItem item) { pending = std::move(item); });
+  f.io().poll();
+  EXPECT_FALSE(pending);
+  f.feed().close();
+  f.feed().close();  // twice is fine
+  f.io().poll();
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(std::get<FeedEnd>(*pending).reason, EndReason::closed);
+  f.send_hex(golden::kMutation);  // the server end still writes; nobody must see it
+  auto later = f.next();
+  EXPECT_EQ(std::get<FeedEnd>(later).reason, EndReason::closed);
+}
+
+TEST(TapFeed, NoEventAfterCloseEvenIfAlreadyQueued) {
+  MemoryFeed f;
+  f.start();
+  f.send(concat({golden::kMutation, golden::kDeletion}));
+  f.io().poll();
+  const std::size_t before = f.received().size();
+  f.feed().close();
+  auto item = f.next();
+  EXPECT_EQ(std::get<FeedEnd>(item).reason, EndReason::closed);
+  EXPECT_EQ(f.received().size(), before) << "no ACK for an event nobody saw";
+}
+
+TEST(TapFeed, CloseFromInsideTheHandler) {
+  MemoryFeed f;
+  f.start();
+  f.send(concat({golden::kMutation, golden::kDeletion}));
+  std::vector<FeedItem> items;
+  std::function<void(FeedItem)> on_item = [&](FeedItem item) {
+    items.push_back(item);
+    if (items.size() == 1) f.feed().close();
+    if (std::holds_alternative<TapEvent>(item)) f.feed().async_next(on_item);
+  };
+  f.feed().async_next(on_item);
+  f.io().poll();
+  f.feed().async_next([&](FeedItem item) { items.push_back(item); });
+  f.io().poll();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<TapEvent>(items[0]));
+  EXPECT_EQ(std::get<FeedEnd>(items[1]).reason, EndReason::closed);
+}
+
+TEST(TapFeed, DestructionWithoutCloseReleasesEverything) {
+  MemoryFeed f;
+  f.start();
+  f.send_hex(golden::kMutation);
+  f.feed().async_next([](FeedItem) {});
+  f.io().poll();
+  f.feed().async_next([](FeedItem) {});  // left pending
+  f.destroy_feed();
+  f.io().restart();
+  f.io().run();
+  EXPECT_TRUE(f.client_lifetime().expired()) << "the stream outlived the feed";
+}
+
+TEST(TapFeed, SlowConsumerPausesReadingAndLosesNothing) {
+  FeedOptions options;
+  options.max_queued_events = 16;
+  MemoryFeed f(options, [](auto& client) { client.set_max_read(100); });
+  f.start();
+  protocol::Bytes stream;
+  std::vector<std::size_t> frame_ends;
+  const int n = 2000;
+  for (int i = 0; i < n; ++i) {
+    protocol::encode_tap_message(
+        stream, protocol::ep_engine::mutation({.key = fmt::format("key-{}", i), .value = "v"}));
+    frame_ends.push_back(stream.size());
+  }
+  f.send(stream);
+  f.server().close();
+  f.io().poll();
+  const std::size_t read = stream.size() - f.server().bytes_unread_by_peer();
+  // The client read its queue bound (16 events) plus at most one more read, then stopped.
+  EXPECT_GE(read, frame_ends[15]);
+  EXPECT_LE(read, frame_ends[16] + 100);
+
+  FeedEnd end;
+  auto events = f.drain(&end);
+  ASSERT_EQ(events.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) ASSERT_EQ(events[i].key, fmt::format("key-{}", i));
+  EXPECT_EQ(end.reason, EndReason::eof);
+}
+
+TEST(TapFeed, QueueBoundInBytesAlsoPausesReading) {
+  FeedOptions options;
+  options.max_queued_bytes = 10 * 1024;
+  MemoryFeed f(options, [](auto& client) { client.set_max_read(4096); });
+  f.start();
+  protocol::Bytes stream;
+  const std::string value(1024, 'v');
+  for (int i = 0; i < 100; ++i) {
+    protocol::encode_tap_message(stream, protocol::ep_engine::mutation({.key = "k", .value = value}));
+  }
+  f.send(stream);
+  f.io().poll();
+  const std::size_t read = stream.size() - f.server().bytes_unread_by_peer();
+  EXPECT_LE(read, 11 * (1024 + 50) + 4096);
+  f.server().close();
+  FeedEnd end;
+  EXPECT_EQ(f.drain(&end).size(), 100u);
+}
+
+// Fails the n-th I/O operation of the client's stream for every n until the feed gets
+// through without meeting the failure: each run must end exactly once, deliver a prefix of
+// the events and nothing after its end, and release the stream.
+TEST(TapFeed, FailureAtEveryIoStep) {
+  const auto stream = concat({golden::kOpaqueEnableAutoNack, golden::kOpaqueInitialVBucketStream,
+                              golden::kMutation, golden::kDeletion, golden::kOpaqueCloseBackfill,
+                              golden::kCheckpointStart, golden::kCheckpointEnd});
+  MemoryFeed reference;
+  reference.start();
+  reference.send(stream);
+  reference.server().close();
+  FeedEnd reference_end;
+  const auto expected = reference.drain(&reference_end);
+  ASSERT_EQ(reference_end.reason, EndReason::eof);
+
+  bool reached_clean_run = false;
+  for (std::size_t n = 0; n < 200 && !reached_clean_run; ++n) {
+    SCOPED_TRACE(fmt::format("failing I/O operation {}", n));
+    std::weak_ptr<const void> lifetime;
+    {
+      MemoryFeed f({}, [&](auto& client) {
+        client.fail_operation(n, asio::error::connection_reset);
+        client.set_max_read(37);  // several reads, so failures land mid-frame too
+      });
+      lifetime = f.client_lifetime();
+      f.start();
+      f.send(stream);
+      f.server().close();
+      std::vector<TapEvent> events;
+      int ends = 0;
+      FeedEnd end;
+      for (int guard = 0; guard < 100; ++guard) {
+        FeedItem item = f.next();
+        if (auto* e = std::get_if<FeedEnd>(&item)) {
+          ++ends;
+          end = *e;
+          break;
+        }
+        events.push_back(std::get<TapEvent>(item));
+      }
+      ASSERT_EQ(ends, 1);
+      ASSERT_LE(events.size(), expected.size());
+      EXPECT_TRUE(std::equal(events.begin(), events.end(), expected.begin()));
+      // After the end, only the end again.
+      EXPECT_TRUE(std::holds_alternative<FeedEnd>(f.next()));
+      if (end.reason == EndReason::eof) {
+        EXPECT_EQ(events, expected);
+        reached_clean_run = true;
+      } else {
+        EXPECT_EQ(end.reason, EndReason::io_error) << end.message();
+        EXPECT_EQ(end.io_error, asio::error::connection_reset);
+      }
+      f.destroy_feed();
+      f.io().restart();
+      f.io().run();
+    }
+    EXPECT_TRUE(lifetime.expired());
+  }
+  EXPECT_TRUE(reached_clean_run);
+}
+
+}  // namespace
+}  // namespace tapharness::client
