@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -72,7 +73,8 @@ enum class FrameKind {
   raw,
 };
 
-std::string_view name_of(FrameKind kind);
+std::string_view name_of(FrameKind kind);                          // "mutation", "raw", ...
+std::span<const protocol::NamedValue<FrameKind>> all_frame_kinds();  // in enum order
 
 // One frame to send. Unset fields take ep-engine's defaults (scenarios/README.md).
 struct FrameSpec {
@@ -111,6 +113,9 @@ struct FrameSpec {
   std::optional<std::uint16_t> engine_length;
 
   bool wants_ack() const;
+  // The encoded frame's size in bytes (lies overwrite bytes, they add none), when no bytes
+  // value depends on the repeat index.
+  std::optional<std::size_t> fixed_length() const;
 };
 
 // How one frame's bytes go on the wire. Applied in order: corrupt, truncate, split/bytewise.
