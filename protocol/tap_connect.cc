@@ -128,7 +128,11 @@ auto fmt::formatter<tapharness::protocol::TapConnectRequest>::format(
     -> decltype(ctx.out()) {
   auto out = fmt::format_to(ctx.out(), "{{name=\"{}\" flags={}", r.name,
                             tapharness::protocol::tap_connect_flags_text(r.flags));
-  if (r.backfill) out = fmt::format_to(out, " backfill={}", *r.backfill);
+  if (r.backfill == tapharness::protocol::kNoBackfill) {
+    out = fmt::format_to(out, " backfill=none");
+  } else if (r.backfill) {
+    out = fmt::format_to(out, " backfill={}", *r.backfill);
+  }
   if (r.vbuckets) out = fmt::format_to(out, " vbuckets={}", *r.vbuckets);
   if (!r.checkpoints.empty()) out = fmt::format_to(out, " checkpoints={}", r.checkpoints);
   if (r.closed_checkpoints_only) {

@@ -17,36 +17,14 @@
 #include <iterator>
 #include <string>
 
+#include "protocol/describe.hpp"
 #include "protocol/frame_decoder.hpp"
 #include "protocol/hex.hpp"
-#include "protocol/tap_connect.hpp"
-#include "protocol/tap_event.hpp"
-#include "protocol/tap_message.hpp"
 
 namespace tapharness {
 namespace {
 
 using namespace protocol;
-
-void print_frame(const Frame& frame) {
-  fmt::print("@{} {}\n", frame.offset, frame.header);
-  if (frame.header.opcode == Opcode::tap_connect && !frame.header.is_response()) {
-    auto request = decode_tap_connect(frame);
-    if (auto* r = std::get_if<TapConnectRequest>(&request)) {
-      fmt::print("  TAP_CONNECT {}\n", *r);
-    } else {
-      fmt::print("  TAP_CONNECT error: {}\n", std::get<DecodeError>(request));
-    }
-    return;
-  }
-  if (is_tap_message(frame.header.opcode) && !frame.header.is_response()) {
-    auto message = decode_tap_message(frame);
-    if (auto* m = std::get_if<TapMessage>(&message)) fmt::print("  {}\n", *m);
-  } else if (!frame.extras.empty() || !frame.key.empty() || !frame.value.empty()) {
-    fmt::print("  {}\n", frame);
-  }
-  fmt::print("  feed: {}\n", map_feed_frame(frame));
-}
 
 // Blanks out '#' comments to the end of their line, keeping positions for error reports.
 std::string strip_comments(std::string text) {
@@ -75,7 +53,7 @@ int decode(const std::string& source, const std::string& text) {
   while (!rest.empty()) {
     auto result = decoder.decode(rest);
     if (auto* d = std::get_if<Decoded>(&result)) {
-      print_frame(d->frame);
+      fmt::print("@{} {}", d->frame.offset, describe_frame(d->frame));
       rest = rest.subspan(d->consumed);
     } else if (auto* more = std::get_if<NeedMore>(&result)) {
       fmt::print("{}: stream ends inside a frame at offset {}: {} more bytes needed\n", source,

@@ -34,6 +34,7 @@ struct PipeDirection {
   boost::system::error_code reset;  // the writer reset: reads fail at once
   std::function<void()> wake_reader;
   std::size_t total_written = 0;
+  std::vector<std::size_t> write_sizes;  // every write, in order
 };
 
 struct PipeState {
@@ -125,6 +126,8 @@ class MemoryStream {
   void set_max_read(std::size_t n) { end_->max_read = n == 0 ? 1 : n; }
 
   std::size_t operations() const { return end_->operations; }
+  // The size of every write the peer made, in order: how its bytes were cut.
+  const std::vector<std::size_t>& peer_write_sizes() const { return end_->inbound().write_sizes; }
   // Expires once this end and every operation on it are gone: a leak check for tests.
   std::weak_ptr<const void> lifetime() const { return end_; }
   std::size_t bytes_read() const { return end_->bytes_read; }
@@ -173,6 +176,7 @@ class MemoryStream {
         n += b.size();
       }
       out.total_written += n;
+      out.write_sizes.push_back(n);
       wake(out);
       return {{}, n};
     }

@@ -1,0 +1,590 @@
+// The socket-free scenario engine: runs one parsed scenario over any stream (in memory in
+// unit tests, TCP in tap_mockserver) and reports every step.
+//
+//   async_run_scenario(std::move(stream), scenario, {}, [](Report report) { ... });
+//
+// The engine reads the client's TAP_CONNECT, then performs the steps in order while a
+// reader collects what the client sends by protocol framing. Each frame is written exactly
+// as planned: one write per planned chunk, faults applied byte for byte. Every wait is
+// bounded by the step's `within` or the scenario's `timeout`, so a run always ends.
+//
+// Client frames are judged as they are met:
+// - an `expect ack` (or `unordered` group) takes the next frame, which must be its ACK;
+//   ACKs for earlier sends that asked for one, and `optional` ACKs, may come before it;
+// - between expectations, an ACK for any send that asked for one is accepted (in send
+//   order under `acks auto`, which also requires them by the end);
+// - anything else fails the step during which it arrived, unless `allow unexpected`.
+//
+// Use one session per stream, from one thread (or a strand) at a time.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "mockserver/expectations.hpp"
+#include "mockserver/fault_plan.hpp"
+#include "mockserver/frame_render.hpp"
+#include "mockserver/report.hpp"
+#include "mockserver/scenario.hpp"
+#include "mockserver/transport.hpp"
+#include "protocol/frame_buffer.hpp"
+#include "protocol/frame_decoder.hpp"
+#include "protocol/tap_connect.hpp"
+#include "third_party/asio.hpp"
+
+namespace tapharness::mockserver {
+
+// One thing that happened on the connection, for --trace transcripts.
+struct TraceRecord {
+  enum class Kind { sent, received, note };
+  Kind kind = Kind::note;
+  Duration at{0};                   // since the session started
+  protocol::ByteView frame;         // sent: as planned (after lies); received: the whole frame
+  std::vector<WriteChunk> chunks;   // sent: how the planned bytes went out
+  protocol::ByteView written;       // sent: the bytes after corruption and truncation
+  std::string note;
+  SourceLocation location;
+};
+
+using TraceSink = std::function<void(const TraceRecord&)>;
+
+struct EngineOptions {
+  std::optional<std::uint64_t> seed;  // overrides the scenario's seed
+  TraceSink trace;                    // may be empty
+  std::size_t connection = 1;         // for the report
+  // What a client may send: a TAP_CONNECT with a long vbucket list fits easily.
+  protocol::Limits client_limits{.max_body = 1 << 20, .max_key = 4096, .max_extras = 64};
+};
+
+namespace detail {
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream stream, std::shared_ptr<const Scenario> scenario, EngineOptions options)
+      : stream_(std::move(stream)),
+        scenario_(std::move(scenario)),
+        options_(std::move(options)),
+        random_(options_.seed.value_or(scenario_->seed)),
+        decoder_(options_.client_limits),
+        signal_(stream_.get_executor()),
+        report_(scenario_->name, options_.connection),
+        started_(std::chrono::steady_clock::now()) {}
+
+  asio::awaitable<Report> run(std::shared_ptr<Session> self) {
+    asio::co_spawn(stream_.get_executor(), read_loop(self), asio::detached);
+    if (co_await expect_connect()) {
+      for (const Step& step : scenario_->steps) {
+        if (aborted_) break;
+        if (const auto* repeat = std::get_if<Repeat>(&step.action)) {
+          for (std::uint64_t i = 0; i < repeat->count && !aborted_; ++i) {
+            for (const Step& inner : repeat->body) {
+              if (aborted_) break;
+              co_await run_step(inner, i);
+            }
+          }
+        } else {
+          co_await run_step(step, std::nullopt);
+        }
+      }
+      if (!closed_) co_await finish_and_close(last_location_);
+    } else {
+      close_now([](Stream& s) { transport::close(s); });
+    }
+    drain(last_location_, last_step_);
+    co_return std::move(report_);
+  }
+
+ private:
+  struct ClientFrame {
+    protocol::Header header;
+    protocol::Bytes bytes;
+  };
+
+  // A send that asked for an ACK and whose ACK has not been seen.
+  struct Owed {
+    std::uint64_t sequence = 0;  // send order
+    AckTarget target;
+    SourceLocation location;
+  };
+
+  enum class ClientState { open, eof, error, garbage };
+
+  using Clock = std::chrono::steady_clock;
+
+  // ---- reading -----------------------------------------------------------------------
+
+  asio::awaitable<void> read_loop([[maybe_unused]] std::shared_ptr<Session> self) {
+    protocol::FrameBuffer buffer(16 * 1024);
+    std::size_t need = protocol::kHeaderSize;
+    while (client_ == ClientState::open && !read_stopped_) {
+      auto space = buffer.prepare(need);
+      boost::system::error_code ec;
+      const std::size_t n = co_await stream_.async_read_some(
+          asio::buffer(space.data(), space.size()), asio::redirect_error(asio::use_awaitable, ec));
+      buffer.commit(n);
+      for (;;) {
+        auto result = decoder_.decode(buffer.data());
+        if (auto* d = std::get_if<protocol::Decoded>(&result)) {
+          ClientFrame frame{d->frame.header,
+                            protocol::Bytes(buffer.data().begin(), buffer.data().begin() + d->consumed)};
+          trace({.kind = TraceRecord::Kind::received, .frame = frame.bytes, .location = last_location_});
+          inbox_.push_back(std::move(frame));
+          ++report_.frames_received;
+          buffer.consume(d->consumed);
+        } else if (auto* more = std::get_if<protocol::NeedMore>(&result)) {
+          need = more->bytes;
+          break;
+        } else {
+          client_ = ClientState::garbage;
+          client_detail_ = fmt::format("the client sent bytes that do not decode: {}",
+                                       std::get<protocol::DecodeError>(result));
+          break;
+        }
+      }
+      if (ec && client_ == ClientState::open && !read_stopped_) {
+        if (ec == asio::error::eof) {
+          client_ = ClientState::eof;
+          client_detail_ = buffer.empty()
+                               ? "the client closed the connection"
+                               : fmt::format("the client closed the connection inside a frame ({} bytes)",
+                                             buffer.size());
+        } else {
+          client_ = ClientState::error;
+          client_detail_ = fmt::format("the connection failed: {}", ec.message());
+        }
+      }
+      if (client_ != ClientState::open) trace({.note = client_detail_, .location = last_location_});
+      signal_.cancel();
+    }
+  }
+
+  // Waits until the inbox holds a frame, the client is done, or `deadline`.
+  asio::awaitable<void> wait_for_frame(Clock::time_point deadline) {
+    while (inbox_.empty() && client_ == ClientState::open && !read_stopped_ && Clock::now() < deadline) {
+      signal_.expires_at(deadline);
+      boost::system::error_code ec;
+      co_await signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  asio::awaitable<void> sleep(Duration d) {
+    asio::steady_timer timer(stream_.get_executor(), d);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  // What a wait that found nothing saw.
+  std::string silence(Duration waited) const {
+    if (client_ != ClientState::open) return client_detail_;
+    if (read_stopped_) return "nothing before the server stopped reading";
+    return fmt::format("nothing within {}ms", waited.count());
+  }
+
+  // ---- the connect -------------------------------------------------------------------
+
+  asio::awaitable<bool> expect_connect() {
+    const SourceLocation& where = scenario_->connect_location.line > 0
+                                      ? scenario_->connect_location
+                                      : implicit_location();
+    last_location_ = where;
+    last_step_ = "expect connect";
+    const std::string expected = describe(scenario_->connect);
+    co_await wait_for_frame(Clock::now() + scenario_->timeout);
+    if (inbox_.empty()) {
+      report_.fail(where, last_step_, expected, silence(scenario_->timeout));
+      co_return false;
+    }
+    ClientFrame frame = std::move(inbox_.front());
+    inbox_.pop_front();
+    if (frame.header.opcode != protocol::Opcode::tap_connect) {
+      report_.fail(where, last_step_, expected, describe_client_frame(frame.header));
+      co_return false;
+    }
+    protocol::FrameDecoder decoder;
+    auto decoded = std::get<protocol::Decoded>(decoder.decode(frame.bytes));
+    auto request = protocol::decode_tap_connect(decoded.frame);
+    if (auto* error = std::get_if<protocol::DecodeError>(&request)) {
+      report_.fail(where, last_step_, expected, fmt::format("a TAP_CONNECT that does not decode: {}", *error));
+      co_return false;
+    }
+    const auto mismatch = match_connect(scenario_->connect, std::get<protocol::TapConnectRequest>(request));
+    if (!mismatch.empty()) {
+      report_.fail(where, last_step_, expected,
+                   fmt::format("{} ({})", fmt::format("{}", std::get<protocol::TapConnectRequest>(request)), mismatch));
+      co_return false;
+    }
+    report_.pass(where, last_step_);
+    co_return true;
+  }
+
+  SourceLocation implicit_location() const { return SourceLocation{scenario_->path, 0, 0}; }
+
+  // ---- steps -------------------------------------------------------------------------
+
+  asio::awaitable<void> run_step(const Step& step, std::optional<std::uint64_t> index) {
+    last_location_ = step.location;
+    // perform() copies what it needs into its own frame; a coroutine lambda here would
+    // outlive its captures.
+    co_await std::visit([&](const auto& action) { return perform(action, step.location, index); },
+                        step.action);
+  }
+
+  asio::awaitable<void> perform(const ExpectConnect&, const SourceLocation&, std::optional<std::uint64_t>) {
+    co_return;  // handled before the steps
+  }
+  asio::awaitable<void> perform(const ClientEvent&, const SourceLocation&, std::optional<std::uint64_t>) {
+    co_return;  // checked by the runner, against the client's report
+  }
+  asio::awaitable<void> perform(const Repeat&, const SourceLocation&, std::optional<std::uint64_t>) {
+    co_return;  // expanded by run(); repeats do not nest
+  }
+  asio::awaitable<void> perform(const AllowUnexpected&, const SourceLocation& where,
+                                std::optional<std::uint64_t>) {
+    drain(where, "allow unexpected");
+    allow_unexpected_ = true;
+    report_.pass(where, "allow unexpected");
+    co_return;
+  }
+
+  asio::awaitable<void> perform(const Delay& delay, const SourceLocation& where, std::optional<std::uint64_t>) {
+    last_step_ = "delay";
+    co_await sleep(delay.duration);
+    drain(where, last_step_);
+    report_.pass(where, last_step_);
+  }
+
+  asio::awaitable<void> perform(const Send& send, const SourceLocation& where,
+                                std::optional<std::uint64_t> index) {
+    last_step_ = fmt::format("send {}", send.frame.kind);
+    drain(where, last_step_);
+    if (half_closed_ || closed_) {
+      report_.fail(where, last_step_, "to send a frame", "the server already closed its side", index);
+      co_return;
+    }
+    if (client_ == ClientState::eof || client_ == ClientState::error) {
+      report_.fail(where, last_step_, "to send a frame", client_detail_, index);
+      aborted_ = true;
+      co_return;
+    }
+    RenderedFrame frame = render_frame(send.frame, index.value_or(0), random_, next_opaque_);
+    if (frame.uses_sequence) ++next_opaque_;
+    auto planned = plan_writes(frame.bytes, send.fault);
+    if (auto* problem = std::get_if<std::string>(&planned)) {
+      report_.fail(where, last_step_, "a fault plan that fits the frame", *problem, index);
+      co_return;
+    }
+    const auto& writes = std::get<PlannedWrites>(planned);
+    trace({.kind = TraceRecord::Kind::sent, .frame = frame.bytes, .chunks = writes.chunks,
+           .written = writes.bytes, .location = where});
+    if (frame.wants_ack) {
+      owed_.push_back(Owed{sequence_++, AckTarget{frame.opaque, frame.opcode, protocol::Status::success}, where});
+    }
+    for (const WriteChunk& chunk : writes.chunks) {
+      if (chunk.delay_before.count() > 0) co_await sleep(chunk.delay_before);
+      boost::system::error_code ec;
+      co_await asio::async_write(stream_, asio::buffer(writes.bytes.data() + chunk.begin, chunk.end - chunk.begin),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        report_.fail(where, last_step_, "to write the frame",
+                     fmt::format("writing failed after {} of {} bytes: {}", chunk.begin, writes.bytes.size(),
+                                 ec.message()),
+                     index);
+        aborted_ = true;
+        co_return;
+      }
+      report_.bytes_sent += chunk.end - chunk.begin;
+    }
+    ++report_.frames_sent;
+    report_.pass(where, last_step_);
+  }
+
+  // The ACK an `expect ack` stands for: the named opaque, or the oldest unclaimed send.
+  std::optional<Owed> claim(const ExpectAck& expect) {
+    std::optional<Owed> owed;
+    if (expect.opaque) {
+      auto it = std::find_if(owed_.begin(), owed_.end(),
+                             [&](const Owed& o) { return o.target.opaque == *expect.opaque; });
+      if (it != owed_.end()) {
+        owed = *it;
+        owed_.erase(it);
+      } else {
+        owed = Owed{sequence_++, AckTarget{*expect.opaque, std::nullopt, std::nullopt}, {}};
+      }
+    } else if (!owed_.empty()) {
+      owed = owed_.front();
+      owed_.pop_front();
+    }
+    if (!owed) return std::nullopt;
+    if (expect.opcode) owed->target.opcode = expect.opcode;
+    owed->target.status = expect.status;
+    return owed;
+  }
+
+  asio::awaitable<void> perform(const ExpectAck& expect, const SourceLocation& where,
+                                std::optional<std::uint64_t> index) {
+    last_step_ = "expect ack";
+    auto owed = claim(expect);
+    if (!owed) {
+      report_.fail(where, last_step_, "a send with `ack` to acknowledge", "no such send", index);
+      co_return;
+    }
+    owed->location = where;
+    std::vector<Owed> targets{*owed};
+    co_await await_acks(targets, expect.within.value_or(scenario_->timeout), index);
+  }
+
+  asio::awaitable<void> perform(const ExpectGroup& group, const SourceLocation& where,
+                                std::optional<std::uint64_t> index) {
+    if (group.kind == ExpectGroup::Kind::optional) {
+      for (const auto& item : group.items) {
+        if (auto owed = claim(item.ack)) tolerated_.push_back(*owed);
+      }
+      report_.pass(where, "optional");
+      co_return;
+    }
+    last_step_ = "unordered";
+    std::vector<Owed> targets;
+    Duration within{0};
+    for (const auto& item : group.items) {
+      auto owed = claim(item.ack);
+      if (!owed) {
+        report_.fail(item.location, "expect ack", "a send with `ack` to acknowledge", "no such send", index);
+        continue;
+      }
+      owed->location = item.location;
+      targets.push_back(*owed);
+      within = std::max(within, item.ack.within.value_or(scenario_->timeout));
+    }
+    co_await await_acks(targets, within, index);
+  }
+
+  // Waits for every target, in any order. Frames before them must be ACKs owed by earlier
+  // sends or tolerated ones; anything else fails the wait.
+  asio::awaitable<void> await_acks(std::vector<Owed> targets, Duration within,
+                                   std::optional<std::uint64_t> index) {
+    const auto deadline = Clock::now() + within;
+    std::uint64_t newest = 0;
+    for (const auto& t : targets) newest = std::max(newest, t.sequence);
+    while (!targets.empty()) {
+      co_await wait_for_frame(deadline);
+      if (inbox_.empty()) {
+        for (const auto& t : targets) {
+          report_.fail(t.location, "expect ack", describe(t.target), silence(within), index);
+        }
+        co_return;
+      }
+      ClientFrame frame = std::move(inbox_.front());
+      inbox_.pop_front();
+      auto hit = std::find_if(targets.begin(), targets.end(),
+                              [&](const Owed& t) { return matches(t.target, frame.header); });
+      if (hit != targets.end()) {
+        report_.pass(hit->location, "expect ack");
+        targets.erase(hit);
+        continue;
+      }
+      if (accept_unclaimed(frame.header, newest)) continue;
+      // The closest target explains the miss.
+      const Owed& t = targets.front();
+      const auto miss = near_miss(t.target, frame.header);
+      report_.fail(t.location, "expect ack", describe(t.target),
+                   fmt::format("{}{}", describe_client_frame(frame.header), miss.empty() ? "" : " (" + miss + ")"),
+                   index);
+      targets.erase(targets.begin());
+    }
+  }
+
+  // An ACK for an earlier send that asked for one (sent before `before`, or any when
+  // nothing is awaited), an `optional` one, or anything under `allow unexpected`.
+  bool accept_unclaimed(const protocol::Header& h, std::optional<std::uint64_t> before) {
+    for (auto it = tolerated_.begin(); it != tolerated_.end(); ++it) {
+      if (matches(it->target, h)) {
+        tolerated_.erase(it);
+        return true;
+      }
+    }
+    for (auto it = owed_.begin(); it != owed_.end(); ++it) {
+      if (before && it->sequence >= *before) break;
+      if (matches(it->target, h)) {
+        if (scenario_->acks_auto && it != owed_.begin()) return false;  // out of send order
+        owed_.erase(it);
+        return true;
+      }
+    }
+    return allow_unexpected_;
+  }
+
+  // Judges the frames that arrived while no expectation was waiting.
+  void drain(const SourceLocation& where, std::string_view step) {
+    while (!inbox_.empty()) {
+      ClientFrame frame = std::move(inbox_.front());
+      inbox_.pop_front();
+      if (accept_unclaimed(frame.header, std::nullopt)) continue;
+      std::string expected = "nothing from the client";
+      if (scenario_->acks_auto && !owed_.empty()) expected = describe(owed_.front().target) + " (acks auto)";
+      report_.fail(where, step, std::move(expected),
+                   fmt::format("unexpected {}", describe_client_frame(frame.header)));
+    }
+    if (client_ == ClientState::garbage && !garbage_reported_) {
+      garbage_reported_ = true;
+      report_.fail(where, step, "frames that decode", client_detail_);
+    }
+  }
+
+  // ---- endings -----------------------------------------------------------------------
+
+  asio::awaitable<void> perform(const Close& close, const SourceLocation& where, std::optional<std::uint64_t>) {
+    last_step_ = fmt::format("close {}", close_name(close.how));
+    switch (close.how) {
+      case Close::How::fin:
+        co_await require_auto_acks(where);
+        close_now([](Stream& s) { transport::close(s); });
+        break;
+      case Close::How::rst:
+        close_now([](Stream& s) { transport::reset(s); });
+        break;
+      case Close::How::half_close:
+        drain(where, last_step_);
+        transport::half_close(stream_);
+        half_closed_ = true;
+        trace({.note = "server half-closed (FIN), still reading", .location = where});
+        break;
+      case Close::How::stall: {
+        trace({.note = "server stalls: sends nothing more", .location = where});
+        co_await wait_for_client_close(Clock::now() + scenario_->timeout, /*judge=*/false, where);
+        close_now([](Stream& s) { transport::close(s); });
+        break;
+      }
+      case Close::How::wait:
+        co_await wait_for_client_close(Clock::now() + scenario_->timeout, /*judge=*/true, where);
+        close_now([](Stream& s) { transport::close(s); });
+        break;
+    }
+    drain(where, last_step_);
+    if (!has_failed_at(where)) report_.pass(where, last_step_);
+  }
+
+  // Reads on until the client closes; under `judge`, not closing in time fails the step.
+  asio::awaitable<void> wait_for_client_close(Clock::time_point deadline, bool judge, const SourceLocation& where) {
+    while (client_ == ClientState::open && Clock::now() < deadline) {
+      co_await wait_for_frame(deadline);
+      drain(where, last_step_);
+    }
+    if (judge && client_ == ClientState::open) {
+      report_.fail(where, last_step_, "the client to close the connection",
+                   fmt::format("still open after {}ms", scenario_->timeout.count()));
+    }
+  }
+
+  // The end of the steps without a `close`: owed `acks auto` ACKs, then FIN.
+  asio::awaitable<void> finish_and_close(const SourceLocation& where) {
+    last_step_ = half_closed_ ? "end of scenario (after half_close)" : "end of scenario (close fin)";
+    co_await require_auto_acks(where);
+    close_now([](Stream& s) { transport::close(s); });
+  }
+
+  // Under `acks auto`, every owed ACK must arrive, in order, before the connection closes.
+  asio::awaitable<void> require_auto_acks(const SourceLocation& where) {
+    if (!scenario_->acks_auto) co_return;
+    const auto deadline = Clock::now() + scenario_->timeout;
+    while (!owed_.empty()) {
+      drain(where, last_step_);
+      if (owed_.empty()) break;
+      co_await wait_for_frame(deadline);
+      if (inbox_.empty()) {
+        report_.fail(owed_.front().location, "send (acks auto)", describe(owed_.front().target),
+                     silence(scenario_->timeout));
+        co_return;
+      }
+    }
+  }
+
+  template <class CloseFn>
+  void close_now(CloseFn&& how) {
+    if (closed_) return;
+    closed_ = true;
+    read_stopped_ = true;
+    how(stream_);
+    signal_.cancel();
+    trace({.note = "server closed the connection", .location = last_location_});
+  }
+
+  bool has_failed_at(const SourceLocation& where) const {
+    for (const auto& s : report_.steps()) {
+      if (s.location.line == where.line && s.failed > 0) return true;
+    }
+    return false;
+  }
+
+  static std::string_view close_name(Close::How how) {
+    switch (how) {
+      case Close::How::fin: return "fin";
+      case Close::How::rst: return "rst";
+      case Close::How::half_close: return "half_close";
+      case Close::How::stall: return "stall";
+      case Close::How::wait: return "wait";
+    }
+    return "?";
+  }
+
+  void trace(TraceRecord record) {
+    if (!options_.trace) return;
+    record.at = std::chrono::duration_cast<Duration>(Clock::now() - started_);
+    options_.trace(record);
+  }
+
+  Stream stream_;
+  std::shared_ptr<const Scenario> scenario_;
+  EngineOptions options_;
+  ScenarioRandom random_;
+  protocol::FrameDecoder decoder_;
+  asio::steady_timer signal_;  // cancelled whenever the inbox or the client's state changes
+  Report report_;
+  Clock::time_point started_;
+
+  std::deque<ClientFrame> inbox_;
+  ClientState client_ = ClientState::open;
+  std::string client_detail_;
+  bool garbage_reported_ = false;
+
+  std::deque<Owed> owed_;
+  std::vector<Owed> tolerated_;
+  std::uint64_t sequence_ = 0;
+  std::uint32_t next_opaque_ = 1;  // ep-engine's tap_ack_initial_sequence_number
+  bool allow_unexpected_ = false;
+
+  bool half_closed_ = false;
+  bool closed_ = false;
+  bool read_stopped_ = false;
+  bool aborted_ = false;
+  SourceLocation last_location_;
+  std::string last_step_ = "expect connect";
+};
+
+}  // namespace detail
+
+// Runs `scenario` over `stream` and completes with the report: void(Report).
+template <class Stream, class CompletionToken>
+auto async_run_scenario(Stream stream, std::shared_ptr<const Scenario> scenario, EngineOptions options,
+                        CompletionToken&& token) {
+  auto executor = stream.get_executor();
+  auto session = std::make_shared<detail::Session<Stream>>(std::move(stream), std::move(scenario),
+                                                           std::move(options));
+  return asio::async_initiate<CompletionToken, void(Report)>(
+      [executor, session](auto handler) mutable {
+        asio::co_spawn(executor, session->run(session),
+                       [handler = std::move(handler)](std::exception_ptr error, Report report) mutable {
+                         if (error) std::rethrow_exception(error);
+                         handler(std::move(report));
+                       });
+      },
+      token);
+}
+
+}  // namespace tapharness::mockserver

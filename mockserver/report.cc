@@ -1,0 +1,52 @@
+#include "mockserver/report.hpp"
+
+#include <fmt/format.h>
+
+namespace tapharness::mockserver {
+
+StepOutcome& Report::outcome(const SourceLocation& location, std::string_view step) {
+  const auto key = std::make_pair(location.line, std::string(step));
+  auto [it, inserted] = by_line_.try_emplace(key, steps_.size());
+  if (inserted) steps_.push_back(StepOutcome{location, std::string(step)});
+  return steps_[it->second];
+}
+
+void Report::pass(const SourceLocation& location, std::string_view step) {
+  ++outcome(location, step).passed;
+}
+
+void Report::fail(const SourceLocation& location, std::string_view step, std::string expected,
+                  std::string observed, std::optional<std::uint64_t> index) {
+  auto& o = outcome(location, step);
+  if (o.failed++ == 0) {
+    o.expected = std::move(expected);
+    o.observed = std::move(observed);
+    o.index = index;
+  }
+}
+
+bool Report::passed() const { return first_failure() == nullptr; }
+
+const StepOutcome* Report::first_failure() const {
+  for (const auto& s : steps_) {
+    if (s.failed > 0) return &s;
+  }
+  return nullptr;
+}
+
+std::string format_report(const Report& r) {
+  std::string out = fmt::format("{} {} (connection {}): {} steps, {} frames sent, {} received\n",
+                                r.passed() ? "PASS" : "FAIL", r.scenario(), r.connection(),
+                                r.steps().size(), r.frames_sent, r.frames_received);
+  for (const auto& s : r.steps()) {
+    if (s.failed == 0) continue;
+    const SourceLocation& l = s.location;
+    out += fmt::format("  {}:{}: {}", l.file, l.line, s.step);
+    if (s.index) out += fmt::format(" (repeat index {})", *s.index);
+    if (s.failed > 1) out += fmt::format(" (failed {} times)", s.failed);
+    out += fmt::format("\n    expected: {}\n    observed: {}\n", s.expected, s.observed);
+  }
+  return out;
+}
+
+}  // namespace tapharness::mockserver

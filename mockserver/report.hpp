@@ -1,0 +1,69 @@
+// What one run of a scenario found: every step line that ran, how often it passed or
+// failed (repeat bodies run many times), and for the first failure what was expected
+// against what was observed.
+//
+//   report.fail(step.location, "expect ack", "ACK ... opaque=0x00000005", "nothing within 5s");
+//   fmt::print("{}", format_report(report));
+//   // FAIL backfill (connection 1)
+//   //   scenarios/backfill.scenario:7: expect ack
+//   //     expected: ACK (response) TAP_OPAQUE opaque=0x00000005 status=SUCCESS
+//   //     observed: nothing within 5000ms
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mockserver/scenario.hpp"
+
+namespace tapharness::mockserver {
+
+struct StepOutcome {
+  SourceLocation location;
+  std::string step;  // what the line does: "send mutation", "expect ack", ...
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+  // The first failure.
+  std::string expected;
+  std::string observed;
+  std::optional<std::uint64_t> index;  // its repeat iteration
+};
+
+class Report {
+ public:
+  Report() = default;
+  Report(std::string scenario, std::size_t connection)
+      : scenario_(std::move(scenario)), connection_(connection) {}
+
+  void pass(const SourceLocation& location, std::string_view step);
+  void fail(const SourceLocation& location, std::string_view step, std::string expected,
+            std::string observed, std::optional<std::uint64_t> index = std::nullopt);
+
+  bool passed() const;
+  const std::vector<StepOutcome>& steps() const { return steps_; }
+  const StepOutcome* first_failure() const;
+  const std::string& scenario() const { return scenario_; }
+  std::size_t connection() const { return connection_; }
+
+  // Traffic, for the verdict line and benchmarks.
+  std::uint64_t frames_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t frames_received = 0;
+
+ private:
+  StepOutcome& outcome(const SourceLocation& location, std::string_view step);
+
+  std::string scenario_;
+  std::size_t connection_ = 0;
+  std::vector<StepOutcome> steps_;
+  std::map<std::pair<int, std::string>, std::size_t> by_line_;
+};
+
+// "PASS name (connection N): S steps, F frames sent, A frames received", or "FAIL ..."
+// followed by each failed line with expected and observed.
+std::string format_report(const Report& report);
+
+}  // namespace tapharness::mockserver

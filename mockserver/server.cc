@@ -1,0 +1,85 @@
+#include "mockserver/server.hpp"
+
+#include <fmt/format.h>
+
+#include "mockserver/trace_writer.hpp"
+
+namespace tapharness::mockserver {
+
+using asio::ip::tcp;
+
+std::variant<std::unique_ptr<MockServer>, std::string> MockServer::listen(
+    asio::io_context& io, std::shared_ptr<const Scenario> scenario, ServerOptions options) {
+  boost::system::error_code ec;
+  tcp::resolver resolver(io);
+  auto endpoints = resolver.resolve(options.host, options.port, tcp::resolver::passive, ec);
+  if (ec || endpoints.empty()) {
+    return fmt::format("cannot resolve {}:{}: {}", options.host, options.port, ec.message());
+  }
+  tcp::acceptor acceptor(io);
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fmt::format("cannot listen on {}:{}: {}", options.host, options.port, ec.message());
+  return std::make_unique<MockServer>(io, std::move(acceptor), std::move(scenario), std::move(options));
+}
+
+MockServer::MockServer(asio::io_context& io, tcp::acceptor acceptor, std::shared_ptr<const Scenario> scenario,
+                       ServerOptions options)
+    : io_(io), acceptor_(std::move(acceptor)), scenario_(std::move(scenario)), options_(std::move(options)) {}
+
+std::string MockServer::address() const {
+  const auto e = acceptor_.local_endpoint();
+  return e.address().is_v6() ? fmt::format("[{}]:{}", e.address().to_string(), e.port())
+                             : fmt::format("{}:{}", e.address().to_string(), e.port());
+}
+
+void MockServer::start(std::function<void(const Report&)> on_report, std::function<void()> on_done) {
+  on_report_ = std::move(on_report);
+  on_done_ = std::move(on_done);
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+void MockServer::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  if (reported_ == accepted_ && on_done_) on_done_();
+}
+
+asio::awaitable<void> MockServer::accept_loop() {
+  while (accepted_ < options_.connections && !stopped_) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (stopped_) break;
+      continue;  // a client that vanished between SYN and accept: keep serving the others
+    }
+    const std::size_t connection = ++accepted_;
+    // Planned chunks must leave as separate segments, not wait for each other (Nagle).
+    socket.set_option(tcp::no_delay(true), ec);
+
+    EngineOptions engine{.seed = options_.seed, .connection = connection};
+    std::shared_ptr<TraceWriter> trace;
+    if (options_.trace_dir) {
+      trace = std::make_shared<TraceWriter>(
+          fmt::format("{}/{}.{}.trace", *options_.trace_dir, scenario_->name, connection));
+      if (trace->ok()) engine.trace = [trace](const TraceRecord& r) { trace->write(r); };
+    }
+    async_run_scenario(std::move(socket), scenario_, std::move(engine),
+                       [this](Report report) { finished(report); });
+  }
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void MockServer::finished(const Report& report) {
+  if (on_report_) on_report_(report);
+  ++reported_;
+  if (reported_ == (stopped_ ? accepted_ : options_.connections) && on_done_) on_done_();
+}
+
+}  // namespace tapharness::mockserver

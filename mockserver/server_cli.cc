@@ -1,0 +1,81 @@
+#include "mockserver/server_cli.hpp"
+
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+namespace tapharness::mockserver {
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: tap_mockserver --scenario FILE [--listen HOST:PORT] [--connections N] [--trace DIR]\n"
+    "       tap_mockserver --check FILE...";
+
+constexpr std::string_view kAbout = R"(
+A scriptable fake TAP server. It replays a scenario file (scenarios/README.md) to every
+client that connects and checks what the client sends back.
+
+Its first line of output is "listening HOST:PORT". Each connection gets the scenario
+afresh; the verdict of each is printed as it finishes.
+Exit status: 0 when every server-side expectation held on every connection, 1 when one
+failed, 2 for a scenario that does not parse or bad usage.
+)";
+
+}  // namespace
+
+std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, const char* const* argv) {
+  po::options_description described("options");
+  ServeCommand serve;
+  std::string listen = "127.0.0.1:0", trace_dir;
+  std::vector<std::string> check;
+  std::uint64_t seed = 0;
+  // clang-format off
+  described.add_options()
+      ("help,h", "print this help")
+      ("scenario", po::value(&serve.scenario_path)->value_name("FILE"), "the scenario to serve")
+      ("listen", po::value(&listen)->value_name("HOST:PORT"), "where to listen (default 127.0.0.1:0, an ephemeral port)")
+      ("connections", po::value(&serve.server.connections)->value_name("N"), "serve N connections, concurrently (default 1)")
+      ("trace", po::value(&trace_dir)->value_name("DIR"), "write a transcript per connection to DIR/<scenario>.<n>.trace")
+      ("seed", po::value(&seed)->value_name("N"), "override the scenario's seed")
+      ("check", po::value(&check)->multitoken()->value_name("FILE..."), "only parse and validate the files");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(described).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return CliUsage{2, fmt::format("tap_mockserver: {}\n{}\n", e.what(), kUsage)};
+  }
+  auto usage_error = [](std::string message) {
+    return CliUsage{2, fmt::format("tap_mockserver: {}\n{}\n", message, kUsage)};
+  };
+  if (vm.count("help")) {
+    std::ostringstream help;
+    help << described;
+    return CliUsage{0, fmt::format("{}\n{}\n{}", kUsage, kAbout, help.str())};
+  }
+  if (vm.count("check")) {
+    if (vm.count("scenario")) return usage_error("--check and --scenario do not go together");
+    if (check.empty()) return usage_error("--check needs at least one FILE");
+    return CheckCommand{check};
+  }
+  if (serve.scenario_path.empty()) return usage_error("--scenario FILE is required");
+  if (serve.server.connections == 0) return usage_error("--connections must be at least 1");
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
+    return usage_error(fmt::format("--listen '{}' is not HOST:PORT", listen));
+  }
+  serve.server.host = listen.substr(0, colon);
+  serve.server.port = listen.substr(colon + 1);
+  if (serve.server.host.size() > 2 && serve.server.host.front() == '[') {
+    serve.server.host = serve.server.host.substr(1, serve.server.host.size() - 2);
+  }
+  if (!trace_dir.empty()) serve.server.trace_dir = trace_dir;
+  if (vm.count("seed")) serve.server.seed = seed;
+  return serve;
+}
+
+}  // namespace tapharness::mockserver

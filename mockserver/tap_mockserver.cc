@@ -1,0 +1,81 @@
+// tap_mockserver: serves a scenario to TAP clients (see server_cli.cc --help).
+#include <csignal>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "mockserver/scenario_parser.hpp"
+#include "mockserver/server.hpp"
+#include "mockserver/server_cli.hpp"
+
+namespace {
+
+using namespace tapharness::mockserver;
+namespace asio = tapharness::asio;
+
+int check(const CheckCommand& command) {
+  int status = 0;
+  for (const auto& path : command.paths) {
+    auto parsed = load_scenario(path);
+    if (auto* error = std::get_if<ParseError>(&parsed)) {
+      fmt::print(stderr, "{}\n", error->text());
+      status = 2;
+    } else {
+      fmt::print("ok {}\n", path);
+    }
+  }
+  return status;
+}
+
+int serve(const ServeCommand& command) {
+  auto parsed = load_scenario(command.scenario_path);
+  if (auto* error = std::get_if<ParseError>(&parsed)) {
+    fmt::print(stderr, "{}\n", error->text());
+    return 2;
+  }
+  auto scenario = std::make_shared<const Scenario>(std::get<Scenario>(std::move(parsed)));
+
+  asio::io_context io;
+  auto listening = MockServer::listen(io, scenario, command.server);
+  if (auto* error = std::get_if<std::string>(&listening)) {
+    fmt::print(stderr, "tap_mockserver: {}\n", *error);
+    return 2;
+  }
+  auto& server = *std::get<std::unique_ptr<MockServer>>(listening);
+  fmt::print("listening {}\n", server.address());
+  std::fflush(stdout);
+
+  // Ctrl-C and TERM stop accepting; running connections finish (each wait is bounded).
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) server.stop();
+  });
+  int status = 0;
+  std::size_t served = 0;
+  server.start(
+      [&](const Report& report) {
+        ++served;
+        if (!report.passed()) status = 1;
+        fmt::print("{}", format_report(report));
+        std::fflush(stdout);
+      },
+      [&] { signals.cancel(); });
+  io.run();
+  if (served < command.server.connections) {
+    fmt::print("stopped after {} of {} connections\n", served, command.server.connections);
+    status = 1;
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto command = parse_server_cli(argc, argv);
+  if (auto* usage = std::get_if<CliUsage>(&command)) {
+    fmt::print(usage->status == 0 ? stdout : stderr, "{}", usage->text);
+    return usage->status;
+  }
+  if (auto* c = std::get_if<CheckCommand>(&command)) return check(*c);
+  return serve(std::get<ServeCommand>(command));
+}

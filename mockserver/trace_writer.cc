@@ -1,0 +1,77 @@
+#include "mockserver/trace_writer.hpp"
+
+#include <fmt/format.h>
+
+#include "protocol/describe.hpp"
+#include "protocol/frame_decoder.hpp"
+#include "protocol/hex.hpp"
+
+namespace tapharness::mockserver {
+namespace {
+
+// Hex in rows of 32 bytes, indented.
+std::string hex_rows(protocol::ByteView bytes) {
+  std::string out;
+  for (std::size_t at = 0; at < bytes.size(); at += 32) {
+    out += fmt::format("    {:6} {}\n", at, protocol::to_hex(bytes.subspan(at, std::min<std::size_t>(32, bytes.size() - at))));
+  }
+  return out;
+}
+
+// The frame decoded, or why it does not decode (a lie or a raw fragment).
+std::string decoded(protocol::ByteView bytes) {
+  protocol::FrameDecoder decoder;
+  auto result = decoder.decode(bytes);
+  if (auto* d = std::get_if<protocol::Decoded>(&result)) {
+    std::string text = protocol::describe_frame(d->frame);
+    if (d->consumed < bytes.size()) text += fmt::format("  (+{} bytes after the frame)\n", bytes.size() - d->consumed);
+    return "  " + text;
+  }
+  if (auto* more = std::get_if<protocol::NeedMore>(&result)) {
+    return fmt::format("  (not a whole frame: {} more bytes would be needed)\n", more->bytes);
+  }
+  return fmt::format("  (does not decode: {})\n", std::get<protocol::DecodeError>(result));
+}
+
+}  // namespace
+
+std::string format_trace_record(const TraceRecord& r) {
+  const std::string at = fmt::format("[{:>7}ms] line {:<4}", r.at.count(), r.location.line);
+  switch (r.kind) {
+    case TraceRecord::Kind::note:
+      return fmt::format("{} -- {}\n", at, r.note);
+    case TraceRecord::Kind::received:
+      return fmt::format("{} <- client, {} bytes\n{}{}", at, r.frame.size(), decoded(r.frame), hex_rows(r.frame));
+    case TraceRecord::Kind::sent: {
+      std::string out = fmt::format("{} -> server, {} bytes planned\n{}{}", at, r.frame.size(),
+                                    decoded(r.frame), hex_rows(r.frame));
+      const bool altered = !std::equal(r.frame.begin(), r.frame.end(), r.written.begin(), r.written.end());
+      if (altered) out += fmt::format("  written after faults ({} bytes):\n{}", r.written.size(), hex_rows(r.written));
+      if (r.chunks.size() != 1) {
+        out += fmt::format("  in {} writes:", r.chunks.size());
+        for (const auto& c : r.chunks) {
+          out += fmt::format(" [{},{})", c.begin, c.end);
+          if (c.delay_before.count() > 0) out += fmt::format("+{}ms", c.delay_before.count());
+        }
+        out += "\n";
+      }
+      return out;
+    }
+  }
+  return {};
+}
+
+TraceWriter::TraceWriter(const std::string& path) : file_(std::fopen(path.c_str(), "w")) {}
+
+TraceSink TraceWriter::sink() {
+  return [this](const TraceRecord& record) { write(record); };
+}
+
+void TraceWriter::write(const TraceRecord& record) {
+  if (!file_) return;
+  const std::string text = format_trace_record(record);
+  std::fwrite(text.data(), 1, text.size(), file_.get());
+  std::fflush(file_.get());
+}
+
+}  // namespace tapharness::mockserver

@@ -1,0 +1,385 @@
+// The engine over an in-memory pipe, with the test playing the client byte by byte: what
+// it sends (exactly, chunk by chunk), how it judges what comes back, and how it ends.
+#include "mockserver/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/mockserver/engine_test_support.hpp"
+#include "tests/protocol/golden_frames.hpp"
+
+namespace tapharness::mockserver {
+namespace {
+
+using protocol::Bytes;
+using protocol::ByteView;
+using protocol::parse_hex;
+using protocol::to_hex;
+using testing::EngineHarness;
+namespace golden = tapharness::golden;
+
+constexpr std::size_t kConnectDefault = 36;  // the seed's default TAP_CONNECT
+
+std::string ack(std::string_view opcode_hex, std::string_view opaque_hex, std::string_view status = "0000") {
+  return fmt::format("81 {} 0000 00 00 {} 00000000 {} 0000000000000000", opcode_hex, status, opaque_hex);
+}
+
+TEST(Engine, SendsFramesShapedLikeEpEngine) {
+  EngineHarness h(R"(
+send opaque vb=2 code=INITIAL_VBUCKET_STREAM ack opaque=0x20
+send mutation vb=3 key="mykey" value="value" flags=0x12 expiry=300 cas=0x1122 ack opaque=0x10
+send deletion vb=3 key="mykey" cas=7 opaque=0x11 rev_seqno=5
+send checkpoint_start vb=1 checkpoint=42 ack opaque=0x22
+send checkpoint_end vb=1 checkpoint=42 ack opaque=0x23
+send vbucket_set vb=5 state=pending ack opaque=0x21
+send flush opaque=0x24
+send noop
+send connect_error status=NOT_SUPPORTED body="not supported"
+allow unexpected
+)");
+  h.send_connect();
+  Bytes expected;
+  for (auto frame : {golden::kOpaqueInitialVBucketStream, golden::kMutation, golden::kDeletion,
+                     golden::kCheckpointStart, golden::kCheckpointEnd, golden::kVBucketSetPending,
+                     golden::kFlush, golden::kNoop, golden::kConnectRejected}) {
+    protocol::append(expected, parse_hex(frame).value());
+  }
+  EXPECT_EQ(to_hex(h.receive(expected.size())), to_hex(expected));
+  EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  EXPECT_EQ(h.report().frames_sent, 9u);
+}
+
+TEST(Engine, OpaqueDefaultsToTheProducerSequence) {
+  EngineHarness h(R"(
+send mutation key="a"
+send noop
+send deletion key="b"
+send opaque code=CLOSE_BACKFILL opaque=0x99
+send flush
+)");
+  h.send_connect();
+  const Bytes bytes = h.receive(24 + 16 + 9 + 1 + 24 + 24 + 8 + 8 + 1 + 24 + 12 + 24 + 8);
+  auto opaque_at = [&](std::size_t frame_start) { return protocol::load_be32(bytes.data() + frame_start + 12); };
+  EXPECT_EQ(opaque_at(0), 1u);
+  EXPECT_EQ(opaque_at(50), 0u);          // NOOP: 0, as ep-engine sends it
+  EXPECT_EQ(opaque_at(74), 2u);
+  EXPECT_EQ(opaque_at(115), 0x99u);      // named: the sequence does not move
+  EXPECT_EQ(opaque_at(151), 3u);
+}
+
+TEST(Engine, EveryPlannedChunkIsItsOwnWrite) {
+  EngineHarness h(R"(
+send mutation key="k" value="v" split=3,24,30
+send noop bytewise gap=1ms
+send mutation key="k" value="v" truncate=30
+close fin
+)");
+  h.send_connect();
+  const Bytes bytes = h.receive(51 + 24 + 30);
+  EXPECT_EQ(bytes.size(), 105u);
+  std::vector<std::size_t> expected{3, 21, 6, 21};
+  expected.insert(expected.end(), 24, 1);
+  expected.push_back(30);
+  EXPECT_EQ(h.client().peer_write_sizes(), expected);
+  EXPECT_EQ(h.server_end(), asio::error::eof);
+  EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+}
+
+TEST(Engine, CorruptionAndLiesAreWrittenOverTheFrame) {
+  EngineHarness h(R"(
+send noop corrupt=0:0x42,23:0x07
+send mutation key="k" value="v" bodylen=0xffffffff
+send opaque code=1 engine_length=0x100 magic=0x81 opcode=TAP_MUTATION
+send deletion key="k" keylen=9 extlen=2
+)");
+  h.send_connect();
+  const Bytes b = h.receive(24 + 51 + 36 + 41);
+  EXPECT_EQ(to_hex(ByteView(b).subspan(0, 24)), "420a00000000000000000000000000000000000000000007");
+  EXPECT_EQ(protocol::load_be32(b.data() + 24 + 8), 0xffffffffu);
+  EXPECT_EQ(b[75], 0x81);
+  EXPECT_EQ(b[76], 0x41);
+  EXPECT_EQ(protocol::load_be16(b.data() + 75 + 24), 0x100);
+  EXPECT_EQ(protocol::load_be16(b.data() + 111 + 2), 9);
+  EXPECT_EQ(b[111 + 4], 2);
+}
+
+TEST(Engine, SameSeedSameBytesOtherSeedOtherBytes) {
+  auto bytes_for = [](std::optional<std::uint64_t> seed) {
+    EngineOptions options;
+    options.seed = seed;
+    EngineHarness h("seed 7\nsend mutation key=random(8) value=random(32)\n", options);
+    h.send_connect();
+    return h.receive(24 + 16 + 9 + 8 + 32);
+  };
+  EXPECT_EQ(bytes_for(std::nullopt), bytes_for(std::nullopt));
+  EXPECT_EQ(bytes_for(std::nullopt), bytes_for(7));
+  EXPECT_NE(bytes_for(std::nullopt), bytes_for(8));
+}
+
+TEST(Engine, RepeatRendersTheIndex) {
+  EngineHarness h("repeat 3 send mutation key=\"key-{n}\" cas={n}\n");
+  h.send_connect();
+  const Bytes b = h.receive(3 * 54);  // 24 + 16 extras + 9 engine + 5 key
+  for (int i = 0; i < 3; ++i) {
+    const std::size_t at = static_cast<std::size_t>(i) * 54;
+    EXPECT_EQ(protocol::as_chars(ByteView(b).subspan(at + 49, 5)), fmt::format("key-{}", i));
+    EXPECT_EQ(protocol::load_be64(b.data() + at + 16), static_cast<std::uint64_t>(i));
+  }
+  EXPECT_TRUE(h.report().passed());
+  EXPECT_EQ(h.report().steps().back().passed, 3u);
+}
+
+TEST(Engine, ConnectMatchersPassAndFailFieldByField) {
+  const char* scenario = R"(expect connect name="r1" has=support_ack lacks=dump backfill=0x5 vbuckets=0,1
+send noop
+)";
+  {
+    EngineHarness h(scenario);
+    h.send_connect({.backfill = 5, .vbuckets = {0, 1}, .support_ack = true, .client_name = "r1"});
+    EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  }
+  {
+    EngineHarness h(scenario);
+    h.send_connect({.backfill = 6, .dump = true, .vbuckets = {0}, .client_name = "r2"});
+    const auto& r = h.report();
+    ASSERT_FALSE(r.passed());
+    const auto* f = r.first_failure();
+    EXPECT_EQ(f->location.line, 1);
+    EXPECT_EQ(f->step, "expect connect");
+    EXPECT_EQ(f->expected,
+              "TAP_CONNECT name=\"r1\" has=SUPPORT_ACK lacks=DUMP backfill=0x5 vbuckets=0,1");
+    EXPECT_NE(f->observed.find("name: expected \"r1\", got \"r2\""), std::string::npos) << f->observed;
+    EXPECT_NE(f->observed.find("flags: SUPPORT_ACK missing"), std::string::npos) << f->observed;
+    EXPECT_NE(f->observed.find("flags: DUMP present but ruled out"), std::string::npos);
+    EXPECT_NE(f->observed.find("backfill: expected 0x5, got 0x6"), std::string::npos);
+    EXPECT_NE(f->observed.find("vbuckets: expected [0, 1], got [0]"), std::string::npos);
+  }
+}
+
+TEST(Engine, ConnectThatContradictsItsFlagsFails) {
+  EngineHarness h("send noop\n");
+  h.send_hex("80 40 0000 04 00 0000 00000008 00000000 0000000000000000 00000001 00000000");
+  const auto& r = h.report();
+  ASSERT_FALSE(r.passed());
+  EXPECT_NE(r.first_failure()->observed.find("connect_body_too_short"), std::string::npos)
+      << testing::failures(r);
+}
+
+TEST(Engine, NoConnectWithinTheTimeoutFails) {
+  EngineHarness h("timeout 50ms\nsend noop\n");
+  const auto& r = h.report();
+  ASSERT_FALSE(r.passed());
+  EXPECT_EQ(r.first_failure()->observed, "nothing within 50ms");
+  EXPECT_EQ(h.server_end(), asio::error::eof);
+}
+
+TEST(Engine, ExpectAckPassesOnTheRightAck) {
+  EngineHarness h("send mutation key=\"k\" ack opaque=5\nexpect ack\nsend noop\n");
+  h.send_connect();
+  h.receive(50);
+  h.send_hex(ack("41", "00000005"));
+  EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+}
+
+TEST(Engine, ExpectAckReportsANearMiss) {
+  EngineHarness h("send mutation key=\"k\" ack opaque=5\nexpect ack\n");
+  h.send_connect();
+  h.receive(50);
+  h.send_hex(ack("41", "00000005", "0086"));  // a NACK
+  const auto& r = h.report();
+  ASSERT_FALSE(r.passed());
+  const auto* f = r.first_failure();
+  EXPECT_EQ(f->location.line, 2);
+  EXPECT_EQ(f->expected, "ACK (response) TAP_MUTATION opaque=0x00000005 status=SUCCESS");
+  EXPECT_EQ(f->observed, "response TAP_MUTATION opaque=0x00000005 status=ETMPFAIL (status differs: ETMPFAIL)");
+}
+
+TEST(Engine, ANackCanBeExpected) {
+  EngineHarness h("send mutation key=\"k\" ack opaque=5\nexpect ack opaque=5 status=ETMPFAIL\n");
+  h.send_connect();
+  h.receive(50);
+  h.send_hex(ack("41", "00000005", "0086"));
+  EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+}
+
+TEST(Engine, MissingAckFailsAfterWithin) {
+  EngineHarness h("send opaque code=1 ack\nexpect ack within=30ms\n");
+  h.send_connect();
+  const auto& r = h.report();
+  ASSERT_FALSE(r.passed());
+  EXPECT_EQ(r.first_failure()->observed, "nothing within 30ms");
+}
+
+TEST(Engine, EarlierOwedAcksMayComeFirstButNotLaterOnes) {
+  {
+    EngineHarness h("send opaque code=0 ack\nsend opaque code=1 ack\nexpect ack opaque=2\n");
+    h.send_connect();
+    h.receive(72);
+    h.send_hex(ack("44", "00000001") + ack("44", "00000002"));
+    EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  }
+  {
+    EngineHarness h("send opaque code=0 ack\nsend opaque code=1 ack\nexpect ack\n");
+    h.send_connect();
+    h.receive(72);
+    h.send_hex(ack("44", "00000002"));  // the later one, where the earlier one is expected
+    const auto& r = h.report();
+    ASSERT_FALSE(r.passed());
+    EXPECT_NE(r.first_failure()->observed.find("opaque differs"), std::string::npos) << testing::failures(r);
+  }
+}
+
+TEST(Engine, UnorderedGroupsTakeAnyOrderOptionalOnesAreNotRequired) {
+  EngineHarness h(R"(
+send opaque code=0 ack
+send opaque code=1 ack
+send opaque code=2 ack
+unordered {
+  expect ack opaque=1
+  expect ack opaque=2
+}
+optional {
+  expect ack opaque=3
+}
+send noop
+)");
+  h.send_connect();
+  h.receive(3 * 36);
+  h.send_hex(ack("44", "00000002") + ack("44", "00000001"));
+  h.receive(24);
+  EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+}
+
+TEST(Engine, UnexpectedFramesFailUnlessAllowed) {
+  {
+    EngineHarness h("send noop\ndelay 20ms\nsend noop\n");
+    h.send_connect();
+    h.receive(24);
+    h.send_hex(ack("0a", "00000000"));  // nobody asked for it
+    const auto& r = h.report();
+    ASSERT_FALSE(r.passed());
+    EXPECT_EQ(r.first_failure()->location.line, 2);  // it arrived during the delay
+    EXPECT_EQ(r.first_failure()->observed, "unexpected response NOOP opaque=0x00000000 status=SUCCESS");
+  }
+  {
+    EngineHarness h("allow unexpected\nsend noop\ndelay 20ms\nsend noop\n");
+    h.send_connect();
+    h.receive(24);
+    h.send_hex(ack("0a", "00000000"));
+    EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  }
+}
+
+TEST(Engine, AcksForSendsThatAskedAreAcceptedWithoutAnExpectation) {
+  EngineHarness h("send mutation key=\"k\" ack\ndelay 20ms\nsend noop\n");
+  h.send_connect();
+  h.receive(50);
+  h.send_hex(ack("41", "00000001"));
+  EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+}
+
+TEST(Engine, AcksAutoRequiresEveryAckInOrder) {
+  {
+    EngineHarness h("timeout 100ms\nacks auto\nsend opaque code=0 ack\nsend opaque code=1 ack\n");
+    h.send_connect();
+    h.receive(72);
+    h.send_hex(ack("44", "00000001"));
+    const auto& r = h.report();
+    ASSERT_FALSE(r.passed());
+    EXPECT_EQ(r.first_failure()->location.line, 4);
+    EXPECT_EQ(r.first_failure()->step, "send (acks auto)");
+  }
+  {
+    EngineHarness h("timeout 100ms\nacks auto\nsend opaque code=0 ack\nsend opaque code=1 ack\n");
+    h.send_connect();
+    h.receive(72);
+    h.send_hex(ack("44", "00000002") + ack("44", "00000001"));
+    const auto& r = h.report();
+    EXPECT_FALSE(r.passed()) << "out of send order";
+  }
+  {
+    EngineHarness h("timeout 100ms\nacks auto\nsend opaque code=0 ack\nsend opaque code=1 ack\n");
+    h.send_connect();
+    h.receive(72);
+    h.send_hex(ack("44", "00000001") + ack("44", "00000002"));
+    EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  }
+}
+
+TEST(Engine, GarbageFromTheClientFails) {
+  EngineHarness h("send noop\ndelay 20ms\nsend noop\n");
+  h.send_connect();
+  h.send_hex("ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff");
+  const auto& r = h.report();
+  ASSERT_FALSE(r.passed());
+  EXPECT_NE(r.first_failure()->observed.find("bad_magic"), std::string::npos) << testing::failures(r);
+}
+
+TEST(Engine, ClosingForms) {
+  {
+    EngineHarness h("send noop\nclose rst\n");
+    h.send_connect();
+    h.receive(24);
+    EXPECT_EQ(h.server_end(), asio::error::connection_reset);
+    EXPECT_TRUE(h.report().passed());
+  }
+  {
+    EngineHarness h("send mutation key=\"k\" ack\nclose half_close\nexpect ack\n");
+    h.send_connect();
+    h.receive(50);
+    EXPECT_EQ(h.server_end(), asio::error::eof);  // FIN from the server...
+    EXPECT_FALSE(h.finished());                    // ...which still waits for the ACK
+    h.send_hex(ack("41", "00000001"));
+    EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  }
+  {
+    EngineHarness h("timeout 2s\nsend noop\nclose wait\n");
+    h.send_connect();
+    h.receive(24);
+    EXPECT_FALSE(h.finished());
+    h.client().close();
+    EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  }
+  {
+    EngineHarness h("timeout 50ms\nclose wait\n");
+    h.send_connect();
+    const auto& r = h.report();
+    ASSERT_FALSE(r.passed());
+    EXPECT_EQ(r.first_failure()->observed, "still open after 50ms");
+  }
+  {
+    EngineHarness h("timeout 50ms\nsend noop\nclose stall\n");
+    h.send_connect();
+    h.receive(24);
+    EXPECT_TRUE(h.report().passed()) << "a stall passes whether or not the client leaves";
+  }
+}
+
+TEST(Engine, AClientThatVanishesFailsTheNextSendAndEndsTheRun) {
+  EngineHarness h("send noop\ndelay 30ms\nsend noop\nsend noop\n");
+  h.send_connect();
+  h.receive(24);
+  h.client().reset();
+  const auto& r = h.report();
+  ASSERT_FALSE(r.passed());
+  EXPECT_EQ(r.first_failure()->location.line, 3);
+  EXPECT_EQ(r.first_failure()->observed, "the connection failed: Connection reset by peer");
+}
+
+TEST(Engine, TraceRecordsEveryFrameBothWays) {
+  std::vector<TraceRecord::Kind> kinds;
+  EngineOptions options;
+  options.trace = [&](const TraceRecord& record) { kinds.push_back(record.kind); };
+  EngineHarness h("send mutation key=\"k\" ack split=10\nexpect ack\n", options);
+  h.send_connect();
+  h.receive(50);
+  h.send_hex(ack("41", "00000001"));
+  EXPECT_TRUE(h.report().passed());
+  using K = TraceRecord::Kind;
+  ASSERT_GE(kinds.size(), 3u);
+  EXPECT_EQ(kinds[0], K::received);  // the TAP_CONNECT
+  EXPECT_EQ(kinds[1], K::sent);
+  EXPECT_EQ(kinds[2], K::received);
+}
+
+}  // namespace
+}  // namespace tapharness::mockserver
