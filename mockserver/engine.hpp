@@ -114,6 +114,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     SourceLocation location;
   };
 
+  // An ACK that came before any `expect ack` claimed its send (accept_unclaimed()).
+  struct Arrived {
+    Owed owed;
+    protocol::Header header;
+    std::uint64_t arrival = 0;  // its place among the arrived ACKs
+  };
+
   enum class ClientState { open, eof, error, garbage };
 
   using Clock = std::chrono::steady_clock;
@@ -305,72 +312,130 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     report_.pass(where, last_step_);
   }
 
-  // The ACK an `expect ack` stands for: the named opaque, or the oldest unclaimed send.
-  std::optional<Owed> claim(const ExpectAck& expect) {
-    std::optional<Owed> owed;
-    if (expect.opaque) {
-      auto it = std::find_if(owed_.begin(), owed_.end(),
-                             [&](const Owed& o) { return o.target.opaque == *expect.opaque; });
-      if (it != owed_.end()) {
-        owed = *it;
-        owed_.erase(it);
-      } else {
-        owed = Owed{sequence_++, AckTarget{*expect.opaque, std::nullopt, std::nullopt}, {}};
-      }
-    } else if (!owed_.empty()) {
-      owed = owed_.front();
-      owed_.pop_front();
+  // What an `expect ack` claims: a send that asked for an ACK, and the ACK itself when it
+  // came before the claim (accepted between expectations, see accept_unclaimed()).
+  struct Claim {
+    Owed owed;
+    std::optional<protocol::Header> arrived;
+    std::uint64_t arrival = 0;  // when it arrived, in arrived_'s count
+  };
+
+  // The ACK an `expect ack` stands for: the named opaque, or the oldest unclaimed send,
+  // whether its ACK is still owed or came already.
+  std::optional<Claim> claim(const ExpectAck& expect) {
+    auto named = [&](std::uint32_t opaque) {
+      return [opaque](const Owed& o) { return o.target.opaque == opaque; };
+    };
+    // owed_ is in send order; arrived_ is in the order the ACKs came.
+    auto owed_it = expect.opaque ? std::find_if(owed_.begin(), owed_.end(), named(*expect.opaque)) : owed_.begin();
+    auto arrived_it = arrived_.end();
+    for (auto it = arrived_.begin(); it != arrived_.end(); ++it) {
+      if (expect.opaque && !named(*expect.opaque)(it->owed)) continue;
+      if (arrived_it == arrived_.end() || it->owed.sequence < arrived_it->owed.sequence) arrived_it = it;
     }
-    if (!owed) return std::nullopt;
-    if (expect.opcode) owed->target.opcode = expect.opcode;
-    owed->target.status = expect.status;
-    return owed;
+    const bool take_arrived =
+        arrived_it != arrived_.end() && (owed_it == owed_.end() || arrived_it->owed.sequence < owed_it->sequence);
+    std::optional<Claim> claimed;
+    if (take_arrived) {
+      claimed = Claim{arrived_it->owed, arrived_it->header, arrived_it->arrival};
+      arrived_.erase(arrived_it);
+    } else if (owed_it != owed_.end()) {
+      claimed = Claim{*owed_it, std::nullopt};
+      owed_.erase(owed_it);
+    } else if (expect.opaque) {
+      claimed = Claim{Owed{sequence_++, AckTarget{*expect.opaque, std::nullopt, std::nullopt}, {}}, std::nullopt};
+    }
+    if (!claimed) return std::nullopt;
+    if (expect.opcode) claimed->owed.target.opcode = expect.opcode;
+    claimed->owed.target.status = expect.status;
+    return claimed;
+  }
+
+  // Judges a claim whose ACK came before it, as await_acks() would have: an ACK for a send
+  // after `newest` (the newest send the expectation waits for) must not have come first.
+  void judge_arrived(const Claim& claimed, std::uint64_t newest, std::optional<std::uint64_t> index) {
+    const Owed& owed = claimed.owed;
+    if (const Arrived* jumped = jumped_ahead(newest, claimed.arrival)) {
+      report_.fail(owed.location, "expect ack", describe(owed.target),
+                   fmt::format("{} first (out of order)", describe_client_frame(jumped->header)), index);
+      return;
+    }
+    if (matches(owed.target, *claimed.arrived)) {
+      report_.pass(owed.location, "expect ack");
+      return;
+    }
+    const auto miss = near_miss(owed.target, *claimed.arrived);
+    report_.fail(owed.location, "expect ack", describe(owed.target),
+                 fmt::format("{}{}", describe_client_frame(*claimed.arrived), miss.empty() ? "" : " (" + miss + ")"),
+                 index);
+  }
+
+  // An ACK that came before arrival number `before` for a send after `newest`: one that
+  // jumped ahead of what an expectation waits for.
+  const Arrived* jumped_ahead(std::uint64_t newest, std::uint64_t before) const {
+    for (const Arrived& other : arrived_) {
+      if (other.arrival < before && other.owed.sequence > newest) return &other;
+    }
+    return nullptr;
   }
 
   asio::awaitable<void> perform(const ExpectAck& expect, const SourceLocation& where,
                                 std::optional<std::uint64_t> index) {
     last_step_ = "expect ack";
-    auto owed = claim(expect);
-    if (!owed) {
+    auto claimed = claim(expect);
+    if (!claimed) {
       report_.fail(where, last_step_, "a send with `ack` to acknowledge", "no such send", index);
       co_return;
     }
-    owed->location = where;
-    std::vector<Owed> targets{*owed};
-    co_await await_acks(targets, expect.within.value_or(scenario_->timeout), index);
+    claimed->owed.location = where;
+    if (claimed->arrived) {
+      judge_arrived(*claimed, claimed->owed.sequence, index);
+      co_return;
+    }
+    std::vector<Owed> targets{claimed->owed};
+    co_await await_acks(targets, expect.within.value_or(scenario_->timeout), claimed->owed.sequence, index);
   }
 
   asio::awaitable<void> perform(const ExpectGroup& group, const SourceLocation& where,
                                 std::optional<std::uint64_t> index) {
     if (group.kind == ExpectGroup::Kind::optional) {
       for (const auto& item : group.items) {
-        if (auto owed = claim(item.ack)) tolerated_.push_back(*owed);
+        auto claimed = claim(item.ack);
+        if (claimed && !claimed->arrived) tolerated_.push_back(claimed->owed);  // arrived: nothing to wait for
       }
       report_.pass(where, "optional");
       co_return;
     }
     last_step_ = "unordered";
     std::vector<Owed> targets;
+    std::vector<Claim> arrived;
+    std::uint64_t newest = 0;
     Duration within{0};
     for (const auto& item : group.items) {
-      auto owed = claim(item.ack);
-      if (!owed) {
+      auto claimed = claim(item.ack);
+      if (!claimed) {
         report_.fail(item.location, "expect ack", "a send with `ack` to acknowledge", "no such send", index);
         continue;
       }
-      owed->location = item.location;
-      targets.push_back(*owed);
+      claimed->owed.location = item.location;
+      newest = std::max(newest, claimed->owed.sequence);
+      if (claimed->arrived) {
+        arrived.push_back(*claimed);
+        continue;
+      }
+      targets.push_back(claimed->owed);
       within = std::max(within, item.ack.within.value_or(scenario_->timeout));
     }
-    co_await await_acks(targets, within, index);
+    for (const Claim& claimed : arrived) judge_arrived(claimed, newest, index);
+    co_await await_acks(targets, within, newest, index);
   }
 
   // Waits for every target, in any order. Frames before them must be ACKs owed by earlier
   // sends or tolerated ones; anything else fails the wait.
-  asio::awaitable<void> await_acks(std::vector<Owed> targets, Duration within,
+  // `newest` is the newest send the expectation claims (a group's arrived members count).
+  asio::awaitable<void> await_acks(std::vector<Owed> targets, Duration within, std::uint64_t newest,
                                    std::optional<std::uint64_t> index) {
     const auto deadline = Clock::now() + within;
-    std::uint64_t newest = 0;
     for (const auto& t : targets) newest = std::max(newest, t.sequence);
     while (!targets.empty()) {
       co_await wait_for_frame(deadline);
@@ -385,7 +450,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       auto hit = std::find_if(targets.begin(), targets.end(),
                               [&](const Owed& t) { return matches(t.target, frame.header); });
       if (hit != targets.end()) {
-        report_.pass(hit->location, "expect ack");
+        if (const Arrived* jumped = jumped_ahead(newest, arrivals_)) {
+          report_.fail(hit->location, "expect ack", describe(hit->target),
+                       fmt::format("{} first (out of order)", describe_client_frame(jumped->header)), index);
+        } else {
+          report_.pass(hit->location, "expect ack");
+        }
         targets.erase(hit);
         continue;
       }
@@ -401,7 +471,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   // An ACK for an earlier send that asked for one (sent before `before`, or any when
-  // nothing is awaited), an `optional` one, or anything under `allow unexpected`.
+  // nothing is awaited), an `optional` one, or anything under `allow unexpected`. An
+  // accepted ACK for a send is kept in arrived_: an `expect ack` that claims that send later
+  // is judged on it instead of waiting for a second one.
   bool accept_unclaimed(const protocol::Header& h, std::optional<std::uint64_t> before) {
     for (auto it = tolerated_.begin(); it != tolerated_.end(); ++it) {
       if (matches(it->target, h)) {
@@ -413,6 +485,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (before && it->sequence >= *before) break;
       if (matches(it->target, h)) {
         if (scenario_->acks_auto && it != owed_.begin()) return false;  // out of send order
+        arrived_.push_back(Arrived{*it, h, arrivals_++});
         owed_.erase(it);
         return true;
       }
@@ -554,6 +627,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool garbage_reported_ = false;
 
   std::deque<Owed> owed_;
+  std::deque<Arrived> arrived_;  // in the order they came
+  std::uint64_t arrivals_ = 0;
   std::vector<Owed> tolerated_;
   std::uint64_t sequence_ = 0;
   std::uint32_t next_opaque_ = 1;  // ep-engine's tap_ack_initial_sequence_number
