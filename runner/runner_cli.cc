@@ -1,0 +1,141 @@
+#include "runner/runner_cli.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fnmatch.h>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+namespace tapharness::runner {
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kUsage = "usage: tap_scenario [options] FILE|DIR...";
+
+constexpr std::string_view kAbout = R"(
+Runs each scenario end to end: an in-process mock TAP server on an ephemeral port and a
+client (the built-in one, or --client-cmd), checking both sides' expectations. Prints one
+PASS/FAIL line per scenario (with the failing lines, expected against observed), then
+"N passed, N failed".
+Exit status: 0 all passed, 1 a scenario failed, 2 a scenario is invalid or bad usage.
+)";
+
+bool any_pattern_matches(const std::string& patterns, const std::string& name) {
+  std::stringstream in(patterns);
+  std::string pattern;
+  while (std::getline(in, pattern, ':')) {
+    if (!pattern.empty() && fnmatch(pattern.c_str(), name.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool filter_matches(const std::string& filter, const std::string& name) {
+  if (filter.empty()) return true;
+  const auto dash = filter.find('-');
+  const std::string positive = filter.substr(0, dash);
+  const std::string negative = dash == std::string::npos ? "" : filter.substr(dash + 1);
+  if (!positive.empty() && !any_pattern_matches(positive, name)) return false;
+  return negative.empty() || !any_pattern_matches(negative, name);
+}
+
+std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
+    int argc, const char* const* argv, const std::function<const char*(const char*)>& environment) {
+  RunnerCommand command;
+  std::string junit, client_cmd, trace_dir;
+  std::uint64_t seed = 0;
+  po::options_description described("options");
+  // clang-format off
+  described.add_options()
+      ("help,h", "print this help")
+      ("junit", po::value(&junit)->value_name("FILE"), "write JUnit XML, one testcase per scenario")
+      ("seed", po::value(&seed)->value_name("N"), "override every scenario's seed")
+      ("update", "rewrite each scenario's client event and client end lines from what was observed")
+      ("client-cmd", po::value(&client_cmd)->value_name("'CMD {addr}'"),
+       "run this client instead of the built-in one: it connects to {addr} and prints tap_tail's JSON "
+       "lines; {args} becomes the scenario's client args as tap_tail flags")
+      ("filter", po::value(&command.filter)->value_name("PATTERNS"), "only scenarios whose name matches (a:b*-c)")
+      ("trace", po::value(&trace_dir)->value_name("DIR"), "write server transcripts to DIR")
+      ("check", "only parse and validate")
+      ("timing", "print the suite's wall time and its slowest scenarios");
+  // clang-format on
+  po::options_description hidden;
+  hidden.add_options()("input", po::value(&command.inputs));
+  po::options_description all;
+  all.add(described).add(hidden);
+  po::positional_options_description positional;
+  positional.add("input", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return RunnerUsage{2, fmt::format("tap_scenario: {}\n{}\n", e.what(), kUsage)};
+  }
+  if (vm.count("help")) {
+    std::ostringstream help;
+    help << described;
+    return RunnerUsage{0, fmt::format("{}\n{}\n{}", kUsage, kAbout, help.str())};
+  }
+  if (command.inputs.empty()) return RunnerUsage{2, fmt::format("tap_scenario: no FILE or DIR\n{}\n", kUsage)};
+  if (!client_cmd.empty()) {
+    if (client_cmd.find("{addr}") == std::string::npos) {
+      return RunnerUsage{2, "tap_scenario: --client-cmd must contain {addr}\n"};
+    }
+    command.run.client_command = client_cmd;
+  }
+  if (vm.count("seed")) command.run.seed = seed;
+  if (!trace_dir.empty()) command.run.trace_dir = trace_dir;
+  command.check_only = vm.count("check") > 0;
+  command.update = vm.count("update") > 0;
+  command.timing = vm.count("timing") > 0;
+  command.run.keep_observed = command.update;
+
+  // Under `bazel test`: the test filter, sharding, and where the XML goes.
+  if (const char* only = environment("TESTBRIDGE_TEST_ONLY"); only && command.filter.empty()) command.filter = only;
+  if (!junit.empty()) {
+    command.junit = junit;
+  } else if (const char* xml = environment("XML_OUTPUT_FILE"); xml && *xml) {
+    command.junit = xml;
+  }
+  const char* total = environment("TEST_TOTAL_SHARDS");
+  const char* index = environment("TEST_SHARD_INDEX");
+  if (total && index) {
+    command.shard_count = std::max<std::size_t>(1, std::strtoul(total, nullptr, 10));
+    command.shard_index = std::strtoul(index, nullptr, 10);
+    if (const char* status = environment("TEST_SHARD_STATUS_FILE")) command.shard_status_file = status;
+  }
+  return command;
+}
+
+std::variant<std::vector<std::string>, std::string> collect_scenarios(const std::vector<std::string>& inputs,
+                                                                       const std::string& base) {
+  std::vector<std::string> files;
+  for (const auto& input : inputs) {
+    fs::path path(input);
+    if (path.is_relative() && !base.empty()) path = fs::path(base) / path;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
+        if (it->is_regular_file() && it->path().extension() == ".scenario") found.push_back(it->path().string());
+      }
+      if (ec) return fmt::format("cannot read directory {}: {}", input, ec.message());
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(path, ec)) {
+      files.push_back(path.string());
+    } else {
+      return fmt::format("no such file or directory: {}", input);
+    }
+  }
+  return files;
+}
+
+}  // namespace tapharness::runner

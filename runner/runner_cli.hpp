@@ -1,0 +1,45 @@
+// tap_scenario's command line, and what Bazel's test environment adds to it
+// (TESTBRIDGE_TEST_ONLY, TEST_TOTAL_SHARDS / TEST_SHARD_INDEX, XML_OUTPUT_FILE).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "runner/scenario_run.hpp"
+
+namespace tapharness::runner {
+
+struct RunnerCommand {
+  std::vector<std::string> inputs;   // files and directories as given
+  RunOptions run;
+  std::optional<std::string> junit;  // --junit FILE, or XML_OUTPUT_FILE under bazel test
+  std::string filter;                // --filter, or TESTBRIDGE_TEST_ONLY
+  bool check_only = false;
+  bool update = false;
+  bool timing = false;               // print the slowest scenarios and the suite's wall time
+  std::size_t shard_count = 1;
+  std::size_t shard_index = 0;
+  std::optional<std::string> shard_status_file;
+};
+
+struct RunnerUsage {
+  int status = 2;
+  std::string text;
+};
+
+// `environment` looks variables up (getenv in main(), a map in tests).
+std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
+    int argc, const char* const* argv, const std::function<const char*(const char*)>& environment);
+
+// The scenario files the inputs name: files as given, directories searched recursively for
+// *.scenario, in sorted order. Relative inputs resolve against `base` when it is set (the
+// user's directory under `bazel run`).
+std::variant<std::vector<std::string>, std::string> collect_scenarios(const std::vector<std::string>& inputs,
+                                                                       const std::string& base);
+
+// gtest-style filter: patterns with * and ? separated by ':', negative ones after '-'.
+bool filter_matches(const std::string& filter, const std::string& name);
+
+}  // namespace tapharness::runner

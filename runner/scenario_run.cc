@@ -1,0 +1,273 @@
+#include "runner/scenario_run.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "client/tap_feed.hpp"
+#include "mockserver/server.hpp"
+#include "runner/child_process.hpp"
+
+namespace tapharness::runner {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Replaces every `placeholder` in `command`.
+std::string substitute(std::string command, std::string_view placeholder, const std::string& text) {
+  for (std::size_t at = command.find(placeholder); at != std::string::npos; at = command.find(placeholder, at)) {
+    command.replace(at, placeholder.size(), text);
+    at += text.size();
+  }
+  return command;
+}
+
+// Quotes a word for /bin/sh.
+std::string shell_quote(const std::string& word) {
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+// Everything one run needs while the io_context turns.
+class Run {
+ public:
+  Run(std::shared_ptr<const mockserver::Scenario> scenario, const RunOptions& options, ScenarioResult& result)
+      : scenario_(std::move(scenario)), options_(options), result_(result), check_(*scenario_) {}
+
+  void execute() {
+    auto listening = mockserver::MockServer::listen(
+        io_, scenario_, {.connections = 1, .trace_dir = options_.trace_dir, .seed = options_.seed});
+    if (auto* error = std::get_if<std::string>(&listening)) {
+      result_.problem = *error;
+      return;
+    }
+    server_ = std::move(std::get<std::unique_ptr<mockserver::MockServer>>(listening));
+    server_->start([this](const mockserver::Report& r) { result_.server = r; }, [] {});
+
+    const std::string port = std::to_string(server_->endpoint().port());
+    if (options_.client_command) {
+      start_external(substitute(substitute(*options_.client_command, "{addr}", "127.0.0.1:" + port), "{args}",
+                                tail_flags(*scenario_)));
+    } else {
+      start_builtin(port);
+    }
+    const auto deadline = Clock::now() + options_.limit;
+    while (!(result_.server && client_done_) && Clock::now() < deadline) {
+      io_.run_one_until(deadline);
+      if (io_.stopped()) break;
+    }
+    if (!(result_.server && client_done_)) {
+      result_.problem = fmt::format("the run did not finish within {}s", options_.limit.count());
+      if (child_) child_->terminate();
+      if (feed_) feed_->close();
+      server_->stop();
+      io_.restart();
+      io_.run_for(std::chrono::seconds(1));
+    }
+    check_.finish();
+    result_.client_failures = check_.failures();
+    result_.client_failures_dropped = check_.failures_dropped();
+    result_.events = check_.events_seen();
+  }
+
+ private:
+  void observe(client::ReportedItem item) {
+    check_.observe(item);
+    if (options_.keep_observed) result_.observed.push_back(std::move(item));
+  }
+
+  void start_builtin(const std::string& port) {
+    feed_.emplace(client::connect_feed(io_.get_executor(), "127.0.0.1", port, feed_options(*scenario_)));
+    next_item();
+  }
+
+  void next_item() {
+    feed_->async_next([this](client::FeedItem item) {
+      if (auto* event = std::get_if<protocol::TapEvent>(&item)) {
+        observe(std::move(*event));
+        next_item();
+        return;
+      }
+      observe(client::report_of(std::get<client::FeedEnd>(item)));
+      client_done_ = true;
+    });
+  }
+
+  void start_external(const std::string& command) {
+    auto spawned = ChildProcess::spawn(io_, command);
+    if (auto* error = std::get_if<std::string>(&spawned)) {
+      result_.problem = fmt::format("cannot start the client: {}", *error);
+      client_done_ = true;
+      return;
+    }
+    child_ = std::move(std::get<std::unique_ptr<ChildProcess>>(spawned));
+    read_line();
+    read_stderr();
+  }
+
+  void read_line() {
+    asio::async_read_until(child_->out(), asio::dynamic_buffer(stdout_buffer_), '\n',
+                           [this](const boost::system::error_code& ec, std::size_t n) {
+                             if (ec) return client_exited();
+                             std::string line = stdout_buffer_.substr(0, n - 1);
+                             stdout_buffer_.erase(0, n);
+                             ++line_number_;
+                             auto parsed = client::parse_json_line(line);
+                             if (auto* item = std::get_if<client::ReportedItem>(&parsed)) {
+                               observe(std::move(*item));
+                             } else {
+                               check_.bad_output(line_number_, std::get<std::string>(parsed), line);
+                             }
+                             read_line();
+                           });
+  }
+
+  void read_stderr() {
+    child_->err().async_read_some(asio::buffer(stderr_chunk_), [this](const boost::system::error_code& ec,
+                                                                      std::size_t n) {
+      if (ec) return;
+      if (result_.client_stderr.size() < 64 * 1024) result_.client_stderr.append(stderr_chunk_.data(), n);
+      read_stderr();
+    });
+  }
+
+  void client_exited() {
+    const int status = child_->wait();
+    if (!stdout_buffer_.empty()) {
+      check_.bad_output(line_number_ + 1, "no newline at the end of the output", stdout_buffer_);
+    }
+    if (status != 0 && status != 1) {
+      result_.problem = fmt::format("the client exited with status {}", status);
+    }
+    client_done_ = true;
+  }
+
+  asio::io_context io_;
+  std::shared_ptr<const mockserver::Scenario> scenario_;
+  const RunOptions& options_;
+  ScenarioResult& result_;
+  ClientCheck check_;
+  std::unique_ptr<mockserver::MockServer> server_;
+  std::optional<client::TapFeed> feed_;
+  std::unique_ptr<ChildProcess> child_;
+  std::string stdout_buffer_;
+  std::array<char, 4096> stderr_chunk_{};
+  std::size_t line_number_ = 0;
+  bool client_done_ = false;
+};
+
+}  // namespace
+
+client::FeedOptions feed_options(const mockserver::Scenario& scenario) {
+  client::FeedOptions options;
+  if (scenario.client_args) {
+    options.args = scenario.client_args->args;
+    options.idle_timeout = scenario.client_args->idle_timeout;
+  }
+  return options;
+}
+
+std::string tail_flags(const mockserver::Scenario& scenario) {
+  const auto options = feed_options(scenario);
+  const auto& a = options.args;
+  std::string out;
+  if (!a.client_name.empty()) out += " --name " + shell_quote(a.client_name);
+  out += a.backfill == protocol::kNoBackfill ? " --backfill none" : fmt::format(" --backfill {}", a.backfill);
+  if (a.dump) out += " --dump";
+  if (!a.vbuckets.empty()) out += fmt::format(" --vbuckets {}", fmt::join(a.vbuckets, ","));
+  if (a.takeover) out += " --takeover";
+  if (a.support_ack) out += " --ack";
+  if (a.keys_only) out += " --keys-only";
+  if (a.checkpoint) out += " --checkpoint";
+  if (a.registered_client) out += " --registered";
+  if (options.idle_timeout) out += fmt::format(" --timeout {}", options.idle_timeout->count() / 1000.0);
+  return out.empty() ? out : out.substr(1);
+}
+
+std::chrono::duration<double> deliberate_delay(const mockserver::Scenario& scenario) {
+  using Seconds = std::chrono::duration<double>;
+  auto step_delay = [&](const mockserver::Step& step) -> Seconds {
+    if (const auto* d = std::get_if<mockserver::Delay>(&step.action)) return d->duration;
+    if (const auto* s = std::get_if<mockserver::Send>(&step.action); s && s->fault.bytewise) {
+      return s->fault.gap * static_cast<double>(s->frame.fixed_length().value_or(1) - 1);
+    }
+    return Seconds{0};
+  };
+  Seconds total{0};
+  for (const auto& step : scenario.steps) {
+    if (const auto* repeat = std::get_if<mockserver::Repeat>(&step.action)) {
+      Seconds body{0};
+      for (const auto& inner : repeat->body) body += step_delay(inner);
+      total += body * static_cast<double>(repeat->count);
+    } else {
+      total += step_delay(step);
+    }
+  }
+  return total;
+}
+
+ScenarioResult run_scenario(std::shared_ptr<const mockserver::Scenario> scenario, const RunOptions& options) {
+  ScenarioResult result;
+  result.name = scenario->name;
+  result.path = scenario->path;
+  result.deliberate_delay = deliberate_delay(*scenario);
+  const auto start = Clock::now();
+  Run(scenario, options, result).execute();
+  result.elapsed = Clock::now() - start;
+  const bool server_ok = result.server && result.server->passed();
+  const bool ok = server_ok && result.client_failures.empty() && result.client_failures_dropped == 0 &&
+                  result.problem.empty();
+  result.verdict = ok ? Verdict::passed : Verdict::failed;
+  return result;
+}
+
+ScenarioResult run_scenario_file(const std::string& path, const RunOptions& options) {
+  auto parsed = mockserver::load_scenario(path);
+  if (auto* error = std::get_if<mockserver::ParseError>(&parsed)) {
+    ScenarioResult result;
+    result.path = path;
+    result.name = path;
+    result.verdict = Verdict::invalid;
+    result.parse_error = *error;
+    return result;
+  }
+  return run_scenario(std::make_shared<const mockserver::Scenario>(std::get<mockserver::Scenario>(std::move(parsed))),
+                      options);
+}
+
+std::string format_result(const ScenarioResult& r) {
+  if (r.verdict == Verdict::invalid) {
+    return fmt::format("INVALID {}\n  {}\n", r.path, r.parse_error ? r.parse_error->text() : "");
+  }
+  std::string out = fmt::format("{} {} ({:.2f}s)\n", r.verdict == Verdict::passed ? "PASS" : "FAIL", r.name,
+                                r.elapsed.count());
+  if (r.verdict == Verdict::passed) return out;
+  if (!r.problem.empty()) out += fmt::format("  {}\n", r.problem);
+  if (!r.server) {
+    out += "  server: no report\n";
+  } else {
+    for (const auto& s : r.server->steps()) {
+      if (s.failed == 0) continue;
+      out += fmt::format("  {}:{}: {}{} (server)\n    expected: {}\n    observed: {}\n", s.location.file,
+                         s.location.line, s.step, s.index ? fmt::format(" (repeat index {})", *s.index) : "",
+                         s.expected, s.observed);
+    }
+  }
+  for (const auto& f : r.client_failures) {
+    const std::string where = f.location.line > 0 ? fmt::format("{}:{}", f.location.file, f.location.line)
+                                                  : f.location.file;
+    out += fmt::format("  {}: {} (client)\n    expected: {}\n    observed: {}\n", where, f.what, f.expected,
+                       f.observed);
+  }
+  if (r.client_failures_dropped > 0) out += fmt::format("  ... and {} more client failures\n", r.client_failures_dropped);
+  if (!r.client_stderr.empty()) out += fmt::format("  client stderr:\n{}", r.client_stderr);
+  return out;
+}
+
+}  // namespace tapharness::runner

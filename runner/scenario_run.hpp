@@ -1,0 +1,69 @@
+// Runs one scenario end to end: an in-process mock server on an ephemeral port, and a
+// client (the built-in feed from client/, or an external program that prints tap_tail's
+// JSON lines); both sides' expectations are checked.
+//
+//   RunOptions options;
+//   options.client_command = "tap_tail --addr {addr} --ack";   // or unset: built-in
+//   ScenarioResult result = run_scenario_file("scenarios/backfill.scenario", options);
+//   result.verdict == Verdict::passed;
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/json_lines.hpp"
+#include "mockserver/report.hpp"
+#include "mockserver/scenario.hpp"
+#include "mockserver/scenario_parser.hpp"
+#include "runner/client_check.hpp"
+
+namespace tapharness::runner {
+
+struct RunOptions {
+  std::optional<std::uint64_t> seed;           // overrides every scenario's seed
+  // An external client instead of the built-in one: `{addr}` becomes HOST:PORT and `{args}`
+  // the scenario's `client args` as tap_tail flags.
+  std::optional<std::string> client_command;
+  std::optional<std::string> trace_dir;        // server transcripts
+  std::chrono::seconds limit{120};             // a safety net: no scenario runs longer
+  bool keep_observed = false;                  // keep every reported item (for --update)
+};
+
+enum class Verdict { passed, failed, invalid };
+
+struct ScenarioResult {
+  std::string name;
+  std::string path;
+  Verdict verdict = Verdict::invalid;
+  std::optional<mockserver::ParseError> parse_error;  // invalid
+  std::optional<mockserver::Report> server;           // the server's side
+  std::vector<ClientFailure> client_failures;         // the client's side
+  std::size_t client_failures_dropped = 0;
+  std::uint64_t events = 0;                           // events the client reported
+  std::vector<client::ReportedItem> observed;         // with keep_observed
+  std::string problem;                                // the run itself went wrong (timeout, spawn)
+  std::string client_stderr;                          // external client, when it failed
+  std::chrono::duration<double> elapsed{0};
+  std::chrono::duration<double> deliberate_delay{0};  // time the scenario spends waiting on purpose
+};
+
+ScenarioResult run_scenario_file(const std::string& path, const RunOptions& options);
+ScenarioResult run_scenario(std::shared_ptr<const mockserver::Scenario> scenario, const RunOptions& options);
+
+// The client a scenario's `client args` describe.
+client::FeedOptions feed_options(const mockserver::Scenario& scenario);
+
+// The scenario's `client args` as tap_tail flags: "--name r1 --backfill 0 --ack ...".
+std::string tail_flags(const mockserver::Scenario& scenario);
+
+// How long a scenario waits on purpose: its delays and bytewise gaps, repeats included.
+std::chrono::duration<double> deliberate_delay(const mockserver::Scenario& scenario);
+
+// "PASS name (0.12s)" or "FAIL name (0.12s)" with every failure, or "INVALID ..." with the
+// parse error.
+std::string format_result(const ScenarioResult& result);
+
+}  // namespace tapharness::runner

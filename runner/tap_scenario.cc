@@ -1,0 +1,117 @@
+// tap_scenario: runs scenarios end to end against the built-in client or any other
+// (see runner_cli.cc --help).
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "mockserver/scenario_parser.hpp"
+#include "runner/junit.hpp"
+#include "runner/runner_cli.hpp"
+#include "runner/scenario_run.hpp"
+#include "runner/update.hpp"
+
+namespace {
+
+using namespace tapharness::runner;
+
+std::string name_of_path(const std::string& path) {
+  auto name = path.substr(path.find_last_of('/') + 1);
+  if (name.size() > 9 && name.ends_with(".scenario")) name.resize(name.size() - 9);
+  return name;
+}
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+void update(const ScenarioResult& result) {
+  auto parsed = tapharness::mockserver::load_scenario(result.path);
+  if (!std::holds_alternative<tapharness::mockserver::Scenario>(parsed)) return;
+  std::ifstream in(result.path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto updated = updated_scenario_text(std::get<tapharness::mockserver::Scenario>(parsed), text.str(), result.observed);
+  if (auto* refused = std::get_if<UpdateRefused>(&updated)) {
+    fmt::print(stderr, "tap_scenario: not updated: {}\n", refused->reason);
+  } else if (std::get<0>(updated) != text.str()) {
+    if (write_file(result.path, std::get<0>(updated))) fmt::print("updated {}\n", result.path);
+  }
+}
+
+void print_timing(const std::vector<ScenarioResult>& results, double wall) {
+  std::vector<const ScenarioResult*> sorted;
+  double deliberate = 0;
+  for (const auto& r : results) {
+    sorted.push_back(&r);
+    deliberate += r.deliberate_delay.count();
+  }
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->elapsed > b->elapsed; });
+  fmt::print("wall time {:.2f}s, of which {:.2f}s deliberate delays; slowest:\n", wall, deliberate);
+  for (std::size_t i = 0; i < std::min<std::size_t>(5, sorted.size()); ++i) {
+    fmt::print("  {:8.3f}s {} ({} events)\n", sorted[i]->elapsed.count(), sorted[i]->name, sorted[i]->events);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = parse_runner_cli(argc, argv, [](const char* name) { return std::getenv(name); });
+  if (auto* usage = std::get_if<RunnerUsage>(&parsed)) {
+    fmt::print(usage->status == 0 ? stdout : stderr, "{}", usage->text);
+    return usage->status;
+  }
+  const auto& command = std::get<RunnerCommand>(parsed);
+  const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");  // set by `bazel run`
+  auto files = collect_scenarios(command.inputs, user_dir ? user_dir : "");
+  if (auto* error = std::get_if<std::string>(&files)) {
+    fmt::print(stderr, "tap_scenario: {}\n", *error);
+    return 2;
+  }
+  if (command.shard_status_file) write_file(*command.shard_status_file, "");
+
+  std::vector<ScenarioResult> results;
+  std::size_t position = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& path : std::get<std::vector<std::string>>(files)) {
+    if (!filter_matches(command.filter, name_of_path(path))) continue;
+    if (position++ % command.shard_count != command.shard_index) continue;
+    ScenarioResult result;
+    if (command.check_only) {
+      auto scenario = tapharness::mockserver::load_scenario(path);
+      result.path = path;
+      result.name = name_of_path(path);
+      if (auto* error = std::get_if<tapharness::mockserver::ParseError>(&scenario)) {
+        result.parse_error = *error;
+      } else {
+        result.verdict = Verdict::passed;
+      }
+    } else {
+      result = run_scenario_file(path, command.run);
+    }
+    fmt::print("{}", format_result(result));
+    std::fflush(stdout);
+    if (command.update && result.verdict != Verdict::invalid) update(result);
+    results.push_back(std::move(result));
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::size_t passed = 0, failed = 0, invalid = 0;
+  for (const auto& r : results) {
+    passed += r.verdict == Verdict::passed;
+    failed += r.verdict == Verdict::failed;
+    invalid += r.verdict == Verdict::invalid;
+  }
+  if (command.junit && !write_file(*command.junit, junit_xml(results, "tap_scenario"))) {
+    fmt::print(stderr, "tap_scenario: cannot write {}\n", *command.junit);
+  }
+  if (command.timing) print_timing(results, wall);
+  fmt::print("{} passed, {} failed\n", passed, failed + invalid);
+  if (invalid > 0) return 2;
+  return failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,74 @@
+#include "runner/update.hpp"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "runner/client_check.hpp"
+
+namespace tapharness::runner {
+
+std::string client_end_line(const client::ReportedEnd& end) {
+  switch (end.how) {
+    case client::ReportedEnd::How::eof: return "client end eof";
+    case client::ReportedEnd::How::end_stream: return "client end end_stream";
+    case client::ReportedEnd::How::error: {
+      const auto reason = end.error.substr(0, end.error.find(':'));
+      return fmt::format("client end error match=\"{}\"", reason);
+    }
+  }
+  return {};
+}
+
+std::variant<std::string, UpdateRefused> updated_scenario_text(const mockserver::Scenario& scenario,
+                                                             std::string_view text,
+                                                             const std::vector<client::ReportedItem>& observed) {
+  std::set<int> drop;
+  for (const auto& step : scenario.steps) {
+    if (const auto* repeat = std::get_if<mockserver::Repeat>(&step.action)) {
+      for (const auto& inner : repeat->body) {
+        if (std::holds_alternative<mockserver::ClientEvent>(inner.action)) {
+          return UpdateRefused{fmt::format("{}:{}: client events inside a repeat block cannot be updated "
+                                           "one by one",
+                                           scenario.path, inner.location.line)};
+        }
+      }
+    } else if (std::holds_alternative<mockserver::ClientEvent>(step.action)) {
+      drop.insert(step.location.line);
+    }
+  }
+  if (scenario.client_end) drop.insert(scenario.client_end_location.line);
+
+  std::string lines;
+  for (const auto& item : observed) {
+    if (const auto* event = std::get_if<protocol::TapEvent>(&item)) {
+      lines += "client event " + describe_observed(*event) + "\n";
+    } else {
+      lines += client_end_line(std::get<client::ReportedEnd>(item)) + "\n";
+    }
+  }
+
+  // Replace the old lines, putting the new ones where the first old one was.
+  std::string out;
+  bool inserted = false;
+  int number = 0;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = text.find('\n', at);
+    const std::string_view line = text.substr(at, end == std::string_view::npos ? text.size() - at : end - at + 1);
+    at += line.size();
+    if (drop.count(++number)) {
+      if (!inserted) out += lines;
+      inserted = true;
+      continue;
+    }
+    out += line;
+  }
+  if (!inserted) {
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    out += lines;
+  }
+  return out;
+}
+
+}  // namespace tapharness::runner

@@ -1,0 +1,189 @@
+// tap_scenario as CI and QA run it: the deliberately wrong scenarios in wrong/ fail with
+// the line and message their headers name (with the built-in client and with tap_tail as
+// an external client), the library in scenarios/ passes both ways with the same verdicts,
+// and --junit, --update, --filter, sharding and exit statuses behave.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/runner/expectation_files.hpp"
+
+namespace tapharness::runner {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  std::string output;
+  int status = -1;
+};
+
+Outcome run(const std::string& args, const std::string& env = "") {
+  FILE* pipe = popen((env + " runner/tap_scenario " + args + " 2>&1").c_str(), "r");
+  Outcome r;
+  if (!pipe) return r;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) r.output.append(buffer, n);
+  const int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+const std::string kExternal = "--client-cmd 'client/tap_tail --addr {addr} {args}'";
+
+std::vector<std::string> files_in(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ".scenario") out.push_back(entry.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string tmp_path(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/" + name;
+}
+
+// The verdict lines only ("PASS name", "FAIL name"), without timings.
+std::vector<std::string> verdicts(const std::string& output) {
+  std::vector<std::string> out;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("PASS ", 0) == 0 || line.rfind("FAIL ", 0) == 0 || line.rfind("INVALID ", 0) == 0) {
+      out.push_back(line.substr(0, line.find(" (")));
+    }
+  }
+  return out;
+}
+
+std::string fmt_shard(int index, const std::string& status_file) {
+  return "TEST_TOTAL_SHARDS=3 TEST_SHARD_INDEX=" + std::to_string(index) + " TEST_SHARD_STATUS_FILE=" + status_file;
+}
+
+class WrongExpectations : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(WrongExpectations, FailWithTheLineAndMessageTheyName) {
+  const std::string path = "tests/runner/wrong/" + GetParam();
+  const auto expected = testing::expected_output(path);
+  ASSERT_FALSE(expected.empty()) << path << " has no '# expect:' lines";
+  const bool invalid = expected.front() == "INVALID";
+  for (const std::string& client : {std::string(), kExternal}) {
+    SCOPED_TRACE(client.empty() ? "built-in client" : "tap_tail as an external client");
+    Outcome r = run(client + " " + path);
+    EXPECT_EQ(r.status, invalid ? 2 : 1) << r.output;
+    for (const auto& piece : expected) EXPECT_NE(r.output.find(piece), std::string::npos) << piece << "\n" << r.output;
+    EXPECT_NE(r.output.find("0 passed, 1 failed\n"), std::string::npos) << r.output;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, WrongExpectations, ::testing::ValuesIn([] {
+                           std::vector<std::string> names;
+                           for (const auto& p : files_in("tests/runner/wrong")) names.push_back(fs::path(p).filename());
+                           return names;
+                         }()),
+                         [](const auto& info) {
+                           std::string name = info.param.substr(0, info.param.size() - 9);
+                           for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           return name;
+                         });
+
+TEST(TapScenario, TheLibraryPassesWithTheBuiltInClientAndWithTapTail) {
+  Outcome builtin = run("scenarios");
+  Outcome external = run(kExternal + " scenarios");
+  EXPECT_EQ(builtin.status, 0) << builtin.output;
+  EXPECT_EQ(external.status, 0) << external.output;
+  const auto names = verdicts(builtin.output);
+  EXPECT_EQ(names.size(), files_in("scenarios").size());
+  EXPECT_EQ(names, verdicts(external.output)) << "the external client must see what the built-in one sees";
+}
+
+TEST(TapScenario, JunitHasOneTestcasePerScenario) {
+  const std::string xml = tmp_path("report.xml");
+  Outcome r = run("--junit " + xml + " tests/runner/wrong/wrong_end.scenario tests/runner/wrong/invalid.scenario");
+  EXPECT_EQ(r.status, 2);
+  std::ifstream in(xml);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find(R"(<testsuites tests="2" failures="1" errors="1")"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find(R"(<testcase name="wrong_end")"), std::string::npos);
+  EXPECT_NE(text.str().find("<failure message=\"FAIL wrong_end"), std::string::npos);
+  EXPECT_NE(text.str().find("<error message=\"INVALID"), std::string::npos);
+}
+
+TEST(TapScenario, XmlOutputFileFromBazelIsTheDefaultJunitPath) {
+  const std::string xml = tmp_path("bazel.xml");
+  Outcome r = run("tests/runner/wrong/wrong_end.scenario", "XML_OUTPUT_FILE=" + xml);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(fs::exists(xml));
+}
+
+TEST(TapScenario, UpdateRewritesTheExpectedEventsFromWhatWasObserved) {
+  const std::string copy = tmp_path("event_field_differs.scenario");
+  fs::copy_file("tests/runner/wrong/event_field_differs.scenario", copy, fs::copy_options::overwrite_existing);
+  Outcome first = run("--update " + copy);
+  EXPECT_EQ(first.status, 1);
+  EXPECT_NE(first.output.find("updated " + copy), std::string::npos) << first.output;
+  std::ifstream in(copy);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("client event deletion vb=0 key=\"b\" cas=8\n"), std::string::npos) << text.str();
+  Outcome second = run(copy);
+  EXPECT_EQ(second.status, 0) << second.output;
+}
+
+TEST(TapScenario, UpdateRefusesEventsInsideRepeat) {
+  const std::string copy = tmp_path("repeat_mismatch.scenario");
+  fs::copy_file("tests/runner/wrong/repeat_mismatch.scenario", copy, fs::copy_options::overwrite_existing);
+  Outcome r = run("--update " + copy);
+  EXPECT_NE(r.output.find("client events inside a repeat block cannot be updated"), std::string::npos) << r.output;
+}
+
+TEST(TapScenario, FilterAndShardingPickScenarios) {
+  Outcome filtered = run("--filter 'wrong_*:event_*-event_not*' tests/runner/wrong");
+  EXPECT_EQ(verdicts(filtered.output), (std::vector<std::string>{"FAIL event_field_differs", "FAIL event_never_sent",
+                                                                 "FAIL wrong_end", "FAIL wrong_error"}));
+  Outcome bazel_filter = run("tests/runner/wrong", "TESTBRIDGE_TEST_ONLY=wrong_end");
+  EXPECT_EQ(verdicts(bazel_filter.output), (std::vector<std::string>{"FAIL wrong_end"}));
+
+  std::vector<std::string> all;
+  const std::string status_file = tmp_path("shard_status");
+  for (int shard = 0; shard < 3; ++shard) {
+    Outcome r = run("--check tests/runner/wrong",
+                fmt_shard(shard, status_file));
+    for (auto& v : verdicts(r.output)) all.push_back(v);
+  }
+  EXPECT_TRUE(fs::exists(status_file));
+  std::sort(all.begin(), all.end());
+  Outcome whole = run("--check tests/runner/wrong");
+  auto expected = verdicts(whole.output);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(all, expected) << "the shards together run every scenario once";
+}
+
+TEST(TapScenario, CheckOnlyParses) {
+  Outcome ok = run("--check tests/runner/wrong/wrong_end.scenario");
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  Outcome bad = run("--check tests/runner/wrong/invalid.scenario");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.output.find("invalid.scenario:4:6: unknown frame kind 'mutaton'"), std::string::npos) << bad.output;
+}
+
+TEST(TapScenario, BadUsageIsStatusTwo) {
+  EXPECT_EQ(run("").status, 2);
+  EXPECT_EQ(run("no/such/file.scenario").status, 2);
+  EXPECT_EQ(run("--client-cmd 'tap_tail' scenarios").status, 2);
+  Outcome help = run("--help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.output.find("--client-cmd"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tapharness::runner
