@@ -58,6 +58,9 @@ struct EngineOptions {
   std::optional<std::uint64_t> seed;  // overrides the scenario's seed
   TraceSink trace;                    // may be empty
   std::size_t connection = 1;         // for the report
+  // Mutation mode: the client may leave at any point, so a send to a departed client ends
+  // the run without failing it (mutation.hpp).
+  bool mutation = false;
   // What a client may send: a TAP_CONNECT with a long vbucket list fits easily.
   protocol::Limits client_limits{.max_body = 1 << 20, .max_key = 4096, .max_extras = 64};
 };
@@ -276,7 +279,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       co_return;
     }
     if (client_ == ClientState::eof || client_ == ClientState::error) {
-      report_.fail(where, last_step_, "to send a frame", client_detail_, index);
+      if (!options_.mutation) report_.fail(where, last_step_, "to send a frame", client_detail_, index);
       aborted_ = true;
       co_return;
     }
@@ -298,6 +301,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       boost::system::error_code ec;
       co_await asio::async_write(stream_, asio::buffer(writes.bytes.data() + chunk.begin, chunk.end - chunk.begin),
                                  asio::redirect_error(asio::use_awaitable, ec));
+      if (ec && options_.mutation) {
+        trace({.note = fmt::format("the client is gone: {}", ec.message()), .location = where});
+        aborted_ = true;
+        co_return;
+      }
       if (ec) {
         report_.fail(where, last_step_, "to write the frame",
                      fmt::format("writing failed after {} of {} bytes: {}", chunk.begin, writes.bytes.size(),

@@ -63,13 +63,19 @@ asio::awaitable<void> MockServer::accept_loop() {
     socket.set_option(tcp::no_delay(true), ec);
 
     EngineOptions engine{.seed = options_.seed, .connection = connection};
+    auto scenario = scenario_;
+    if (options_.mutation) {
+      const std::uint64_t seed = options_.mutation->seed + (connection - 1) % options_.mutation->count;
+      scenario = std::make_shared<const Scenario>(mutate(*scenario_, seed));
+      engine.mutation = true;
+    }
     std::shared_ptr<TraceWriter> trace;
     if (options_.trace_dir) {
       trace = std::make_shared<TraceWriter>(
           fmt::format("{}/{}.{}.trace", *options_.trace_dir, scenario_->name, connection));
       if (trace->ok()) engine.trace = [trace](const TraceRecord& r) { trace->write(r); };
     }
-    async_run_scenario(std::move(socket), scenario_, std::move(engine),
+    async_run_scenario(std::move(socket), std::move(scenario), std::move(engine),
                        [this](Report report) { finished(report); });
   }
   boost::system::error_code ignored;

@@ -14,6 +14,7 @@
 #include <variant>
 
 #include "mockserver/engine.hpp"
+#include "mockserver/mutation.hpp"
 #include "mockserver/scenario.hpp"
 #include "third_party/asio.hpp"
 
@@ -25,6 +26,8 @@ struct ServerOptions {
   std::size_t connections = 1;
   std::optional<std::string> trace_dir;  // one transcript per connection
   std::optional<std::uint64_t> seed;     // overrides the scenario's
+  // Mutation mode: connection k gets the scenario mutated with seed + (k-1) % count.
+  std::optional<MutationSpec> mutation;
 };
 
 class MockServer {

@@ -32,6 +32,7 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
   std::string listen = "127.0.0.1:0", trace_dir;
   std::vector<std::string> check;
   std::uint64_t seed = 0;
+  std::string mutate;
   // clang-format off
   described.add_options()
       ("help,h", "print this help")
@@ -40,6 +41,10 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
       ("connections", po::value(&serve.server.connections)->value_name("N"), "serve N connections, concurrently (default 1)")
       ("trace", po::value(&trace_dir)->value_name("DIR"), "write a transcript per connection to DIR/<scenario>.<n>.trace")
       ("seed", po::value(&seed)->value_name("N"), "override the scenario's seed")
+      ("mutate", po::value(&mutate)->value_name("SEED[:COUNT]"),
+       "fuzz clients: connection k gets the scenario's frames and faults perturbed from seed SEED+k-1 "
+       "(COUNT connections unless --connections says otherwise); only the client's invariant is "
+       "checked: after the server's FIN it must close too, within the timeout")
       ("check", po::value(&check)->multitoken()->value_name("FILE..."), "only parse and validate the files");
   // clang-format on
   po::variables_map vm;
@@ -75,6 +80,11 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
   }
   if (!trace_dir.empty()) serve.server.trace_dir = trace_dir;
   if (vm.count("seed")) serve.server.seed = seed;
+  if (!mutate.empty()) {
+    serve.server.mutation = parse_mutation(mutate);
+    if (!serve.server.mutation) return usage_error(fmt::format("--mutate '{}' is not SEED or SEED:COUNT", mutate));
+    if (!vm.count("connections")) serve.server.connections = serve.server.mutation->count;
+  }
   return serve;
 }
 

@@ -47,7 +47,7 @@ bool filter_matches(const std::string& filter, const std::string& name) {
 std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
     int argc, const char* const* argv, const std::function<const char*(const char*)>& environment) {
   RunnerCommand command;
-  std::string junit, client_cmd, trace_dir;
+  std::string junit, client_cmd, trace_dir, mutate;
   std::uint64_t seed = 0;
   po::options_description described("options");
   // clang-format off
@@ -61,6 +61,10 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
        "lines; {args} becomes the scenario's client args as tap_tail flags")
       ("filter", po::value(&command.filter)->value_name("PATTERNS"), "only scenarios whose name matches (a:b*-c)")
       ("trace", po::value(&trace_dir)->value_name("DIR"), "write server transcripts to DIR")
+      ("mutate", po::value(&mutate)->value_name("SEED[:COUNT]"),
+       "fuzz the client: run each scenario COUNT times (default 1), perturbed from seeds SEED, SEED+1, ...; "
+       "only the client's invariant is checked (one clean ending or error, no hang, no crash), and a "
+       "failing seed is printed for replay")
       ("check", "only parse and validate")
       ("timing", "print the suite's wall time and its slowest scenarios");
   // clang-format on
@@ -91,6 +95,12 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
   }
   if (vm.count("seed")) command.run.seed = seed;
   if (!trace_dir.empty()) command.run.trace_dir = trace_dir;
+  if (!mutate.empty()) {
+    command.mutation = mockserver::parse_mutation(mutate);
+    if (!command.mutation) {
+      return RunnerUsage{2, fmt::format("tap_scenario: --mutate '{}' is not SEED or SEED:COUNT\n", mutate)};
+    }
+  }
   command.check_only = vm.count("check") > 0;
   command.update = vm.count("update") > 0;
   command.timing = vm.count("timing") > 0;

@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "mockserver/mutation.hpp"
 #include "runner/scenario_run.hpp"
 
 namespace tapharness::runner {
@@ -19,6 +20,7 @@ struct RunnerCommand {
   bool check_only = false;
   bool update = false;
   bool timing = false;               // print the slowest scenarios and the suite's wall time
+  std::optional<mockserver::MutationSpec> mutation;  // --mutate SEED[:COUNT]
   std::size_t shard_count = 1;
   std::size_t shard_index = 0;
   std::optional<std::string> shard_status_file;

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "client/tap_feed.hpp"
+#include "mockserver/mutation.hpp"
 #include "mockserver/server.hpp"
 #include "runner/child_process.hpp"
 
@@ -37,12 +38,21 @@ std::string shell_quote(const std::string& word) {
 // Everything one run needs while the io_context turns.
 class Run {
  public:
-  Run(std::shared_ptr<const mockserver::Scenario> scenario, const RunOptions& options, ScenarioResult& result)
-      : scenario_(std::move(scenario)), options_(options), result_(result), check_(*scenario_) {}
+  // `checked` is what the client is held to: the scenario itself, or its mutation.
+  Run(std::shared_ptr<const mockserver::Scenario> scenario, std::shared_ptr<const mockserver::Scenario> checked,
+      const RunOptions& options, ScenarioResult& result)
+      : scenario_(std::move(scenario)),
+        checked_(std::move(checked)),
+        options_(options),
+        result_(result),
+        check_(*checked_) {}
 
   void execute() {
+    std::optional<mockserver::MutationSpec> mutation;
+    if (options_.mutation_seed) mutation = mockserver::MutationSpec{*options_.mutation_seed, 1};
     auto listening = mockserver::MockServer::listen(
-        io_, scenario_, {.connections = 1, .trace_dir = options_.trace_dir, .seed = options_.seed});
+        io_, scenario_,
+        {.connections = 1, .trace_dir = options_.trace_dir, .seed = options_.seed, .mutation = mutation});
     if (auto* error = std::get_if<std::string>(&listening)) {
       result_.problem = *error;
       return;
@@ -57,13 +67,22 @@ class Run {
     } else {
       start_builtin(port);
     }
-    const auto deadline = Clock::now() + options_.limit;
+    // The server always finishes (its waits are bounded); the client then gets the
+    // scenario's timeout to report its end.
+    auto deadline = Clock::now() + options_.limit;
+    bool server_seen = false;
     while (!(result_.server && client_done_) && Clock::now() < deadline) {
+      if (result_.server && !server_seen) {
+        server_seen = true;
+        deadline = std::min(deadline, Clock::now() + scenario_->timeout);
+      }
       io_.run_one_until(deadline);
       if (io_.stopped()) break;
     }
     if (!(result_.server && client_done_)) {
-      result_.problem = fmt::format("the run did not finish within {}s", options_.limit.count());
+      result_.problem = result_.server ? fmt::format("the client did not end within {}ms after the server finished",
+                                                     scenario_->timeout.count())
+                                       : fmt::format("the run did not finish within {}s", options_.limit.count());
       if (child_) child_->terminate();
       if (feed_) feed_->close();
       server_->stop();
@@ -142,7 +161,9 @@ class Run {
     if (!stdout_buffer_.empty()) {
       check_.bad_output(line_number_ + 1, "no newline at the end of the output", stdout_buffer_);
     }
-    if (status != 0 && status != 1) {
+    // 0 and 1 are tap_tail's statuses for an end it reported; anything else (a signal
+    // included) is a crash, unless the runner killed it for overrunning.
+    if (status != 0 && status != 1 && result_.problem.empty()) {
       result_.problem = fmt::format("the client exited with status {}", status);
     }
     client_done_ = true;
@@ -150,6 +171,7 @@ class Run {
 
   asio::io_context io_;
   std::shared_ptr<const mockserver::Scenario> scenario_;
+  std::shared_ptr<const mockserver::Scenario> checked_;
   const RunOptions& options_;
   ScenarioResult& result_;
   ClientCheck check_;
@@ -213,12 +235,16 @@ std::chrono::duration<double> deliberate_delay(const mockserver::Scenario& scena
 }
 
 ScenarioResult run_scenario(std::shared_ptr<const mockserver::Scenario> scenario, const RunOptions& options) {
+  auto checked = scenario;
+  if (options.mutation_seed) {
+    checked = std::make_shared<const mockserver::Scenario>(mockserver::mutate(*scenario, *options.mutation_seed));
+  }
   ScenarioResult result;
-  result.name = scenario->name;
+  result.name = checked->name;
   result.path = scenario->path;
   result.deliberate_delay = deliberate_delay(*scenario);
   const auto start = Clock::now();
-  Run(scenario, options, result).execute();
+  Run(scenario, checked, options, result).execute();
   result.elapsed = Clock::now() - start;
   const bool server_ok = result.server && result.server->passed();
   const bool ok = server_ok && result.client_failures.empty() && result.client_failures_dropped == 0 &&
@@ -241,6 +267,16 @@ ScenarioResult run_scenario_file(const std::string& path, const RunOptions& opti
                       options);
 }
 
+namespace {
+
+// "file:line", or just the file for what no line stands for (the whole file, a mutation's
+// added ending).
+std::string where(const mockserver::SourceLocation& l) {
+  return l.line > 0 ? fmt::format("{}:{}", l.file, l.line) : l.file;
+}
+
+}  // namespace
+
 std::string format_result(const ScenarioResult& r) {
   if (r.verdict == Verdict::invalid) {
     return fmt::format("INVALID {}\n  {}\n", r.path, r.parse_error ? r.parse_error->text() : "");
@@ -254,16 +290,13 @@ std::string format_result(const ScenarioResult& r) {
   } else {
     for (const auto& s : r.server->steps()) {
       if (s.failed == 0) continue;
-      out += fmt::format("  {}:{}: {}{} (server)\n    expected: {}\n    observed: {}\n", s.location.file,
-                         s.location.line, s.step, s.index ? fmt::format(" (repeat index {})", *s.index) : "",
-                         s.expected, s.observed);
+      out += fmt::format("  {}: {}{} (server)\n    expected: {}\n    observed: {}\n", where(s.location), s.step,
+                         s.index ? fmt::format(" (repeat index {})", *s.index) : "", s.expected, s.observed);
     }
   }
   for (const auto& f : r.client_failures) {
-    const std::string where = f.location.line > 0 ? fmt::format("{}:{}", f.location.file, f.location.line)
-                                                  : f.location.file;
-    out += fmt::format("  {}: {} (client)\n    expected: {}\n    observed: {}\n", where, f.what, f.expected,
-                       f.observed);
+    out += fmt::format("  {}: {} (client)\n    expected: {}\n    observed: {}\n", where(f.location), f.what,
+                       f.expected, f.observed);
   }
   if (r.client_failures_dropped > 0) out += fmt::format("  ... and {} more client failures\n", r.client_failures_dropped);
   if (!r.client_stderr.empty()) out += fmt::format("  client stderr:\n{}", r.client_stderr);

@@ -30,6 +30,9 @@ struct RunOptions {
   std::optional<std::string> trace_dir;        // server transcripts
   std::chrono::seconds limit{120};             // a safety net: no scenario runs longer
   bool keep_observed = false;                  // keep every reported item (for --update)
+  // Mutation mode: run the scenario mutated with this seed (mockserver/mutation.hpp) and
+  // check only the client's invariant.
+  std::optional<std::uint64_t> mutation_seed;
 };
 
 enum class Verdict { passed, failed, invalid };

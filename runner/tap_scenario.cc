@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "mockserver/mutation.hpp"
 #include "mockserver/scenario_parser.hpp"
 #include "runner/junit.hpp"
 #include "runner/runner_cli.hpp"
@@ -42,6 +43,37 @@ void update(const ScenarioResult& result) {
   } else if (std::get<0>(updated) != text.str()) {
     if (write_file(result.path, std::get<0>(updated))) fmt::print("updated {}\n", result.path);
   }
+}
+
+// Runs the scenario once per mutation seed; the first seed that breaks the client is the
+// result (with its replay command), or a pass covering every seed.
+ScenarioResult run_mutations(const std::string& path, RunOptions options, const tapharness::mockserver::MutationSpec& spec) {
+  auto parsed = tapharness::mockserver::load_scenario(path);
+  if (!std::holds_alternative<tapharness::mockserver::Scenario>(parsed)) return run_scenario_file(path, options);
+  auto scenario = std::make_shared<const tapharness::mockserver::Scenario>(
+      std::get<tapharness::mockserver::Scenario>(std::move(parsed)));
+  ScenarioResult total;
+  for (std::uint64_t i = 0; i < spec.count; ++i) {
+    options.mutation_seed = spec.seed + i;
+    ScenarioResult one = run_scenario(scenario, options);
+    total.elapsed += one.elapsed;
+    total.events += one.events;
+    if (one.verdict != Verdict::passed) {
+      one.elapsed = total.elapsed;
+      std::string mutated = tapharness::mockserver::describe_mutation(*scenario, spec.seed + i);
+      if (!mutated.empty() && mutated.back() == '\n') mutated.pop_back();
+      for (std::size_t at = mutated.find('\n'); at != std::string::npos; at = mutated.find('\n', at + 1)) {
+        mutated.replace(at, 1, "\n    ");
+      }
+      one.problem = fmt::format("{}{}replay: tap_scenario --mutate {} {}\n  what was mutated:\n    {}", one.problem,
+                                one.problem.empty() ? "" : "\n  ", spec.seed + i, path, mutated);
+      return one;
+    }
+  }
+  total.verdict = Verdict::passed;
+  total.path = path;
+  total.name = fmt::format("{} mutate={}..{}", scenario->name, spec.seed, spec.seed + spec.count - 1);
+  return total;
 }
 
 void print_timing(const std::vector<ScenarioResult>& results, double wall) {
@@ -91,6 +123,8 @@ int main(int argc, char** argv) {
       } else {
         result.verdict = Verdict::passed;
       }
+    } else if (command.mutation) {
+      result = run_mutations(path, command.run, *command.mutation);
     } else {
       result = run_scenario_file(path, command.run);
     }
