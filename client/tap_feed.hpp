@@ -66,6 +66,16 @@ class BasicTapFeed {
         [core = core_](auto handler) { core->next(std::move(handler)); }, token);
   }
 
+  // Push-style, the fastest way to consume: `on_event(const protocol::TapEventView&)` runs
+  // on the feed's strand for each event as soon as it is decoded (key and value are views
+  // valid for the call; to_owned() keeps them), and its ACK goes out when it returns;
+  // `on_end(FeedEnd)` comes once, last. A slow on_event pauses reading. Use either this or
+  // async_next on a feed, not both.
+  template <class OnEvent, class OnEnd>
+  void async_consume(OnEvent on_event, OnEnd on_end) {
+    core_->consume(std::move(on_event), std::move(on_end));
+  }
+
   // Stops the feed: see the guarantees above.
   void close() { core_->close(); }
 

@@ -75,6 +75,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         scenario_(std::move(scenario)),
         options_(std::move(options)),
         random_(options_.seed.value_or(scenario_->seed)),
+        renderer_(random_),
         decoder_(options_.client_limits),
         signal_(stream_.get_executor()),
         report_(scenario_->name, options_.connection),
@@ -89,6 +90,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
           for (std::uint64_t i = 0; i < repeat->count && !aborted_; ++i) {
             for (const Step& inner : repeat->body) {
               if (aborted_) break;
+              // A coalesced frame is only rendered: no coroutine per frame of a volume run.
+              if (coalescible(inner) && sendable(inner.location, std::get<Send>(inner.action), i)) {
+                gather(std::get<Send>(inner.action), inner.location, i);
+                if (coalesced_.size() >= kCoalesceLimit) co_await flush_coalesced();
+                continue;
+              }
               co_await run_step(inner, i);
             }
           }
@@ -96,6 +103,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
           co_await run_step(step, std::nullopt);
         }
       }
+      co_await flush_coalesced();
       if (!closed_) co_await finish_and_close(last_location_);
     } else {
       close_now([](Stream& s) { transport::close(s); });
@@ -240,6 +248,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   asio::awaitable<void> run_step(const Step& step, std::optional<std::uint64_t> index) {
     last_location_ = step.location;
+    // Coalesced frames go out before anything that is not another coalesced frame.
+    if (!coalescible(step)) co_await flush_coalesced();
     // perform() copies what it needs into its own frame; a coroutine lambda here would
     // outlive its captures.
     co_await std::visit([&](const auto& action) { return perform(action, step.location, index); },
@@ -272,30 +282,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   asio::awaitable<void> perform(const Send& send, const SourceLocation& where,
                                 std::optional<std::uint64_t> index) {
-    last_step_ = fmt::format("send {}", send.frame.kind);
-    drain(where, last_step_);
-    if (half_closed_ || closed_) {
-      report_.fail(where, last_step_, "to send a frame", "the server already closed its side", index);
+    if (!sendable(where, send, index)) co_return;
+    if (coalescible(send)) {
+      gather(send, where, index);
+      if (coalesced_.size() >= kCoalesceLimit) co_await flush_coalesced();
       co_return;
     }
-    if (client_ == ClientState::eof || client_ == ClientState::error) {
-      if (!options_.mutation) report_.fail(where, last_step_, "to send a frame", client_detail_, index);
-      aborted_ = true;
-      co_return;
-    }
-    RenderedFrame frame = render_frame(send.frame, index.value_or(0), random_, next_opaque_);
-    if (frame.uses_sequence) ++next_opaque_;
-    auto planned = plan_writes(frame.bytes, send.fault);
+    frame_.clear();
+    const FrameInfo frame = renderer_.render(send.frame, index.value_or(0), next_opaque_, frame_);
+    owe(frame, where);
+    auto planned = plan_writes(frame_, send.fault);
     if (auto* problem = std::get_if<std::string>(&planned)) {
       report_.fail(where, last_step_, "a fault plan that fits the frame", *problem, index);
       co_return;
     }
     const auto& writes = std::get<PlannedWrites>(planned);
-    trace({.kind = TraceRecord::Kind::sent, .frame = frame.bytes, .chunks = writes.chunks,
-           .written = writes.bytes, .location = where});
-    if (frame.wants_ack) {
-      owed_.push_back(Owed{sequence_++, AckTarget{frame.opaque, frame.opcode, protocol::Status::success}, where});
-    }
+    trace({.kind = TraceRecord::Kind::sent, .frame = frame_, .chunks = writes.chunks, .written = writes.bytes,
+           .location = where});
     for (const WriteChunk& chunk : writes.chunks) {
       if (chunk.delay_before.count() > 0) co_await sleep(chunk.delay_before);
       boost::system::error_code ec;
@@ -327,6 +330,76 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     std::optional<protocol::Header> arrived;
     std::uint64_t arrival = 0;  // when it arrived, in arrived_'s count
   };
+
+  static constexpr std::size_t kCoalesceLimit = 64 * 1024;
+
+  // "send mutation" and the like, made once rather than per frame.
+  static const std::string& send_step_name(FrameKind kind) {
+    static const auto names = [] {
+      std::vector<std::string> out;
+      for (const auto& entry : all_frame_kinds()) out.push_back(fmt::format("send {}", entry.name));
+      return out;
+    }();
+    return names[static_cast<std::size_t>(kind)];
+  }
+
+  bool coalescible(const Send& send) const { return scenario_->coalesce_writes && send.fault.empty(); }
+  bool coalescible(const Step& step) const {
+    const auto* send = std::get_if<Send>(&step.action);
+    return send && coalescible(*send);
+  }
+
+  // Whether a send may go ahead: judges what arrived meanwhile, and fails the step when
+  // either side has closed.
+  bool sendable(const SourceLocation& where, const Send& send, std::optional<std::uint64_t> index) {
+    last_step_ = send_step_name(send.frame.kind);
+    drain(where, last_step_);
+    if (half_closed_ || closed_) {
+      report_.fail(where, last_step_, "to send a frame", "the server already closed its side", index);
+      return false;
+    }
+    if (client_ == ClientState::eof || client_ == ClientState::error) {
+      if (!options_.mutation) report_.fail(where, last_step_, "to send a frame", client_detail_, index);
+      aborted_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  // Records the ACK a sent frame asked for, and advances the producer sequence.
+  void owe(const FrameInfo& frame, const SourceLocation& where) {
+    if (frame.uses_sequence) ++next_opaque_;
+    if (frame.wants_ack) {
+      owed_.push_back(Owed{sequence_++, AckTarget{frame.opaque, frame.opcode, protocol::Status::success}, where});
+    }
+  }
+
+  // Renders a frame without faults straight into the pending coalesced write.
+  void gather(const Send& send, const SourceLocation& where, std::optional<std::uint64_t> index = {}) {
+    const std::size_t start = coalesced_.size();
+    owe(renderer_.render(send.frame, index.value_or(0), next_opaque_, coalesced_), where);
+    if (options_.trace) {
+      const protocol::ByteView bytes(coalesced_.data() + start, coalesced_.size() - start);
+      trace({.kind = TraceRecord::Kind::sent, .frame = bytes, .chunks = {{0, bytes.size(), Duration{0}}},
+             .written = bytes, .location = where});
+    }
+    ++report_.frames_sent;
+    report_.pass(where, last_step_);
+  }
+
+  // Writes the frames `writes coalesced` has gathered, in one write.
+  asio::awaitable<void> flush_coalesced() {
+    if (coalesced_.empty() || aborted_) co_return;
+    boost::system::error_code ec;
+    co_await asio::async_write(stream_, asio::buffer(coalesced_), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec && !options_.mutation) {
+      report_.fail(last_location_, "send (coalesced)", "to write the frames",
+                   fmt::format("writing {} bytes failed: {}", coalesced_.size(), ec.message()));
+    }
+    if (ec) aborted_ = true;
+    if (!ec) report_.bytes_sent += coalesced_.size();
+    coalesced_.clear();
+  }
 
   // The ACK an `expect ack` stands for: the named opaque, or the oldest unclaimed send,
   // whether its ACK is still owed or came already.
@@ -624,10 +697,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::shared_ptr<const Scenario> scenario_;
   EngineOptions options_;
   ScenarioRandom random_;
+  FrameRenderer renderer_;
+  protocol::Bytes frame_;  // the frame being sent (faults apply to it)
   protocol::FrameDecoder decoder_;
   asio::steady_timer signal_;  // cancelled whenever the inbox or the client's state changes
   Report report_;
   Clock::time_point started_;
+
+  protocol::Bytes coalesced_;  // `writes coalesced`: frames waiting for one write
 
   std::deque<ClientFrame> inbox_;
   ClientState client_ = ClientState::open;

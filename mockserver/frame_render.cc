@@ -1,5 +1,7 @@
 #include "mockserver/frame_render.hpp"
 
+#include <charconv>
+
 #include "protocol/frame.hpp"
 #include "protocol/tap_message.hpp"
 
@@ -11,8 +13,6 @@ using protocol::Opcode;
 
 constexpr std::string_view kAlphabet =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
 template <class T>
 T number_or(const std::optional<NumberValue>& v, std::uint64_t index, T fallback) {
@@ -35,17 +35,20 @@ Opcode opcode_of(FrameKind kind) {
   return Opcode::noop;
 }
 
-// The TAP message for a spec: ep-engine's shape, then the fields the step names.
-protocol::TapMessageFields tap_fields(const FrameSpec& s, std::uint64_t index,
-                                      ScenarioRandom& random, std::uint32_t opaque) {
+// The TAP message for a spec: ep-engine's shape, then the fields the step names. The view
+// points into `key`, `value`, `engine` and `scratch`.
+template <class RenderBytes>
+protocol::TapMessageView tap_message(const FrameSpec& s, std::uint64_t index, RenderBytes&& render,
+                                     std::uint32_t opaque, std::string& key, std::string& value, std::string& engine,
+                                     protocol::ep_engine::Scratch& scratch) {
   namespace ep = protocol::ep_engine;
   const auto vb = number_or<std::uint16_t>(s.vbucket, index, 0);
   const auto tap_flags = s.tap_flags.value_or(0);
-  const std::string key = s.key ? render_bytes(*s.key, index, random) : std::string();
-  const std::string value = s.value ? render_bytes(*s.value, index, random) : std::string();
+  const std::string_view key_bytes = s.key ? render(*s.key, key) : std::string_view();
+  const std::string_view value_bytes = s.value ? render(*s.value, value) : std::string_view();
   const ep::Item item{.vbucket = vb,
-                      .key = key,
-                      .value = value,
+                      .key = key_bytes,
+                      .value = value_bytes,
                       .flags = number_or<std::uint32_t>(s.flags, index, 0),
                       .expiry = number_or<std::uint32_t>(s.expiry, index, 0),
                       .cas = number_or<std::uint64_t>(s.cas, index, 0),
@@ -54,40 +57,42 @@ protocol::TapMessageFields tap_fields(const FrameSpec& s, std::uint64_t index,
                       .rev_seqno = number_or<std::uint64_t>(s.rev_seqno, index, 1),
                       .nru = number_or<std::uint8_t>(s.nru, index, 0)};
   const auto checkpoint = number_or<std::uint64_t>(s.checkpoint, index, 0);
-  protocol::TapMessageFields f;
+  protocol::TapMessageView v;
   switch (s.kind) {
-    case FrameKind::mutation: f = ep::mutation(item); break;
-    case FrameKind::deletion: f = ep::deletion(item); break;
-    case FrameKind::flush: f = ep::flush(opaque, tap_flags); break;
+    case FrameKind::mutation: v = ep::mutation(item, scratch); break;
+    case FrameKind::deletion: v = ep::deletion(item, scratch); break;
+    case FrameKind::flush: v = ep::flush(opaque, tap_flags, scratch); break;
     case FrameKind::opaque:
-      f = ep::opaque(vb, static_cast<protocol::TapOpaqueCode>(s.code.value_or(0)), opaque, tap_flags);
+      v = ep::opaque(vb, static_cast<protocol::TapOpaqueCode>(s.code.value_or(0)), opaque, tap_flags, scratch);
       break;
     case FrameKind::vbucket_set:
-      f = ep::vbucket_set(vb, static_cast<protocol::VBucketState>(s.state.value_or(1)), opaque,
-                          tap_flags);
+      v = ep::vbucket_set(vb, static_cast<protocol::VBucketState>(s.state.value_or(1)), opaque, tap_flags, scratch);
       break;
-    case FrameKind::checkpoint_start: f = ep::checkpoint_start(vb, checkpoint, opaque, tap_flags); break;
-    case FrameKind::checkpoint_end: f = ep::checkpoint_end(vb, checkpoint, opaque, tap_flags); break;
+    case FrameKind::checkpoint_start: v = ep::checkpoint_start(vb, checkpoint, opaque, tap_flags, scratch); break;
+    case FrameKind::checkpoint_end: v = ep::checkpoint_end(vb, checkpoint, opaque, tap_flags, scratch); break;
     default: break;
   }
-  f.vbucket = vb;
-  f.cas = item.cas;
-  f.datatype = number_or<std::uint8_t>(s.datatype, index, 0);
-  f.ttl = number_or<std::uint8_t>(s.ttl, index, protocol::kProducerTtl);
-  if (s.engine) f.engine_specific = to_bytes(render_bytes(*s.engine, index, random));
-  return f;
+  v.vbucket = vb;
+  v.cas = item.cas;
+  v.datatype = number_or<std::uint8_t>(s.datatype, index, 0);
+  v.ttl = number_or<std::uint8_t>(s.ttl, index, protocol::kProducerTtl);
+  if (s.engine) v.engine_specific = protocol::as_bytes(render(*s.engine, engine));
+  return v;
 }
 
-void apply_lies(const FrameSpec& s, Bytes& bytes) {
+// Lies are written over the frame that starts at `at` in `bytes`.
+void apply_lies(const FrameSpec& s, Bytes& bytes, std::size_t start) {
   namespace at = protocol::header_offset;
-  if (bytes.size() < protocol::kHeaderSize) return;  // a raw fragment has no header to lie in
-  if (s.magic) bytes[at::magic] = *s.magic;
-  if (s.opcode) bytes[at::opcode] = *s.opcode;
-  if (s.keylen) protocol::store_be16(bytes.data() + at::keylen, *s.keylen);
-  if (s.extlen) bytes[at::extlen] = *s.extlen;
-  if (s.bodylen) protocol::store_be32(bytes.data() + at::bodylen, *s.bodylen);
-  if (s.engine_length && bytes.size() >= protocol::kHeaderSize + 2) {
-    protocol::store_be16(bytes.data() + protocol::kHeaderSize, *s.engine_length);
+  const std::size_t size = bytes.size() - start;
+  if (size < protocol::kHeaderSize) return;  // a raw fragment has no header to lie in
+  std::uint8_t* frame = bytes.data() + start;
+  if (s.magic) frame[at::magic] = *s.magic;
+  if (s.opcode) frame[at::opcode] = *s.opcode;
+  if (s.keylen) protocol::store_be16(frame + at::keylen, *s.keylen);
+  if (s.extlen) frame[at::extlen] = *s.extlen;
+  if (s.bodylen) protocol::store_be32(frame + at::bodylen, *s.bodylen);
+  if (s.engine_length && size >= protocol::kHeaderSize + 2) {
+    protocol::store_be16(frame + protocol::kHeaderSize, *s.engine_length);
   }
 }
 
@@ -99,58 +104,91 @@ std::string ScenarioRandom::text(std::size_t length) {
   return out;
 }
 
-std::string render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& random) {
+void render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& random, std::string& out) {
+  out.clear();
   switch (value.kind) {
     case BytesValue::Kind::text: {
-      std::string out = value.pieces.empty() ? std::string() : value.pieces[0];
+      if (value.pieces.empty()) return;
+      out += value.pieces[0];
+      if (value.pieces.size() == 1) return;
+      char digits[24];
+      const auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), index);
       for (std::size_t i = 1; i < value.pieces.size(); ++i) {
-        out += std::to_string(index);
+        out.append(digits, end);
         out += value.pieces[i];
       }
-      return out;
+      return;
     }
-    case BytesValue::Kind::hex: return std::string(value.hex.begin(), value.hex.end());
-    case BytesValue::Kind::random: return random.text(value.length);
-    case BytesValue::Kind::fill: return std::string(value.length, static_cast<char>(value.fill_byte));
+    case BytesValue::Kind::hex: out.assign(value.hex.begin(), value.hex.end()); return;
+    case BytesValue::Kind::random: out = random.text(value.length); return;
+    case BytesValue::Kind::fill: out.assign(value.length, static_cast<char>(value.fill_byte)); return;
   }
-  return {};
+}
+
+std::string render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& random) {
+  std::string out;
+  render_bytes(value, index, random, out);
+  return out;
+}
+
+FrameInfo FrameRenderer::render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque, Bytes& out) {
+  const std::size_t start = out.size();
+  FrameInfo info;
+  info.opcode = opcode_of(spec.kind);
+  switch (spec.kind) {
+    case FrameKind::raw:
+      render_bytes(spec.raw, index, random_, scratch_);
+      out.insert(out.end(), scratch_.begin(), scratch_.end());
+      break;
+    case FrameKind::noop:
+      info.opaque = number_or<std::uint32_t>(spec.opaque, index, 0);
+      protocol::encode_frame(out, {.opcode = Opcode::noop,
+                                   .vbucket_or_status = number_or<std::uint16_t>(spec.vbucket, index, 0),
+                                   .opaque = info.opaque,
+                                   .cas = number_or<std::uint64_t>(spec.cas, index, 0)});
+      break;
+    case FrameKind::connect_error: {
+      scratch_.clear();
+      if (spec.body) render_bytes(*spec.body, index, random_, scratch_);
+      info.opaque = number_or<std::uint32_t>(spec.opaque, index, 0);
+      const auto status = spec.status.value_or(protocol::Status::not_supported);
+      protocol::encode_frame(out, {.magic = protocol::Magic::response,
+                                   .opcode = Opcode::tap_connect,
+                                   .vbucket_or_status = static_cast<std::uint16_t>(status),
+                                   .opaque = info.opaque,
+                                   .value = protocol::as_bytes(scratch_)});
+      break;
+    }
+    default:
+      info.uses_sequence = !spec.opaque;
+      info.opaque = spec.opaque ? static_cast<std::uint32_t>(spec.opaque->render(index)) : next_opaque;
+      protocol::encode_tap_message(
+          out, tap_message(
+                   spec, index, [&](const BytesValue& v, std::string& text) { return bytes(v, index, text); },
+                   info.opaque, key_, value_, engine_, scratch_bytes_));
+      info.wants_ack = spec.wants_ack();
+      break;
+  }
+  apply_lies(spec, out, start);
+  return info;
+}
+
+std::string_view FrameRenderer::bytes(const BytesValue& value, std::uint64_t index, std::string& scratch) {
+  if (value.has_index() || value.kind == BytesValue::Kind::random) {
+    render_bytes(value, index, random_, scratch);
+    return scratch;
+  }
+  for (const auto& [address, text] : constants_) {
+    if (address == &value) return text;
+  }
+  constants_.emplace_back(&value, render_bytes(value, index, random_));
+  return constants_.back().second;
 }
 
 RenderedFrame render_frame(const FrameSpec& spec, std::uint64_t index, ScenarioRandom& random,
                            std::uint32_t next_opaque) {
   RenderedFrame out;
-  out.opcode = opcode_of(spec.kind);
-  switch (spec.kind) {
-    case FrameKind::raw:
-      out.bytes = to_bytes(render_bytes(spec.raw, index, random));
-      break;
-    case FrameKind::noop:
-      out.opaque = number_or<std::uint32_t>(spec.opaque, index, 0);
-      protocol::encode_frame(out.bytes,
-                             {.opcode = Opcode::noop,
-                              .vbucket_or_status = number_or<std::uint16_t>(spec.vbucket, index, 0),
-                              .opaque = out.opaque,
-                              .cas = number_or<std::uint64_t>(spec.cas, index, 0)});
-      break;
-    case FrameKind::connect_error: {
-      const std::string body = spec.body ? render_bytes(*spec.body, index, random) : std::string();
-      out.opaque = number_or<std::uint32_t>(spec.opaque, index, 0);
-      const auto status = spec.status.value_or(protocol::Status::not_supported);
-      protocol::encode_frame(out.bytes, {.magic = protocol::Magic::response,
-                                         .opcode = Opcode::tap_connect,
-                                         .vbucket_or_status = static_cast<std::uint16_t>(status),
-                                         .opaque = out.opaque,
-                                         .value = protocol::as_bytes(body)});
-      break;
-    }
-    default:
-      out.uses_sequence = !spec.opaque;
-      out.opaque = spec.opaque ? static_cast<std::uint32_t>(spec.opaque->render(index)) : next_opaque;
-      protocol::encode_tap_message(out.bytes, tap_fields(spec, index, random, out.opaque));
-      out.wants_ack = spec.wants_ack();
-      break;
-  }
-  apply_lies(spec, out.bytes);
+  static_cast<FrameInfo&>(out) = FrameRenderer(random).render(spec, index, next_opaque, out.bytes);
   return out;
 }
 

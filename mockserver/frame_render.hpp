@@ -9,11 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <string_view>
 #include <random>
 #include <string>
 
 #include "mockserver/scenario.hpp"
 #include "protocol/bytes.hpp"
+#include "protocol/tap_message.hpp"
 
 namespace tapharness::mockserver {
 
@@ -32,17 +35,45 @@ class ScenarioRandom {
 
 // A BytesValue rendered for repeat index `index`.
 std::string render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& random);
+// The same into `out`, reusing its buffer.
+void render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& random, std::string& out);
 
-struct RenderedFrame {
-  protocol::Bytes bytes;
+// What a rendered frame is, besides its bytes.
+struct FrameInfo {
   protocol::Opcode opcode = protocol::Opcode::noop;  // as encoded, before lies
   std::uint32_t opaque = 0;
   bool wants_ack = false;
   bool uses_sequence = false;  // took `next_opaque`: the caller advances its counter
 };
 
-// `next_opaque` is the producer sequence number an unset opaque takes (TAP messages only;
-// NOOP and connect_error default to 0, as ep-engine sends them).
+struct RenderedFrame : FrameInfo {
+  protocol::Bytes bytes;
+};
+
+// Renders frames one after another, reusing its buffers (a volume scenario renders
+// millions). `next_opaque` is the producer sequence number an unset opaque takes (TAP
+// messages only; NOOP and connect_error default to 0, as ep-engine sends them).
+class FrameRenderer {
+ public:
+  explicit FrameRenderer(ScenarioRandom& random) : random_(random) {}
+
+  // Appends the frame to `out`.
+  FrameInfo render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque, protocol::Bytes& out);
+
+ private:
+  // `value` rendered into `scratch`, or from `constants_` when it cannot change.
+  std::string_view bytes(const BytesValue& value, std::uint64_t index, std::string& scratch);
+
+  ScenarioRandom& random_;
+  // Values without {n} or random(): rendered once per renderer, by address.
+  std::deque<std::pair<const BytesValue*, std::string>> constants_;  // deque: views stay valid
+  protocol::ep_engine::Scratch scratch_bytes_;
+  std::string key_;
+  std::string value_;
+  std::string engine_;
+  std::string scratch_;
+};
+
 RenderedFrame render_frame(const FrameSpec& spec, std::uint64_t index, ScenarioRandom& random,
                            std::uint32_t next_opaque);
 

@@ -5,9 +5,17 @@
 namespace tapharness::mockserver {
 
 StepOutcome& Report::outcome(const SourceLocation& location, std::string_view step) {
+  auto same = [&](const StepOutcome& o) { return o.location.line == location.line && o.step == step; };
+  if (last_ < steps_.size() && same(steps_[last_])) return steps_[last_];
+  if (steps_.size() <= 32) {  // a repeat body's few steps: a scan beats building a map key
+    for (std::size_t i = 0; i < steps_.size(); ++i) {
+      if (same(steps_[i])) return steps_[last_ = i];
+    }
+  }
   const auto key = std::make_pair(location.line, std::string(step));
   auto [it, inserted] = by_line_.try_emplace(key, steps_.size());
   if (inserted) steps_.push_back(StepOutcome{location, std::string(step)});
+  last_ = it->second;
   return steps_[it->second];
 }
 

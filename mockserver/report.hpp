@@ -60,6 +60,7 @@ class Report {
   std::size_t connection_ = 0;
   std::vector<StepOutcome> steps_;
   std::map<std::pair<int, std::string>, std::size_t> by_line_;
+  std::size_t last_ = 0;  // the outcome found last: repeat bodies hit the same few in turn
 };
 
 // "PASS name (connection N): S steps, F frames sent, A frames received", or "FAIL ..."

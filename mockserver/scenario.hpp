@@ -234,6 +234,8 @@ struct Scenario {
   std::uint64_t seed = 1;
   Duration timeout{5000};
   bool acks_auto = false;
+  // `writes coalesced`: consecutive sends without faults may share one write.
+  bool coalesce_writes = false;
 
   // The server's TAP_CONNECT check: the `expect connect` line, or an any-matcher.
   ExpectConnect connect;

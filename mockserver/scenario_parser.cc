@@ -78,10 +78,11 @@ class Parser {
     if (words[0].text == "}") return close_brace(words);
     using Handler = bool (Parser::*)(std::span<const Word>);
     static constexpr std::pair<std::string_view, Handler> kStatements[] = {
-        {"seed", &Parser::seed},   {"timeout", &Parser::timeout},     {"acks", &Parser::acks},
-        {"allow", &Parser::allow}, {"expect", &Parser::expect},       {"send", &Parser::send},
-        {"delay", &Parser::delay}, {"unordered", &Parser::unordered}, {"optional", &Parser::optional},
-        {"close", &Parser::close}, {"repeat", &Parser::repeat},       {"client", &Parser::client},
+        {"seed", &Parser::seed},     {"timeout", &Parser::timeout}, {"acks", &Parser::acks},
+        {"writes", &Parser::writes}, {"allow", &Parser::allow},     {"expect", &Parser::expect},
+        {"send", &Parser::send},     {"delay", &Parser::delay},     {"unordered", &Parser::unordered},
+        {"optional", &Parser::optional}, {"close", &Parser::close}, {"repeat", &Parser::repeat},
+        {"client", &Parser::client},
     };
     for (const auto& [keyword, handler] : kStatements) {
       if (keyword == words[0].text) return (this->*handler)(words);
@@ -120,6 +121,13 @@ class Parser {
     constexpr std::array<std::string_view, 1> kModes{"auto"};
     if (!directive_once(words[0], acks_line_) || !choice(words, 1, kModes)) return false;
     scenario_.acks_auto = true;
+    return no_more_words(words, 2);
+  }
+
+  bool writes(std::span<const Word> words) {
+    constexpr std::array<std::string_view, 1> kModes{"coalesced"};
+    if (!directive_once(words[0], writes_line_) || !choice(words, 1, kModes)) return false;
+    scenario_.coalesce_writes = true;
     return no_more_words(words, 2);
   }
 
@@ -440,6 +448,7 @@ class Parser {
   std::optional<int> seed_line_;
   std::optional<int> timeout_line_;
   std::optional<int> acks_line_;
+  std::optional<int> writes_line_;
 };
 
 }  // namespace

@@ -1,4 +1,6 @@
 // tap_mockserver: serves a scenario to TAP clients (see server_cli.cc --help).
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 
@@ -27,7 +29,17 @@ int check(const CheckCommand& command) {
   return status;
 }
 
+// Many concurrent connections need many descriptors: take all the process may have.
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 int serve(const ServeCommand& command) {
+  raise_file_limit();
   auto parsed = load_scenario(command.scenario_path);
   if (auto* error = std::get_if<ParseError>(&parsed)) {
     fmt::print(stderr, "{}\n", error->text());

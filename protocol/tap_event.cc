@@ -32,63 +32,64 @@ bool other_frame_wants_ack(const Frame& frame) {
   return frame.extras.size() >= 4 && has_flag(load_be16(frame.extras.data() + 2), TapFlag::ack);
 }
 
-FeedStep map_tap_message(const Frame& frame) {
-  auto decoded = decode_tap_message(frame);
-  if (auto* error = std::get_if<DecodeError>(&decoded)) return *error;
-  const TapMessage& m = std::get<TapMessage>(decoded);
-  const Header& h = m.header;
-  const auto ack = ack_for(h, m.wants_ack());
-  const std::uint64_t value_offset = frame.offset + frame.size() - m.value.size();
+// Reads the fields straight from the frame, not through a TapMessage: the feed maps every
+// frame it receives.
+FeedStepView map_tap_message(const Frame& frame) {
+  if (auto error = check_tap_message(frame)) return *error;
+  const Header& h = frame.header;
+  const std::uint8_t* extras = frame.extras.data();
+  const auto ack = ack_for(h, has_flag(load_be16(extras + tap_extras_offset::tap_flags), TapFlag::ack));
+  const std::uint64_t value_offset = frame.offset + frame.size() - frame.value.size();
+  const bool has_item = frame.extras.size() >= kTapItemExtrasSize;
 
-  TapEvent event;
+  TapEventView event;
   event.vbucket = h.vbucket();
   switch (h.opcode) {
     case Opcode::tap_mutation:
       event.kind = TapEventKind::mutation;
-      event.key = as_chars(m.key);
-      event.value = as_chars(m.value);
+      event.key = as_chars(frame.key);
+      event.value = as_chars(frame.value);
       event.cas = h.cas;
-      if (m.item) {
-        event.flags = m.item->flags;
-        event.expiry = m.item->expiry;
+      if (has_item) {
+        event.flags = load_be32(extras + tap_extras_offset::item_flags);
+        event.expiry = load_be32(extras + tap_extras_offset::expiry);
       }
-      return Deliver{std::move(event), ack};
+      return DeliverView{event, ack};
     case Opcode::tap_delete:
       event.kind = TapEventKind::deletion;
-      event.key = as_chars(m.key);
+      event.key = as_chars(frame.key);
       event.cas = h.cas;
-      return Deliver{std::move(event), ack};
+      return DeliverView{event, ack};
     case Opcode::tap_checkpoint_start:
     case Opcode::tap_checkpoint_end:
-      if (m.value.size() != kCheckpointIdSize) {
+      if (frame.value.size() != kCheckpointIdSize) {
         return DecodeError{DecodeErrorCode::checkpoint_id_length, value_offset, "value",
-                           m.value.size(), kCheckpointIdSize};
+                           frame.value.size(), kCheckpointIdSize};
       }
       event.kind = h.opcode == Opcode::tap_checkpoint_start ? TapEventKind::checkpoint_start
                                                             : TapEventKind::checkpoint_end;
-      event.checkpoint_id = load_be64(m.value.data());
-      return Deliver{std::move(event), ack};
+      event.checkpoint_id = load_be64(frame.value.data());
+      return DeliverView{event, ack};
     case Opcode::tap_vbucket_set:
-      if (m.engine_specific.size() != kVBucketStateSize) {
+      if (frame.engine_specific.size() != kVBucketStateSize) {
         return DecodeError{DecodeErrorCode::vbucket_state_length, frame.offset + kHeaderSize,
-                           "engine_specific_length", m.engine_specific.size(), kVBucketStateSize};
+                           "engine_specific_length", frame.engine_specific.size(), kVBucketStateSize};
       }
       event.kind = TapEventKind::vbucket_set;
-      event.state = static_cast<VBucketState>(load_be32(m.engine_specific.data()));
-      return Deliver{std::move(event), ack};
+      event.state = static_cast<VBucketState>(load_be32(frame.engine_specific.data()));
+      return DeliverView{event, ack};
     case Opcode::tap_flush:
       event.kind = TapEventKind::flush;
-      return Deliver{std::move(event), ack};
+      return DeliverView{event, ack};
     case Opcode::tap_opaque: {
-      const auto code = m.engine_code();
-      if (!code) return Ignore{ack};
-      switch (static_cast<TapOpaqueCode>(*code)) {
+      if (frame.engine_specific.size() < 4) return Ignore{ack};
+      switch (static_cast<TapOpaqueCode>(load_be32(frame.engine_specific.data()))) {
         case TapOpaqueCode::initial_vbucket_stream:
           event.kind = TapEventKind::begin_backfill;
-          return Deliver{std::move(event), ack};
+          return DeliverView{event, ack};
         case TapOpaqueCode::close_backfill:
           event.kind = TapEventKind::end_backfill;
-          return Deliver{std::move(event), ack};
+          return DeliverView{event, ack};
         case TapOpaqueCode::close_tap_stream:
           return EndOfStream{};
         default:
@@ -111,6 +112,18 @@ std::optional<TapEventKind> tap_event_kind_from_name(std::string_view name) {
 std::span<const NamedValue<TapEventKind>> all_tap_event_kinds() { return kEventKinds; }
 
 FeedStep map_feed_frame(const Frame& frame) {
+  return std::visit(
+      [](auto&& step) -> FeedStep {
+        if constexpr (std::is_same_v<std::decay_t<decltype(step)>, DeliverView>) {
+          return Deliver{step.event.to_owned(), step.ack};
+        } else {
+          return std::move(step);
+        }
+      },
+      map_feed_frame_view(frame));
+}
+
+FeedStepView map_feed_frame_view(const Frame& frame) {
   const Header& h = frame.header;
   if (h.opcode == Opcode::tap_connect) {
     return ConnectRejected{h.status(), std::string(as_chars(frame.value))};

@@ -71,6 +71,24 @@ struct TapEvent {
   friend bool operator==(const TapEvent&, const TapEvent&) = default;
 };
 
+// An event whose key and value are views into the frame it came from: what a consumer
+// that handles each event at once needs, with no copy. to_owned() keeps it.
+struct TapEventView {
+  TapEventKind kind = TapEventKind::mutation;
+  std::uint16_t vbucket = 0;
+  std::string_view key;
+  std::string_view value;
+  std::uint32_t flags = 0;
+  std::uint32_t expiry = 0;
+  std::uint64_t cas = 0;
+  std::uint64_t checkpoint_id = 0;
+  VBucketState state{};
+
+  TapEvent to_owned() const {
+    return TapEvent{kind, vbucket, std::string(key), std::string(value), flags, expiry, cas, checkpoint_id, state};
+  }
+};
+
 // The ACK a message asked for: answer with tap_ack(opcode, opaque).
 struct AckRequest {
   Opcode opcode = Opcode::noop;
@@ -105,6 +123,14 @@ using FeedStep = std::variant<Deliver, Ignore, EndOfStream, ConnectRejected, Dec
 
 // Decides what the feed does with one whole frame from the server.
 FeedStep map_feed_frame(const Frame& frame);
+
+// The same decision with the event's bytes left in the frame (valid while it is).
+struct DeliverView {
+  TapEventView event;
+  std::optional<AckRequest> ack;
+};
+using FeedStepView = std::variant<DeliverView, Ignore, EndOfStream, ConnectRejected, DecodeError>;
+FeedStepView map_feed_frame_view(const Frame& frame);
 
 // Writes bytes as JSON string contents: printable ASCII as is (quote and backslash get a
 // backslash), every other byte as \u00XX. Used by formatters and tap_tail's output.

@@ -1,31 +1,10 @@
 #include "protocol/tap_message.hpp"
 
+
 #include "protocol/hex.hpp"
 
 namespace tapharness::protocol {
 namespace {
-
-namespace tap_extras_offset {
-constexpr std::size_t engine_length = 0;
-constexpr std::size_t tap_flags = 2;
-constexpr std::size_t ttl = 4;
-constexpr std::size_t item_flags = 8;
-constexpr std::size_t expiry = 12;
-}  // namespace tap_extras_offset
-
-Bytes be64_bytes(std::uint64_t v) {
-  Bytes out;
-  append_be64(out, v);
-  return out;
-}
-
-Bytes be32_bytes(std::uint32_t v) {
-  Bytes out;
-  append_be32(out, v);
-  return out;
-}
-
-Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 }  // namespace
 
@@ -34,31 +13,8 @@ std::optional<std::uint32_t> TapMessage::engine_code() const {
   return load_be32(engine_specific.data());
 }
 
-std::variant<TapMessage, DecodeError> decode_tap_message(const Frame& frame) {
-  if (frame.header.magic != Magic::request) {
-    return DecodeError{DecodeErrorCode::unexpected_response, frame.offset + header_offset::magic,
-                       "magic", static_cast<std::uint8_t>(frame.header.magic), 0};
-  }
-  if (frame.extras.size() < kTapExtrasSize) {
-    return DecodeError{DecodeErrorCode::tap_extras_too_short, frame.offset + header_offset::extlen,
-                       "extlen", frame.extras.size(), kTapExtrasSize};
-  }
-  TapMessage m;
-  m.header = frame.header;
-  m.offset = frame.offset;
-  m.tap_flags = load_be16(frame.extras.data() + tap_extras_offset::tap_flags);
-  m.ttl = frame.extras[tap_extras_offset::ttl];
-  if (frame.extras.size() >= kTapItemExtrasSize) {
-    m.item = ItemMeta{load_be32(frame.extras.data() + tap_extras_offset::item_flags),
-                      load_be32(frame.extras.data() + tap_extras_offset::expiry)};
-  }
-  m.engine_specific = frame.engine_specific;
-  m.key = frame.key;
-  m.value = frame.value;
-  return m;
-}
 
-std::size_t encode_tap_message(Bytes& out, const TapMessageFields& f) {
+std::size_t encode_tap_message(Bytes& out, const TapMessageView& f) {
   if (f.engine_specific.size() > std::numeric_limits<std::uint16_t>::max()) return 0;
   std::array<std::uint8_t, kTapItemExtrasSize> extras{};
   store_be16(extras.data() + tap_extras_offset::engine_length,
@@ -84,75 +40,129 @@ std::size_t encode_tap_message(Bytes& out, const TapMessageFields& f) {
 }
 
 namespace ep_engine {
+namespace {
+
+TapMessageView shaped(Opcode opcode, std::uint16_t vbucket, std::uint32_t opaque, std::uint16_t tap_flags) {
+  TapMessageView v;
+  v.opcode = opcode;
+  v.vbucket = vbucket;
+  v.opaque = opaque;
+  v.tap_flags = tap_flags;
+  return v;
+}
+
+Bytes copy(ByteView v) { return Bytes(v.begin(), v.end()); }
+
+constexpr std::string_view kCheckpointStartKey = "checkpoint_start";
+constexpr std::string_view kCheckpointEndKey = "checkpoint_end";
+
+}  // namespace
+
+TapMessageView mutation(const Item& item, Scratch& scratch) {
+  TapMessageView v = shaped(Opcode::tap_mutation, item.vbucket, item.opaque, item.tap_flags);
+  v.cas = item.cas;
+  v.item = ItemMeta{item.flags, item.expiry};
+  store_be64(scratch.engine.data(), item.rev_seqno);
+  scratch.engine[8] = item.nru;
+  v.engine_specific = ByteView(scratch.engine.data(), 9);
+  v.key = as_bytes(item.key);
+  v.value = as_bytes(item.value);
+  return v;
+}
+
+TapMessageView deletion(const Item& item, Scratch& scratch) {
+  TapMessageView v = shaped(Opcode::tap_delete, item.vbucket, item.opaque, item.tap_flags);
+  v.cas = item.cas;
+  store_be64(scratch.engine.data(), item.rev_seqno);
+  v.engine_specific = ByteView(scratch.engine.data(), 8);
+  v.key = as_bytes(item.key);
+  v.value = as_bytes(item.value);
+  return v;
+}
+
+TapMessageView flush(std::uint32_t opaque, std::uint16_t tap_flags, Scratch&) {
+  return shaped(Opcode::tap_flush, 0, opaque, tap_flags);
+}
+
+TapMessageView opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque, std::uint16_t tap_flags,
+                      Scratch& scratch) {
+  TapMessageView v = shaped(Opcode::tap_opaque, vbucket, opaque, tap_flags);
+  store_be32(scratch.engine.data(), static_cast<std::uint32_t>(code));
+  v.engine_specific = ByteView(scratch.engine.data(), 4);
+  return v;
+}
+
+TapMessageView vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque,
+                           std::uint16_t tap_flags, Scratch& scratch) {
+  TapMessageView v = shaped(Opcode::tap_vbucket_set, vbucket, opaque, tap_flags);
+  store_be32(scratch.engine.data(), static_cast<std::uint32_t>(state));
+  v.engine_specific = ByteView(scratch.engine.data(), 4);
+  return v;
+}
+
+TapMessageView checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
+                                std::uint16_t tap_flags, Scratch& scratch) {
+  TapMessageView v = shaped(Opcode::tap_checkpoint_start, vbucket, opaque, tap_flags);
+  v.item = ItemMeta{};
+  store_be64(scratch.engine.data(), 0);
+  v.engine_specific = ByteView(scratch.engine.data(), 8);
+  v.key = as_bytes(kCheckpointStartKey);
+  store_be64(scratch.value.data(), id);
+  v.value = scratch.value;
+  return v;
+}
+
+TapMessageView checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
+                              std::uint16_t tap_flags, Scratch& scratch) {
+  TapMessageView v = shaped(Opcode::tap_checkpoint_end, vbucket, opaque, tap_flags);
+  v.item = ItemMeta{};
+  v.key = as_bytes(kCheckpointEndKey);
+  store_be64(scratch.value.data(), id);
+  v.value = scratch.value;
+  return v;
+}
+
+TapMessageFields to_fields(const TapMessageView& v) {
+  return {v.opcode, v.vbucket, v.opaque, v.cas, v.datatype, v.tap_flags, v.ttl, v.item,
+          copy(v.engine_specific), copy(v.key), copy(v.value)};
+}
 
 TapMessageFields mutation(const Item& item) {
-  TapMessageFields f{.opcode = Opcode::tap_mutation,
-                     .vbucket = item.vbucket,
-                     .opaque = item.opaque,
-                     .cas = item.cas,
-                     .tap_flags = item.tap_flags,
-                     .item = ItemMeta{item.flags, item.expiry},
-                     .engine_specific = be64_bytes(item.rev_seqno),
-                     .key = to_bytes(item.key),
-                     .value = to_bytes(item.value)};
-  f.engine_specific.push_back(item.nru);
-  return f;
+  Scratch scratch;
+  return to_fields(mutation(item, scratch));
 }
 
 TapMessageFields deletion(const Item& item) {
-  return {.opcode = Opcode::tap_delete,
-          .vbucket = item.vbucket,
-          .opaque = item.opaque,
-          .cas = item.cas,
-          .tap_flags = item.tap_flags,
-          .engine_specific = be64_bytes(item.rev_seqno),
-          .key = to_bytes(item.key),
-          .value = to_bytes(item.value)};
+  Scratch scratch;
+  return to_fields(deletion(item, scratch));
 }
 
 TapMessageFields flush(std::uint32_t opaque, std::uint16_t tap_flags) {
-  return {.opcode = Opcode::tap_flush, .opaque = opaque, .tap_flags = tap_flags};
+  Scratch scratch;
+  return to_fields(flush(opaque, tap_flags, scratch));
 }
 
-TapMessageFields opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque,
-                        std::uint16_t tap_flags) {
-  return {.opcode = Opcode::tap_opaque,
-          .vbucket = vbucket,
-          .opaque = opaque,
-          .tap_flags = tap_flags,
-          .engine_specific = be32_bytes(static_cast<std::uint32_t>(code))};
+TapMessageFields opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque, std::uint16_t tap_flags) {
+  Scratch scratch;
+  return to_fields(ep_engine::opaque(vbucket, code, opaque, tap_flags, scratch));
 }
 
 TapMessageFields vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque,
                              std::uint16_t tap_flags) {
-  return {.opcode = Opcode::tap_vbucket_set,
-          .vbucket = vbucket,
-          .opaque = opaque,
-          .tap_flags = tap_flags,
-          .engine_specific = be32_bytes(static_cast<std::uint32_t>(state))};
+  Scratch scratch;
+  return to_fields(vbucket_set(vbucket, state, opaque, tap_flags, scratch));
 }
 
 TapMessageFields checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
                                   std::uint16_t tap_flags) {
-  return {.opcode = Opcode::tap_checkpoint_start,
-          .vbucket = vbucket,
-          .opaque = opaque,
-          .tap_flags = tap_flags,
-          .item = ItemMeta{},
-          .engine_specific = be64_bytes(0),
-          .key = to_bytes("checkpoint_start"),
-          .value = be64_bytes(id)};
+  Scratch scratch;
+  return to_fields(checkpoint_start(vbucket, id, opaque, tap_flags, scratch));
 }
 
 TapMessageFields checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
                                 std::uint16_t tap_flags) {
-  return {.opcode = Opcode::tap_checkpoint_end,
-          .vbucket = vbucket,
-          .opaque = opaque,
-          .tap_flags = tap_flags,
-          .item = ItemMeta{},
-          .key = to_bytes("checkpoint_end"),
-          .value = be64_bytes(id)};
+  Scratch scratch;
+  return to_fields(checkpoint_end(vbucket, id, opaque, tap_flags, scratch));
 }
 
 }  // namespace ep_engine

@@ -30,6 +30,15 @@ namespace tapharness::protocol {
 inline constexpr std::size_t kTapExtrasSize = 8;       // the common TAP prefix
 inline constexpr std::size_t kTapItemExtrasSize = 16;  // + item flags, expiry
 
+// Byte offsets of the fields within a TAP message's extras.
+namespace tap_extras_offset {
+inline constexpr std::size_t engine_length = 0;
+inline constexpr std::size_t tap_flags = 2;
+inline constexpr std::size_t ttl = 4;
+inline constexpr std::size_t item_flags = 8;
+inline constexpr std::size_t expiry = 12;
+}  // namespace tap_extras_offset
+
 // The producer's TTL on every message (a consumer passes TTL - 1 on).
 inline constexpr std::uint8_t kProducerTtl = 0xff;
 
@@ -60,10 +69,40 @@ struct TapMessage {
 
 // Decodes the TAP layer of a frame with a TAP message opcode (0x41..0x47) and request magic.
 // Fails with tap_extras_too_short when the extras cannot hold the 8-byte TAP prefix.
-std::variant<TapMessage, DecodeError> decode_tap_message(const Frame& frame);
+// (Inline: the feed runs it once per frame.)
+// Why `frame` cannot be a TAP message (response magic, extras too short), if it cannot.
+inline std::optional<DecodeError> check_tap_message(const Frame& frame) {
+  if (frame.header.magic != Magic::request) {
+    return DecodeError{DecodeErrorCode::unexpected_response, frame.offset + header_offset::magic, "magic",
+                       static_cast<std::uint8_t>(frame.header.magic), 0};
+  }
+  if (frame.extras.size() < kTapExtrasSize) {
+    return DecodeError{DecodeErrorCode::tap_extras_too_short, frame.offset + header_offset::extlen, "extlen",
+                       frame.extras.size(), kTapExtrasSize};
+  }
+  return std::nullopt;
+}
 
-// Everything a producer chooses for one TAP message; lengths are computed on encoding.
-struct TapMessageFields {
+inline std::variant<TapMessage, DecodeError> decode_tap_message(const Frame& frame) {
+  if (auto error = check_tap_message(frame)) return *error;
+  TapMessage m;
+  m.header = frame.header;
+  m.offset = frame.offset;
+  m.tap_flags = load_be16(frame.extras.data() + tap_extras_offset::tap_flags);
+  m.ttl = frame.extras[tap_extras_offset::ttl];
+  if (frame.extras.size() >= kTapItemExtrasSize) {
+    m.item = ItemMeta{load_be32(frame.extras.data() + tap_extras_offset::item_flags),
+                      load_be32(frame.extras.data() + tap_extras_offset::expiry)};
+  }
+  m.engine_specific = frame.engine_specific;
+  m.key = frame.key;
+  m.value = frame.value;
+  return m;
+}
+
+// Everything a producer chooses for one TAP message, with its bytes viewed from elsewhere;
+// lengths are computed on encoding.
+struct TapMessageView {
   Opcode opcode = Opcode::tap_mutation;
   std::uint16_t vbucket = 0;
   std::uint32_t opaque = 0;
@@ -72,14 +111,36 @@ struct TapMessageFields {
   std::uint16_t tap_flags = 0;
   std::uint8_t ttl = kProducerTtl;
   std::optional<ItemMeta> item;  // writes the 16-byte extras layout when set
-  Bytes engine_specific;         // its length is written into the extras
+  ByteView engine_specific;      // its length is written into the extras
+  ByteView key;
+  ByteView value;
+};
+
+// The same, owning its bytes: what tests and one-off producers build and keep.
+struct TapMessageFields {
+  Opcode opcode = Opcode::tap_mutation;
+  std::uint16_t vbucket = 0;
+  std::uint32_t opaque = 0;
+  std::uint64_t cas = 0;
+  std::uint8_t datatype = 0;
+  std::uint16_t tap_flags = 0;
+  std::uint8_t ttl = kProducerTtl;
+  std::optional<ItemMeta> item;
+  Bytes engine_specific;
   Bytes key;
   Bytes value;
+
+  TapMessageView view() const {
+    return {opcode, vbucket, opaque, cas, datatype, tap_flags, ttl, item, engine_specific, key, value};
+  }
 };
 
 // Appends the message; returns the bytes appended, or 0 when a part is too long for its
 // length field.
-std::size_t encode_tap_message(Bytes& out, const TapMessageFields& fields);
+std::size_t encode_tap_message(Bytes& out, const TapMessageView& message);
+inline std::size_t encode_tap_message(Bytes& out, const TapMessageFields& fields) {
+  return encode_tap_message(out, fields.view());
+}
 
 // TAP messages shaped the way ep-engine 2.x-4.x ships them (protocol.md section 4.2): the
 // same extras layouts, engine-specific sizes (9/8/0/4/4/8/0) and TTL 0xff.
@@ -98,19 +159,43 @@ struct Item {
   std::uint8_t nru = 0;         // engine-specific (mutations): not-recently-used bit
 };
 
-TapMessageFields mutation(const Item& item);   // extlen 16, nengine 9 (rev seqno, NRU)
-TapMessageFields deletion(const Item& item);   // extlen 8, nengine 8 (rev seqno)
+// Room for the bytes a shaped message computes (engine-specific bytes, a checkpoint id):
+// the view points into it, so it must outlive the view.
+struct Scratch {
+  std::array<std::uint8_t, 9> engine{};
+  std::array<std::uint8_t, 8> value{};
+};
+
+// Views, for producers that render many messages without allocating.
+TapMessageView mutation(const Item& item, Scratch& scratch);  // extlen 16, nengine 9 (rev seqno, NRU)
+TapMessageView deletion(const Item& item, Scratch& scratch);  // extlen 8, nengine 8 (rev seqno)
+TapMessageView flush(std::uint32_t opaque, std::uint16_t tap_flags, Scratch& scratch);
+TapMessageView opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque, std::uint16_t tap_flags,
+                      Scratch& scratch);  // nengine 4 (sub-code)
+TapMessageView vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque,
+                           std::uint16_t tap_flags, Scratch& scratch);  // nengine 4 (state)
+// extlen 16, nengine 8 (max deleted rev seqno), key "checkpoint_start", value = u64 id.
+TapMessageView checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
+                                std::uint16_t tap_flags, Scratch& scratch);
+// extlen 16, nengine 0, key "checkpoint_end", value = u64 id.
+TapMessageView checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
+                              std::uint16_t tap_flags, Scratch& scratch);
+
+// Owning fields, for tests and one-off producers.
+TapMessageFields mutation(const Item& item);
+TapMessageFields deletion(const Item& item);
 TapMessageFields flush(std::uint32_t opaque = 0, std::uint16_t tap_flags = 0);
 TapMessageFields opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque = 0,
-                        std::uint16_t tap_flags = 0);  // nengine 4 (sub-code)
+                        std::uint16_t tap_flags = 0);
 TapMessageFields vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque = 0,
-                             std::uint16_t tap_flags = 0);  // nengine 4 (state)
-// extlen 16, nengine 8 (max deleted rev seqno), key "checkpoint_start", value = u64 id.
+                             std::uint16_t tap_flags = 0);
 TapMessageFields checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque = 0,
                                   std::uint16_t tap_flags = 0);
-// extlen 16, nengine 0, key "checkpoint_end", value = u64 id.
 TapMessageFields checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque = 0,
                                 std::uint16_t tap_flags = 0);
+
+// The owning copy of a view.
+TapMessageFields to_fields(const TapMessageView& view);
 
 }  // namespace ep_engine
 

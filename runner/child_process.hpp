@@ -25,6 +25,8 @@ class ChildProcess {
   asio::posix::stream_descriptor& out() { return out_; }
   asio::posix::stream_descriptor& err() { return err_; }
 
+  pid_t pid() const { return pid_; }
+
   // SIGKILL to the whole process group (the shell and what it started).
   void terminate();
   // Reaps the child; its exit status, or -signal when a signal ended it. Waits.

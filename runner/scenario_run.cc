@@ -103,19 +103,11 @@ class Run {
 
   void start_builtin(const std::string& port) {
     feed_.emplace(client::connect_feed(io_.get_executor(), "127.0.0.1", port, feed_options(*scenario_)));
-    next_item();
-  }
-
-  void next_item() {
-    feed_->async_next([this](client::FeedItem item) {
-      if (auto* event = std::get_if<protocol::TapEvent>(&item)) {
-        observe(std::move(*event));
-        next_item();
-        return;
-      }
-      observe(client::report_of(std::get<client::FeedEnd>(item)));
-      client_done_ = true;
-    });
+    feed_->async_consume([this](const protocol::TapEventView& event) { observe(event.to_owned()); },
+                         [this](const client::FeedEnd& end) {
+                           observe(client::report_of(end));
+                           client_done_ = true;
+                         });
   }
 
   void start_external(const std::string& command) {
@@ -216,6 +208,11 @@ std::chrono::duration<double> deliberate_delay(const mockserver::Scenario& scena
   using Seconds = std::chrono::duration<double>;
   auto step_delay = [&](const mockserver::Step& step) -> Seconds {
     if (const auto* d = std::get_if<mockserver::Delay>(&step.action)) return d->duration;
+    // A stall waits for the client's idle timeout on purpose (or for the scenario's).
+    if (const auto* c = std::get_if<mockserver::Close>(&step.action); c && c->how == mockserver::Close::How::stall) {
+      const auto idle = scenario.client_args ? scenario.client_args->idle_timeout : std::nullopt;
+      return idle.value_or(scenario.timeout);
+    }
     if (const auto* s = std::get_if<mockserver::Send>(&step.action); s && s->fault.bytewise) {
       return s->fault.gap * static_cast<double>(s->frame.fixed_length().value_or(1) - 1);
     }

@@ -76,6 +76,20 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     });
   }
 
+  using EventSink = std::function<void(const protocol::TapEventView&)>;
+  using EndSink = std::function<void(FeedEnd)>;
+
+  // Push-style consumption instead of next(): `on_event` runs on the strand for each event
+  // as soon as it is decoded (the view lives for the call); `on_end` comes once, last.
+  void consume(EventSink on_event, EndSink on_end) {
+    asio::dispatch(strand_, [self = this->shared_from_this(), on_event = std::move(on_event),
+                             on_end = std::move(on_end)]() mutable {
+      self->sink_ = std::move(on_event);
+      self->end_sink_ = std::move(on_end);
+      self->deliver();
+    });
+  }
+
   // Any thread, any time, any number of times: after it returns no event is handed to a
   // consumer; pending and later next() calls get the end (`closed` unless the feed had
   // already ended by itself).
@@ -146,6 +160,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   asio::awaitable<void> read_loop([[maybe_unused]] std::shared_ptr<FeedCore> self) {
     last_frame_ = std::chrono::steady_clock::now();
     std::size_t need = protocol::kHeaderSize;
+    bool got_frame = false;
     while (!finished_) {
       // Decode what is buffered, as far as the queue allows.
       while (!finished_) {
@@ -161,7 +176,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
         if (auto* decoded = std::get_if<protocol::Decoded>(&result)) {
           handle_frame(decoded->frame);
           buffer_.consume(decoded->consumed);
-          last_frame_ = std::chrono::steady_clock::now();
+          got_frame = true;
         } else if (auto* more = std::get_if<protocol::NeedMore>(&result)) {
           need = more->bytes;
           break;
@@ -171,6 +186,9 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
           finish(std::move(end));
         }
       }
+      // Once per read, not per frame: a read brings hundreds of frames.
+      if (got_frame) last_frame_ = std::chrono::steady_clock::now();
+      got_frame = false;
       deliver();
       if (finished_) break;
 
@@ -206,13 +224,25 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   }
 
   void handle_frame(const protocol::Frame& frame) {
-    auto step = protocol::map_feed_frame(frame);
-    if (auto* deliver = std::get_if<protocol::Deliver>(&step)) {
+    auto step = protocol::map_feed_frame_view(frame);
+    if (auto* deliver = std::get_if<protocol::DeliverView>(&step)) {
+      if (sink_ && queue_.empty()) {
+        // Push: the consumer takes the event now, straight from the read buffer.
+        if (closed_.load()) return;
+        sink_(deliver->event);
+        if (deliver->ack) enqueue_ack(*deliver->ack);
+        return;
+      }
       const std::size_t bytes = deliver->event.key.size() + deliver->event.value.size();
       queued_bytes_ += bytes;
-      queue_.push_back(Queued{std::move(deliver->event), deliver->ack, bytes});
+      queue_.push_back(Queued{deliver->event.to_owned(), deliver->ack, bytes});
     } else if (auto* ignore = std::get_if<protocol::Ignore>(&step)) {
-      if (ignore->ack) queue_.push_back(Queued{std::nullopt, ignore->ack, 0});
+      if (!ignore->ack) return;
+      if (sink_ && queue_.empty()) {
+        enqueue_ack(*ignore->ack);
+      } else {
+        queue_.push_back(Queued{std::nullopt, ignore->ack, 0});
+      }
     } else if (std::holds_alternative<protocol::EndOfStream>(step)) {
       finish(FeedEnd{.reason = EndReason::end_stream});
     } else if (auto* rejected = std::get_if<protocol::ConnectRejected>(&step)) {
@@ -292,6 +322,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   // Moves items to waiting consumers and ACKs to the writer, in queue order.
   void deliver() {
     const bool was_full = queue_full();
+    if (sink_) push_queued();
     for (;;) {
       // An ignored frame's ACK goes out once every event before it has been taken.
       while (!queue_.empty() && !queue_.front().event && events_in_flight_ == 0) {
@@ -317,6 +348,27 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     if (was_full && !queue_full() && waiting_for_space_) space_timer_.cancel();
     maybe_write();
     close_when_done();
+  }
+
+  // Push consumption: whatever was queued before the sink arrived goes first, then the
+  // end (posted, so a consumer that closes from inside on_event is not re-entered).
+  void push_queued() {
+    while (!queue_.empty()) {
+      Queued item = std::move(queue_.front());
+      queue_.pop_front();
+      queued_bytes_ -= item.bytes;
+      if (item.event) {
+        if (closed_.load()) continue;
+        const auto& e = *item.event;
+        sink_(protocol::TapEventView{e.kind, e.vbucket, e.key, e.value, e.flags, e.expiry, e.cas, e.checkpoint_id,
+                                     e.state});
+      }
+      if (item.ack && !closed_.load()) enqueue_ack(*item.ack);
+    }
+    if (finished_ && end_sink_ && !end_delivered_) {
+      end_delivered_ = true;
+      asio::post(strand_, [sink = std::move(end_sink_), end = *end_] { sink(end); });
+    }
   }
 
   Waiter take_waiter() {
@@ -403,6 +455,8 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   std::size_t queued_bytes_ = 0;
   std::size_t events_in_flight_ = 0;
   std::deque<Waiter> waiting_;
+  EventSink sink_;
+  EndSink end_sink_;
 
   std::vector<std::uint8_t> write_queue_;
   std::vector<std::uint8_t> write_inflight_;

@@ -84,6 +84,23 @@ close fin
   EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
 }
 
+TEST(Engine, CoalescedWritesShareOneWriteUntilSomethingWaits) {
+  EngineHarness h(R"(writes coalesced
+repeat 3 send noop
+send noop split=10
+send noop
+delay 10ms
+send noop
+)");
+  h.send_connect();
+  h.receive(6 * 24);
+  // Three NOOPs in one write; the faulted one as planned; the next alone because the
+  // delay after it waits; the last one at the end.
+  EXPECT_EQ(h.client().peer_write_sizes(), (std::vector<std::size_t>{72, 10, 14, 24, 24}));
+  EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  EXPECT_EQ(h.report().frames_sent, 6u);
+}
+
 TEST(Engine, CorruptionAndLiesAreWrittenOverTheFrame) {
   EngineHarness h(R"(
 send noop corrupt=0:0x42,23:0x07

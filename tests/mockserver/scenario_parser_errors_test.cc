@@ -41,11 +41,11 @@ std::string case_name(const ::testing::TestParamInfo<ErrorCase>& info) { return 
 // --- unknown words, with suggestions ---
 const ErrorCase kUnknownWords[] = {
     {"Keyword", "sned noop", 1, 1,
-     "unknown keyword 'sned'; expected one of seed, timeout, acks, allow, expect, send, delay, unordered, "
+     "unknown keyword 'sned'; expected one of seed, timeout, acks, writes, allow, expect, send, delay, unordered, "
      "optional, close, repeat, client",
      "send"},
     {"KeywordsAreLowerCase", "SEND noop", 1, 1,
-     "unknown keyword 'SEND'; expected one of seed, timeout, acks, allow, expect, send, delay, unordered, "
+     "unknown keyword 'SEND'; expected one of seed, timeout, acks, writes, allow, expect, send, delay, unordered, "
      "optional, close, repeat, client",
      "send"},
     {"Field", "send opaque cod=1", 1, 13,
@@ -91,6 +91,7 @@ const ErrorCase kUnknownWords[] = {
     {"ClientWhat", "client arg", 1, 8, "unexpected 'arg' after 'client'; expected one of args, event, end", "args"},
     {"ClientEnding", "client end oef", 1, 12, "unknown ending 'oef'; expected one of eof, end_stream, error", "eof"},
     {"AcksMode", "acks manual", 1, 6, "unexpected 'manual' after 'acks'; expected one of auto"},
+    {"WritesMode", "writes batched", 1, 8, "unexpected 'batched' after 'writes'; expected one of coalesced"},
     {"AllowWhat", "allow unexpectd", 1, 7, "unexpected 'unexpectd' after 'allow'; expected one of unexpected",
      "unexpected"},
     {"ConnectBackfillWord", "expect connect backfill=nonee", 1, 25,
@@ -233,6 +234,7 @@ const ErrorCase kShape[] = {
     {"DuplicateSeed", "seed 1\nseed 2", 2, 1, "duplicate 'seed'; it is set at line 1 already"},
     {"DuplicateTimeout", "timeout 1s\n\ntimeout 2s", 3, 1, "duplicate 'timeout'; it is set at line 1 already"},
     {"DuplicateAcksAuto", "acks auto\nacks auto", 2, 1, "duplicate 'acks'; it is set at line 1 already"},
+    {"DuplicateWrites", "writes coalesced\nwrites coalesced", 2, 1, "duplicate 'writes'; it is set at line 1 already"},
     {"DuplicateClientArgs", "client args\nclient args ack", 2, 1, "duplicate 'client args'; the first is at line 1"},
     {"DuplicateClientEnd", "client end eof\nclient end error", 2, 1, "duplicate 'client end'; the first is at line 1"},
     {"DuplicateExpectConnect", "expect connect\nexpect connect", 2, 1,

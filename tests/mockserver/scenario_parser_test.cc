@@ -115,11 +115,13 @@ TEST(ScenarioParser, AHashInsideAStringIsNotAComment) {
 // --- directives ---
 
 TEST(ScenarioParser, Directives) {
-  const Scenario s = parsed("seed 0x2a\ntimeout 250ms\nacks auto\n");
+  const Scenario s = parsed("seed 0x2a\ntimeout 250ms\nacks auto\nwrites coalesced\n");
   EXPECT_EQ(s.seed, 42u);
   EXPECT_EQ(s.timeout, Duration{250});
   EXPECT_TRUE(s.acks_auto);
+  EXPECT_TRUE(s.coalesce_writes);
   EXPECT_TRUE(s.steps.empty());
+  EXPECT_FALSE(parsed("send noop\n").coalesce_writes);
 }
 
 TEST(ScenarioParser, AllowUnexpectedIsAStepAtItsPosition) {

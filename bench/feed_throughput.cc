@@ -1,0 +1,128 @@
+// Client feed throughput over loopback, as a ratio to its ceiling: a raw reader that reads
+// the very same byte stream from the same kind of sender and discards it.
+//
+//   bazel run -c opt //bench:feed_throughput -- [--events N] [--json FILE]
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "bench/report.hpp"
+#include "bench/stream_fixture.hpp"
+#include "client/tap_feed.hpp"
+
+namespace tapharness::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Measured {
+  double seconds = 0;
+  std::size_t events = 0;
+  std::size_t bytes = 0;
+};
+
+// Reads everything and discards it: the ceiling for any client.
+Measured raw_reader(const StreamShape& shape) {
+  FastSender sender(shape);
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(sender.port()))});
+  std::vector<std::uint8_t> buffer(64 * 1024);
+  Measured m;
+  const auto start = Clock::now();
+  boost::system::error_code ec;
+  while (!ec) m.bytes += socket.read_some(asio::buffer(buffer), ec);
+  m.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  m.events = shape.events;
+  return m;
+}
+
+// The feed, consumed by a trivial consumer that counts, push-style (async_consume).
+Measured client_feed(const StreamShape& shape) {
+  FastSender sender(shape);
+  asio::io_context io;
+  client::FeedOptions options;
+  options.args.support_ack = shape.ack_every != 0;
+  Measured m;
+  const auto start = Clock::now();
+  client::TapFeed feed = client::connect_feed(io.get_executor(), "127.0.0.1", sender.port(), options);
+  std::size_t payload = 0;
+  feed.async_consume(
+      [&](const protocol::TapEventView& e) {
+        ++m.events;
+        payload += e.key.size() + e.value.size();
+      },
+      [](const client::FeedEnd&) {});
+  io.run();
+  m.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  m.bytes = sender.bytes();
+  return m;
+}
+
+// The same, pulling one event at a time with async_next (an owned event per call).
+Measured client_feed_pull(const StreamShape& shape) {
+  FastSender sender(shape);
+  asio::io_context io;
+  client::FeedOptions options;
+  options.args.support_ack = shape.ack_every != 0;
+  Measured m;
+  const auto start = Clock::now();
+  client::TapFeed feed = client::connect_feed(io.get_executor(), "127.0.0.1", sender.port(), options);
+  std::function<void(client::FeedItem)> consume = [&](client::FeedItem item) {
+    if (auto* e = std::get_if<protocol::TapEvent>(&item)) {
+      ++m.events;
+      m.bytes += e->key.size() + e->value.size();
+      feed.async_next(consume);
+    }
+  };
+  feed.async_next(consume);
+  io.run();
+  m.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  m.bytes = sender.bytes();
+  return m;
+}
+
+void keep_best(Measured& best, const Measured& m) {
+  if (best.seconds == 0 || m.seconds < best.seconds) best = m;
+}
+
+}  // namespace
+}  // namespace tapharness::bench
+
+int main(int argc, char** argv) {
+  using namespace tapharness::bench;
+  std::size_t events = 1'000'000;
+  std::string json = "-";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--events") events = std::stoul(argv[i + 1]);
+    if (std::string(argv[i]) == "--json") json = argv[i + 1];
+  }
+  Report report("feed_throughput");
+  struct Case {
+    const char* name;
+    StreamShape shape;
+    double target;
+  };
+  for (const Case& c : {Case{"100B", {events, 100, 0}, 0.5}, Case{"4KiB", {events / 10, 4096, 0}, 0.0},
+                        Case{"100B_ack_every_100", {events, 100, 100}, 0.0}}) {
+    // Rounds alternate between the ceiling and the client, so a noisy neighbour hits both;
+    // each keeps its best round.
+    Measured raw, feed, pull;
+    for (int round = 0; round < 5; ++round) {
+      keep_best(raw, raw_reader(c.shape));
+      keep_best(feed, client_feed(c.shape));
+      if (round < 2) keep_best(pull, client_feed_pull(c.shape));
+    }
+    if (feed.events != c.shape.events) fmt::print(stderr, "feed delivered {} of {} events\n", feed.events, c.shape.events);
+    report.add(fmt::format("raw_{}_events_per_s", c.name), "events/s", raw.events / raw.seconds);
+    report.add(fmt::format("raw_{}_MB_per_s", c.name), "MB/s", raw.bytes / raw.seconds / 1e6);
+    report.add(fmt::format("client_{}_events_per_s", c.name), "events/s", feed.events / feed.seconds);
+    report.add(fmt::format("client_{}_MB_per_s", c.name), "MB/s", feed.bytes / feed.seconds / 1e6);
+    report.add_ratio(fmt::format("client_{}_vs_raw", c.name), raw.seconds / feed.seconds, c.target);
+    report.add(fmt::format("client_pull_{}_events_per_s", c.name), "events/s", pull.events / pull.seconds);
+    report.add(fmt::format("client_pull_{}_vs_raw", c.name), "ratio", raw.seconds / pull.seconds);
+  }
+  report.print();
+  report.append_json(json);
+  return 0;
+}

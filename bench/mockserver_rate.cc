@@ -1,0 +1,110 @@
+// How fast the mock server sends a volume scenario, as a ratio to the raw sender (a thread
+// writing pre-encoded blocks), and to how fast the client consumes.
+//
+//   bazel run -c opt //bench:mockserver_rate -- [--events N] [--json FILE]
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "bench/report.hpp"
+#include "bench/stream_fixture.hpp"
+#include "client/tap_feed.hpp"
+#include "mockserver/scenario_parser.hpp"
+#include "mockserver/server.hpp"
+
+namespace tapharness::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The volume scenario: N mutations shaped like the raw sender's (20-byte keys, 100-byte
+// values), in one repeat.
+std::shared_ptr<const mockserver::Scenario> volume_scenario(std::size_t events, bool coalesced) {
+  const std::string text = fmt::format(
+      "{}repeat {} send mutation vb=0 key=\"bench:key:{{n}}\" value=fill(100) cas={{n}}\nclose fin\n",
+      coalesced ? "writes coalesced\n" : "", events);
+  auto parsed = mockserver::parse_scenario(text, "volume.scenario");
+  if (auto* error = std::get_if<mockserver::ParseError>(&parsed)) {
+    fmt::print(stderr, "{}\n", error->text());
+    std::exit(2);
+  }
+  return std::make_shared<const mockserver::Scenario>(std::get<mockserver::Scenario>(std::move(parsed)));
+}
+
+// Bytes per second a reader that discards everything sees from `port`, after sending
+// a TAP_CONNECT.
+double read_all(const std::string& port, std::size_t* total) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))});
+  protocol::Bytes connect;
+  protocol::encode_tap_connect(connect, {});
+  asio::write(socket, asio::buffer(connect));
+  std::vector<std::uint8_t> buffer(64 * 1024);
+  std::size_t bytes = 0;
+  const auto start = Clock::now();
+  boost::system::error_code ec;
+  while (!ec) bytes += socket.read_some(asio::buffer(buffer), ec);
+  if (total) *total = bytes;
+  return bytes / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double mock_server_rate(std::size_t events, bool coalesced) {
+  auto scenario = volume_scenario(events, coalesced);
+  asio::io_context io;
+  auto server = std::move(std::get<std::unique_ptr<mockserver::MockServer>>(mockserver::MockServer::listen(io, scenario, {})));
+  server->start([](const mockserver::Report&) {}, [] {});
+  std::thread serving([&] { io.run(); });
+  const double rate = read_all(std::to_string(server->endpoint().port()), nullptr);
+  serving.join();
+  return rate;
+}
+
+double raw_sender_rate(std::size_t events) {
+  FastSender sender({events, 100, 0});
+  return read_all(sender.port(), nullptr);
+}
+
+// How fast the client consumes (push-style, a counting consumer) what the raw sender sends.
+double client_consume_rate(std::size_t events) {
+  FastSender sender({events, 100, 0});
+  asio::io_context io;
+  std::size_t seen = 0;
+  const auto start = Clock::now();
+  client::TapFeed feed = client::connect_feed(io.get_executor(), "127.0.0.1", sender.port(), {});
+  feed.async_consume([&](const protocol::TapEventView&) { ++seen; }, [](const client::FeedEnd&) {});
+  io.run();
+  return seen / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+}  // namespace tapharness::bench
+
+int main(int argc, char** argv) {
+  using namespace tapharness::bench;
+  std::size_t events = 1'000'000;
+  std::string json = "-";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--events") events = std::stoul(argv[i + 1]);
+    if (std::string(argv[i]) == "--json") json = argv[i + 1];
+  }
+  const double frame = 24 + 16 + 9 + 20 + 100;
+  // Rounds alternate, so a noisy neighbour hits every side; each keeps its best round.
+  double raw = 0, one_per_frame = 0, coalesced = 0, client = 0;
+  for (int round = 0; round < 5; ++round) {
+    raw = std::max(raw, raw_sender_rate(events));
+    coalesced = std::max(coalesced, mock_server_rate(events, true));
+    client = std::max(client, client_consume_rate(events));
+    if (round == 0) one_per_frame = mock_server_rate(std::min<std::size_t>(events, 100'000), false);
+  }
+  Report report("mockserver_rate");
+  report.add("raw_sender_events_per_s", "events/s", raw / frame);
+  report.add("mockserver_one_write_per_frame_events_per_s", "events/s", one_per_frame / frame);
+  report.add("mockserver_coalesced_events_per_s", "events/s", coalesced / frame);
+  report.add("mockserver_one_write_per_frame_vs_raw", "ratio", one_per_frame / raw);
+  report.add("mockserver_coalesced_vs_raw", "ratio", coalesced / raw);
+  report.add("client_consume_events_per_s", "events/s", client);
+  report.add_ratio("mockserver_coalesced_vs_client", coalesced / frame / client, 1.0);
+  report.print();
+  report.append_json(json);
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every benchmark with an optimised build and prints their tables; each figure is also
+# appended as one JSON line to bench/results.jsonl (or $1), so runs can be compared.
+#
+#   bash bench/run.sh [RESULTS.jsonl] [--quick]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+results=${1:-bench/results.jsonl}
+events=1000000
+[ "${2:-}" = "--quick" ] && events=200000
+
+bazel build -c opt //bench:all //mockserver:tap_mockserver
+bin=$(bazel info -c opt bazel-bin 2>/dev/null)
+
+"$bin/bench/feed_throughput" --events "$events" --json "$results"
+"$bin/bench/codec_throughput" --json "$results"
+"$bin/bench/mockserver_rate" --events "$events" --json "$results"
+"$bin/bench/scale" --server "$bin/mockserver/tap_mockserver" --json "$results"
+"$bin/bench/suite_time" --json "$results" scenarios
+echo
+echo "results appended to $results"

@@ -1,0 +1,60 @@
+#include "bench/stream_fixture.hpp"
+
+#include <fmt/format.h>
+
+#include "protocol/tap_message.hpp"
+
+namespace tapharness::bench {
+
+protocol::Bytes encode_mutations(const StreamShape& shape, std::size_t first, std::size_t count) {
+  protocol::Bytes out;
+  const std::string value(shape.value_size, 'v');
+  for (std::size_t i = first; i < first + count; ++i) {
+    const std::string key = fmt::format("bench:key:{:010}", i);  // 20 bytes
+    const bool ack = shape.ack_every != 0 && (i + 1) % shape.ack_every == 0;
+    protocol::encode_tap_message(out, protocol::ep_engine::mutation({.vbucket = static_cast<std::uint16_t>(i % 1024),
+                                                                     .key = key,
+                                                                     .value = value,
+                                                                     .cas = i,
+                                                                     .opaque = static_cast<std::uint32_t>(i + 1),
+                                                                     .tap_flags = static_cast<std::uint16_t>(ack)}));
+  }
+  return out;
+}
+
+FastSender::FastSender(StreamShape shape)
+    : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+      port_(std::to_string(acceptor_.local_endpoint().port())) {
+  // Pre-encode in blocks so the writer does nothing but write.
+  constexpr std::size_t kBlock = 4096;
+  std::vector<protocol::Bytes> blocks;
+  for (std::size_t first = 0; first < shape.events; first += kBlock) {
+    blocks.push_back(encode_mutations(shape, first, std::min(kBlock, shape.events - first)));
+    bytes_ += blocks.back().size();
+  }
+  auto socket = std::make_shared<asio::ip::tcp::socket>(io_);
+  writer_ = std::thread([this, socket, blocks = std::move(blocks)] {
+    boost::system::error_code ec;
+    acceptor_.accept(*socket, ec);
+    if (ec) return;
+    drainer_ = std::thread([socket] {
+      std::vector<std::uint8_t> sink(64 * 1024);
+      boost::system::error_code e;
+      while (!e) socket->read_some(asio::buffer(sink), e);
+    });
+    for (const auto& block : blocks) {
+      asio::write(*socket, asio::buffer(block), ec);
+      if (ec) break;
+    }
+    socket->shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  });
+}
+
+void FastSender::join() {
+  if (writer_.joinable()) writer_.join();
+  if (drainer_.joinable()) drainer_.join();
+}
+
+FastSender::~FastSender() { join(); }
+
+}  // namespace tapharness::bench
