@@ -6,24 +6,29 @@
 // The engine reads the client's TAP_CONNECT, then performs the steps in order while a
 // reader collects what the client sends by protocol framing. Each frame is written exactly
 // as planned: one write per planned chunk, faults applied byte for byte. Every wait is
-// bounded by the step's `within` or the scenario's `timeout`, so a run always ends.
+// bounded by the step's `within` or the scenario's `timeout`, and so is every write (a
+// client that stops reading is cut off), so a run always ends.
 //
 // Client frames are judged as they are met:
 // - an `expect ack` (or `unordered` group) takes the next frame, which must be its ACK;
 //   ACKs for earlier sends that asked for one, and `optional` ACKs, may come before it;
 // - between expectations, an ACK for any send that asked for one is accepted (in send
-//   order under `acks auto`, which also requires them by the end);
+//   order under `acks auto`, which also requires them by the end); an `expect ack` that
+//   later claims that send is judged on the ACK that came (a client may answer while the
+//   server is still sending);
 // - anything else fails the step during which it arrived, unless `allow unexpected`.
 //
 // Use one session per stream, from one thread (or a strand) at a time.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -107,11 +112,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     protocol::Bytes bytes;
   };
 
-  // A send that asked for an ACK and whose ACK has not been seen.
+  // A send that asked for an ACK and that no `expect ack` has claimed yet.
   struct Owed {
     std::uint64_t sequence = 0;  // send order
     AckTarget target;
     SourceLocation location;
+    std::optional<protocol::Header> acked_by;  // its ACK, when that came before the claim
   };
 
   enum class ClientState { open, eof, error, garbage };
@@ -180,8 +186,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 
-  // What a wait that found nothing saw.
-  std::string silence(Duration waited) const {
+  // What a wait that found nothing saw. A failure that quotes the garbage has reported it, so
+  // drain() does not report it again.
+  std::string silence(Duration waited) {
+    if (client_ == ClientState::garbage) garbage_reported_ = true;
     if (client_ != ClientState::open) return client_detail_;
     if (read_stopped_) return "nothing before the server stopped reading";
     return fmt::format("nothing within {}ms", waited.count());
@@ -288,38 +296,72 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     for (const WriteChunk& chunk : writes.chunks) {
       if (chunk.delay_before.count() > 0) co_await sleep(chunk.delay_before);
+      const std::size_t length = chunk.end - chunk.begin;
       boost::system::error_code ec;
-      co_await asio::async_write(stream_, asio::buffer(writes.bytes.data() + chunk.begin, chunk.end - chunk.begin),
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      const std::size_t written =
+          co_await write_bounded(asio::buffer(writes.bytes.data() + chunk.begin, length), ec);
       if (ec) {
+        const std::string why =
+            write_stalled_ ? fmt::format("not done within {}ms (the client is not reading)",
+                                           scenario_->timeout.count())
+                           : ec.message();
         report_.fail(where, last_step_, "to write the frame",
-                     fmt::format("writing failed after {} of {} bytes: {}", chunk.begin, writes.bytes.size(),
-                                 ec.message()),
+                     fmt::format("writing failed after {} of {} bytes: {}", chunk.begin + written,
+                                 writes.bytes.size(), why),
                      index);
         aborted_ = true;
         co_return;
       }
-      report_.bytes_sent += chunk.end - chunk.begin;
+      report_.bytes_sent += length;
     }
     ++report_.frames_sent;
     report_.pass(where, last_step_);
   }
 
+  // Writes all of `bytes`. A client that stops reading (or vanishes without FIN or RST) would
+  // hold the write forever, so a write that is not done within the scenario's timeout closes
+  // the connection and fails with operation_aborted (write_stalled_ says why).
+  asio::awaitable<std::size_t> write_bounded(asio::const_buffer bytes, boost::system::error_code& ec) {
+    const std::uint64_t generation = ++write_generation_;
+    asio::steady_timer guard(stream_.get_executor(), scenario_->timeout);
+    guard.async_wait([self = this->shared_from_this(), generation](boost::system::error_code expired) {
+      if (expired || self->write_generation_ != generation) return;  // the write finished first
+      self->write_stalled_ = true;
+      self->close_now([](Stream& s) { transport::close(s); });
+    });
+    const std::size_t written =
+        co_await asio::async_write(stream_, bytes, asio::redirect_error(asio::use_awaitable, ec));
+    ++write_generation_;
+    co_return written;
+  }
+
   // The ACK an `expect ack` stands for: the named opaque, or the oldest unclaimed send.
+  // A send whose ACK came already (between steps, or while another ACK was awaited) is
+  // claimed like any other and judged on that ACK.
   std::optional<Owed> claim(const ExpectAck& expect) {
+    auto take = [](std::deque<Owed>& from, typename std::deque<Owed>::iterator it) {
+      Owed taken = std::move(*it);
+      from.erase(it);
+      return taken;
+    };
     std::optional<Owed> owed;
     if (expect.opaque) {
-      auto it = std::find_if(owed_.begin(), owed_.end(),
-                             [&](const Owed& o) { return o.target.opaque == *expect.opaque; });
-      if (it != owed_.end()) {
-        owed = *it;
-        owed_.erase(it);
+      auto named = [&](const Owed& o) { return o.target.opaque == *expect.opaque; };
+      if (auto it = std::find_if(owed_.begin(), owed_.end(), named); it != owed_.end()) {
+        owed = take(owed_, it);
+      } else if (auto early = std::find_if(acked_.begin(), acked_.end(), named); early != acked_.end()) {
+        owed = take(acked_, early);
       } else {
         owed = Owed{sequence_++, AckTarget{*expect.opaque, std::nullopt, std::nullopt}, {}};
       }
-    } else if (!owed_.empty()) {
-      owed = owed_.front();
-      owed_.pop_front();
+    } else {
+      auto early = std::min_element(acked_.begin(), acked_.end(),
+                                    [](const Owed& a, const Owed& b) { return a.sequence < b.sequence; });
+      if (early != acked_.end() && (owed_.empty() || early->sequence < owed_.front().sequence)) {
+        owed = take(acked_, early);
+      } else if (!owed_.empty()) {
+        owed = take(owed_, owed_.begin());
+      }
     }
     if (!owed) return std::nullopt;
     if (expect.opcode) owed->target.opcode = expect.opcode;
@@ -344,7 +386,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                 std::optional<std::uint64_t> index) {
     if (group.kind == ExpectGroup::Kind::optional) {
       for (const auto& item : group.items) {
-        if (auto owed = claim(item.ack)) tolerated_.push_back(*owed);
+        auto owed = claim(item.ack);
+        if (owed && !owed->acked_by) tolerated_.push_back(*owed);
       }
       report_.pass(where, "optional");
       co_return;
@@ -372,6 +415,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto deadline = Clock::now() + within;
     std::uint64_t newest = 0;
     for (const auto& t : targets) newest = std::max(newest, t.sequence);
+    std::erase_if(targets, [&](const Owed& t) {
+      if (t.acked_by) judge_ack(t, *t.acked_by, index);
+      return t.acked_by.has_value();
+    });
     while (!targets.empty()) {
       co_await wait_for_frame(deadline);
       if (inbox_.empty()) {
@@ -391,13 +438,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
       if (accept_unclaimed(frame.header, newest)) continue;
       // The closest target explains the miss.
-      const Owed& t = targets.front();
-      const auto miss = near_miss(t.target, frame.header);
-      report_.fail(t.location, "expect ack", describe(t.target),
-                   fmt::format("{}{}", describe_client_frame(frame.header), miss.empty() ? "" : " (" + miss + ")"),
-                   index);
+      judge_ack(targets.front(), frame.header, index);
       targets.erase(targets.begin());
     }
+  }
+
+  // Passes `t` when `frame` is its ACK, or fails it showing the closest miss.
+  void judge_ack(const Owed& t, const protocol::Header& frame, std::optional<std::uint64_t> index) {
+    if (matches(t.target, frame)) {
+      report_.pass(t.location, "expect ack");
+      return;
+    }
+    const auto miss = near_miss(t.target, frame);
+    report_.fail(t.location, "expect ack", describe(t.target),
+                 fmt::format("{}{}", describe_client_frame(frame), miss.empty() ? "" : " (" + miss + ")"), index);
   }
 
   // An ACK for an earlier send that asked for one (sent before `before`, or any when
@@ -413,6 +467,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (before && it->sequence >= *before) break;
       if (matches(it->target, h)) {
         if (scenario_->acks_auto && it != owed_.begin()) return false;  // out of send order
+        // Kept for an `expect ack` that may claim it later (nothing to keep if none can).
+        if (claims_acks_) {
+          it->acked_by = h;
+          acked_.push_back(std::move(*it));
+        }
         owed_.erase(it);
         return true;
       }
@@ -522,6 +581,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     return false;
   }
 
+  static bool has_ack_expectations(const Scenario& scenario) {
+    auto expects = [](const Step& step) {
+      return std::holds_alternative<ExpectAck>(step.action) || std::holds_alternative<ExpectGroup>(step.action);
+    };
+    for (const Step& step : scenario.steps) {
+      if (expects(step)) return true;
+      if (const auto* repeat = std::get_if<Repeat>(&step.action)) {
+        if (std::any_of(repeat->body.begin(), repeat->body.end(), expects)) return true;
+      }
+    }
+    return false;
+  }
+
   static std::string_view close_name(Close::How how) {
     switch (how) {
       case Close::How::fin: return "fin";
@@ -554,10 +626,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool garbage_reported_ = false;
 
   std::deque<Owed> owed_;
+  std::deque<Owed> acked_;  // ACKed before any `expect ack` claimed them
   std::vector<Owed> tolerated_;
+  const bool claims_acks_ = has_ack_expectations(*scenario_);
   std::uint64_t sequence_ = 0;
   std::uint32_t next_opaque_ = 1;  // ep-engine's tap_ack_initial_sequence_number
   bool allow_unexpected_ = false;
+
+  std::uint64_t write_generation_ = 0;  // bumped as each write starts and ends
+  bool write_stalled_ = false;
 
   bool half_closed_ = false;
   bool closed_ = false;
