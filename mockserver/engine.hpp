@@ -6,24 +6,29 @@
 // The engine reads the client's TAP_CONNECT, then performs the steps in order while a
 // reader collects what the client sends by protocol framing. Each frame is written exactly
 // as planned: one write per planned chunk, faults applied byte for byte. Every wait is
-// bounded by the step's `within` or the scenario's `timeout`, so a run always ends.
+// bounded by the step's `within` or the scenario's `timeout`, and so is every write (a
+// client that stops reading is cut off), so a run always ends.
 //
 // Client frames are judged as they are met:
 // - an `expect ack` (or `unordered` group) takes the next frame, which must be its ACK;
 //   ACKs for earlier sends that asked for one, and `optional` ACKs, may come before it;
 // - between expectations, an ACK for any send that asked for one is accepted (in send
-//   order under `acks auto`, which also requires them by the end);
+//   order under `acks auto`, which also requires them by the end); an `expect ack` that
+//   later claims that send is judged on the ACK that came (a client may answer while the
+//   server is still sending);
 // - anything else fails the step during which it arrived, unless `allow unexpected`.
 //
 // Use one session per stream, from one thread (or a strand) at a time.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -118,7 +123,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     protocol::Bytes bytes;
   };
 
-  // A send that asked for an ACK and whose ACK has not been seen.
+  // A send that asked for an ACK and that no `expect ack` has claimed yet.
   struct Owed {
     std::uint64_t sequence = 0;  // send order
     AckTarget target;
@@ -198,8 +203,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 
-  // What a wait that found nothing saw.
-  std::string silence(Duration waited) const {
+  // What a wait that found nothing saw. A failure that quotes the garbage has reported it, so
+  // drain() does not report it again.
+  std::string silence(Duration waited) {
+    if (client_ == ClientState::garbage) garbage_reported_ = true;
     if (client_ != ClientState::open) return client_detail_;
     if (read_stopped_) return "nothing before the server stopped reading";
     return fmt::format("nothing within {}ms", waited.count());
@@ -301,26 +308,48 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
            .location = where});
     for (const WriteChunk& chunk : writes.chunks) {
       if (chunk.delay_before.count() > 0) co_await sleep(chunk.delay_before);
+      const std::size_t length = chunk.end - chunk.begin;
       boost::system::error_code ec;
-      co_await asio::async_write(stream_, asio::buffer(writes.bytes.data() + chunk.begin, chunk.end - chunk.begin),
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      const std::size_t written =
+          co_await write_bounded(asio::buffer(writes.bytes.data() + chunk.begin, length), ec);
       if (ec && options_.mutation) {
         trace({.note = fmt::format("the client is gone: {}", ec.message()), .location = where});
         aborted_ = true;
         co_return;
       }
       if (ec) {
+        const std::string why =
+            write_stalled_ ? fmt::format("not done within {}ms (the client is not reading)",
+                                           scenario_->timeout.count())
+                           : ec.message();
         report_.fail(where, last_step_, "to write the frame",
-                     fmt::format("writing failed after {} of {} bytes: {}", chunk.begin, writes.bytes.size(),
-                                 ec.message()),
+                     fmt::format("writing failed after {} of {} bytes: {}", chunk.begin + written,
+                                 writes.bytes.size(), why),
                      index);
         aborted_ = true;
         co_return;
       }
-      report_.bytes_sent += chunk.end - chunk.begin;
+      report_.bytes_sent += length;
     }
     ++report_.frames_sent;
     report_.pass(where, last_step_);
+  }
+
+  // Writes all of `bytes`. A client that stops reading (or vanishes without FIN or RST) would
+  // hold the write forever, so a write that is not done within the scenario's timeout closes
+  // the connection and fails with operation_aborted (write_stalled_ says why).
+  asio::awaitable<std::size_t> write_bounded(asio::const_buffer bytes, boost::system::error_code& ec) {
+    const std::uint64_t generation = ++write_generation_;
+    asio::steady_timer guard(stream_.get_executor(), scenario_->timeout);
+    guard.async_wait([self = this->shared_from_this(), generation](boost::system::error_code expired) {
+      if (expired || self->write_generation_ != generation) return;  // the write finished first
+      self->write_stalled_ = true;
+      self->close_now([](Stream& s) { transport::close(s); });
+    });
+    const std::size_t written =
+        co_await asio::async_write(stream_, bytes, asio::redirect_error(asio::use_awaitable, ec));
+    ++write_generation_;
+    co_return written;
   }
 
   // What an `expect ack` claims: a send that asked for an ACK, and the ACK itself when it
@@ -391,10 +420,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   asio::awaitable<void> flush_coalesced() {
     if (coalesced_.empty() || aborted_) co_return;
     boost::system::error_code ec;
-    co_await asio::async_write(stream_, asio::buffer(coalesced_), asio::redirect_error(asio::use_awaitable, ec));
+    co_await write_bounded(asio::buffer(coalesced_), ec);
     if (ec && !options_.mutation) {
       report_.fail(last_location_, "send (coalesced)", "to write the frames",
-                   fmt::format("writing {} bytes failed: {}", coalesced_.size(), ec.message()));
+                   fmt::format("writing {} bytes failed: {}", coalesced_.size(),
+                               write_stalled_ ? fmt::format("not done within {}ms (the client is not reading)",
+                                                            scenario_->timeout.count())
+                                              : ec.message()));
     }
     if (ec) aborted_ = true;
     if (!ec) report_.bytes_sent += coalesced_.size();
@@ -441,14 +473,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                    fmt::format("{} first (out of order)", describe_client_frame(jumped->header)), index);
       return;
     }
-    if (matches(owed.target, *claimed.arrived)) {
-      report_.pass(owed.location, "expect ack");
-      return;
-    }
-    const auto miss = near_miss(owed.target, *claimed.arrived);
-    report_.fail(owed.location, "expect ack", describe(owed.target),
-                 fmt::format("{}{}", describe_client_frame(*claimed.arrived), miss.empty() ? "" : " (" + miss + ")"),
-                 index);
+    judge_ack(owed, *claimed.arrived, index);
   }
 
   // An ACK that came before arrival number `before` for a send after `newest`: one that
@@ -542,13 +567,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
       if (accept_unclaimed(frame.header, newest)) continue;
       // The closest target explains the miss.
-      const Owed& t = targets.front();
-      const auto miss = near_miss(t.target, frame.header);
-      report_.fail(t.location, "expect ack", describe(t.target),
-                   fmt::format("{}{}", describe_client_frame(frame.header), miss.empty() ? "" : " (" + miss + ")"),
-                   index);
+      judge_ack(targets.front(), frame.header, index);
       targets.erase(targets.begin());
     }
+  }
+
+  // Passes `t` when `frame` is its ACK, or fails it showing the closest miss.
+  void judge_ack(const Owed& t, const protocol::Header& frame, std::optional<std::uint64_t> index) {
+    if (matches(t.target, frame)) {
+      report_.pass(t.location, "expect ack");
+      return;
+    }
+    const auto miss = near_miss(t.target, frame);
+    report_.fail(t.location, "expect ack", describe(t.target),
+                 fmt::format("{}{}", describe_client_frame(frame), miss.empty() ? "" : " (" + miss + ")"), index);
   }
 
   // An ACK for an earlier send that asked for one (sent before `before`, or any when
@@ -566,7 +598,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (before && it->sequence >= *before) break;
       if (matches(it->target, h)) {
         if (scenario_->acks_auto && it != owed_.begin()) return false;  // out of send order
-        arrived_.push_back(Arrived{*it, h, arrivals_++});
+        // Kept for an `expect ack` that may claim it later (nothing to keep if none can).
+        if (claims_acks_) arrived_.push_back(Arrived{*it, h, arrivals_++});
         owed_.erase(it);
         return true;
       }
@@ -676,6 +709,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     return false;
   }
 
+  static bool has_ack_expectations(const Scenario& scenario) {
+    auto expects = [](const Step& step) {
+      return std::holds_alternative<ExpectAck>(step.action) || std::holds_alternative<ExpectGroup>(step.action);
+    };
+    for (const Step& step : scenario.steps) {
+      if (expects(step)) return true;
+      if (const auto* repeat = std::get_if<Repeat>(&step.action)) {
+        if (std::any_of(repeat->body.begin(), repeat->body.end(), expects)) return true;
+      }
+    }
+    return false;
+  }
+
   static std::string_view close_name(Close::How how) {
     switch (how) {
       case Close::How::fin: return "fin";
@@ -715,9 +761,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::deque<Arrived> arrived_;  // in the order they came
   std::uint64_t arrivals_ = 0;
   std::vector<Owed> tolerated_;
+  const bool claims_acks_ = has_ack_expectations(*scenario_);
   std::uint64_t sequence_ = 0;
   std::uint32_t next_opaque_ = 1;  // ep-engine's tap_ack_initial_sequence_number
   bool allow_unexpected_ = false;
+
+  std::uint64_t write_generation_ = 0;  // bumped as each write starts and ends
+  bool write_stalled_ = false;
 
   bool half_closed_ = false;
   bool closed_ = false;

@@ -1,5 +1,8 @@
 #include "mockserver/server.hpp"
 
+#include <filesystem>
+#include <system_error>
+
 #include <fmt/format.h>
 
 #include "mockserver/trace_writer.hpp"
@@ -23,15 +26,28 @@ std::variant<std::unique_ptr<MockServer>, std::string> MockServer::listen(
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fmt::format("cannot listen on {}:{}: {}", options.host, options.port, ec.message());
+  // A transcript that cannot be written is an error now, not silence later.
+  if (options.trace_dir) {
+    std::error_code dir_error;
+    std::filesystem::create_directories(*options.trace_dir, dir_error);
+    if (dir_error || !std::filesystem::is_directory(*options.trace_dir)) {
+      return fmt::format("cannot write traces to {}: {}", *options.trace_dir,
+                         dir_error ? dir_error.message() : "Not a directory");
+    }
+  }
   return std::make_unique<MockServer>(io, std::move(acceptor), std::move(scenario), std::move(options));
 }
 
 MockServer::MockServer(asio::io_context& io, tcp::acceptor acceptor, std::shared_ptr<const Scenario> scenario,
                        ServerOptions options)
-    : io_(io), acceptor_(std::move(acceptor)), scenario_(std::move(scenario)), options_(std::move(options)) {}
+    : io_(io),
+      acceptor_(std::move(acceptor)),
+      endpoint_(acceptor_.local_endpoint()),
+      scenario_(std::move(scenario)),
+      options_(std::move(options)) {}
 
 std::string MockServer::address() const {
-  const auto e = acceptor_.local_endpoint();
+  const auto& e = endpoint_;
   return e.address().is_v6() ? fmt::format("[{}]:{}", e.address().to_string(), e.port())
                              : fmt::format("{}:{}", e.address().to_string(), e.port());
 }
@@ -47,17 +63,21 @@ void MockServer::stop() {
   stopped_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  if (reported_ == accepted_ && on_done_) on_done_();
+  if (reported_ == accepted_) done();
+}
+
+void MockServer::done() {
+  if (done_) return;  // once, whether the last report or stop() comes last
+  done_ = true;
+  if (on_done_) on_done_();
 }
 
 asio::awaitable<void> MockServer::accept_loop() {
   while (accepted_ < options_.connections && !stopped_) {
     boost::system::error_code ec;
     tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (stopped_) break;
-      continue;  // a client that vanished between SYN and accept: keep serving the others
-    }
+    if (stopped_) break;  // also a connection accepted just before stop(): it is not served
+    if (ec) continue;     // a client that vanished between SYN and accept: keep serving the others
     const std::size_t connection = ++accepted_;
     // Planned chunks must leave as separate segments, not wait for each other (Nagle).
     socket.set_option(tcp::no_delay(true), ec);
@@ -85,7 +105,7 @@ asio::awaitable<void> MockServer::accept_loop() {
 void MockServer::finished(const Report& report) {
   if (on_report_) on_report_(report);
   ++reported_;
-  if (reported_ == (stopped_ ? accepted_ : options_.connections) && on_done_) on_done_();
+  if (reported_ == (stopped_ ? accepted_ : options_.connections)) done();
 }
 
 }  // namespace tapharness::mockserver

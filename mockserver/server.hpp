@@ -32,19 +32,21 @@ struct ServerOptions {
 
 class MockServer {
  public:
-  // Binds and listens; a failure (bad address, port in use) is the error text.
+  // Binds and listens, and creates the trace directory; a failure (bad address, port in use,
+  // a trace directory that cannot be made) is the error text.
   static std::variant<std::unique_ptr<MockServer>, std::string> listen(
       asio::io_context& io, std::shared_ptr<const Scenario> scenario, ServerOptions options);
 
-  // "127.0.0.1:PORT"
+  // "127.0.0.1:PORT", where it listens (also once it has stopped listening).
   std::string address() const;
-  asio::ip::tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
+  asio::ip::tcp::endpoint endpoint() const { return endpoint_; }
 
   // Accepts `connections` clients and runs the scenario on each; `on_report` gets each
   // report as its connection finishes, `on_done` comes after the last.
   void start(std::function<void(const Report&)> on_report, std::function<void()> on_done);
 
-  // Stops accepting; sessions already running finish on their own.
+  // Stops accepting; sessions already running finish on their own. `on_done` comes once, after
+  // the last of them (at once when none is running). Call it on the io_context's thread.
   void stop();
 
   MockServer(asio::io_context& io, asio::ip::tcp::acceptor acceptor,
@@ -53,9 +55,11 @@ class MockServer {
  private:
   asio::awaitable<void> accept_loop();
   void finished(const Report& report);
+  void done();
 
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::endpoint endpoint_;  // the acceptor's, kept: a closed acceptor has none
   std::shared_ptr<const Scenario> scenario_;
   ServerOptions options_;
   std::function<void(const Report&)> on_report_;
@@ -63,6 +67,7 @@ class MockServer {
   std::size_t accepted_ = 0;
   std::size_t reported_ = 0;
   bool stopped_ = false;
+  bool done_ = false;
 };
 
 }  // namespace tapharness::mockserver

@@ -1,5 +1,6 @@
 #include "mockserver/server_cli.hpp"
 
+#include <cstdint>
 #include <sstream>
 
 #include <boost/program_options.hpp>
@@ -33,13 +34,15 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
   std::vector<std::string> check;
   std::uint64_t seed = 0;
   std::string mutate;
+  // Signed, so that "-1" is refused rather than read as 2^64-1 (Boost's lexical_cast wraps).
+  std::int64_t connections = 1;
   // clang-format off
   described.add_options()
       ("help,h", "print this help")
       ("scenario", po::value(&serve.scenario_path)->value_name("FILE"), "the scenario to serve")
       ("listen", po::value(&listen)->value_name("HOST:PORT"), "where to listen (default 127.0.0.1:0, an ephemeral port)")
-      ("connections", po::value(&serve.server.connections)->value_name("N"), "serve N connections, concurrently (default 1)")
-      ("trace", po::value(&trace_dir)->value_name("DIR"), "write a transcript per connection to DIR/<scenario>.<n>.trace")
+      ("connections", po::value(&connections)->value_name("N"), "serve N connections, concurrently (default 1)")
+      ("trace", po::value(&trace_dir)->value_name("DIR"), "write a transcript per connection to DIR/<scenario>.<n>.trace (DIR is created)")
       ("seed", po::value(&seed)->value_name("N"), "override the scenario's seed")
       ("mutate", po::value(&mutate)->value_name("SEED[:COUNT]"),
        "fuzz clients: connection k gets the scenario's frames and faults perturbed from seed SEED+k-1 "
@@ -68,13 +71,19 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
     return CheckCommand{check};
   }
   if (serve.scenario_path.empty()) return usage_error("--scenario FILE is required");
-  if (serve.server.connections == 0) return usage_error("--connections must be at least 1");
+  if (connections < 1) return usage_error(fmt::format("--connections must be at least 1, not {}", connections));
+  serve.server.connections = static_cast<std::size_t>(connections);
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
     return usage_error(fmt::format("--listen '{}' is not HOST:PORT", listen));
   }
   serve.server.host = listen.substr(0, colon);
   serve.server.port = listen.substr(colon + 1);
+  // The resolver would take a service name, or wrap 99999 to 34463.
+  if (serve.server.port.size() > 5 || serve.server.port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(serve.server.port) > 65535) {
+    return usage_error(fmt::format("--listen '{}': the port must be a number from 0 to 65535", listen));
+  }
   if (serve.server.host.size() > 2 && serve.server.host.front() == '[') {
     serve.server.host = serve.server.host.substr(1, serve.server.host.size() - 2);
   }

@@ -245,6 +245,33 @@ TEST(Engine, EarlierOwedAcksMayComeFirstButNotLaterOnes) {
   }
 }
 
+TEST(Engine, AnAckThatCameBeforeItsExpectAckStillCountsForIt) {
+  // A client answers while the server is still sending: the ACK is drained between steps,
+  // and the `expect ack` that claims it later is judged on it (a regression: it used to be
+  // dropped there, and the expectation then waited in vain).
+  {
+    EngineHarness h("timeout 200ms\nsend opaque code=0 ack\ndelay 20ms\nsend opaque code=1 ack\n"
+                    "expect ack opaque=1\nexpect ack opaque=2\n");
+    h.send_connect();
+    h.receive(36);
+    h.send_hex(ack("44", "00000001"));  // during the delay
+    h.receive(36);
+    h.send_hex(ack("44", "00000002"));
+    EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  }
+  {
+    EngineHarness h("timeout 200ms\nsend opaque code=0 ack\ndelay 20ms\nexpect ack status=ETMPFAIL\n");
+    h.send_connect();
+    h.receive(36);
+    h.send_hex(ack("44", "00000001"));
+    const auto& r = h.report();
+    ASSERT_FALSE(r.passed());
+    EXPECT_EQ(r.first_failure()->location.line, 4);
+    EXPECT_EQ(r.first_failure()->observed,
+              "response TAP_OPAQUE opaque=0x00000001 status=SUCCESS (status differs: SUCCESS)");
+  }
+}
+
 TEST(Engine, UnorderedGroupsTakeAnyOrderOptionalOnesAreNotRequired) {
   EngineHarness h(R"(
 send opaque code=0 ack
