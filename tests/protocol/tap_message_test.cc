@@ -56,7 +56,8 @@ TEST(TapMessage, DecodesAMutationsExtrasAndEngineBytes) {
 }
 
 TEST(TapMessage, DeletionHasNoItemFields) {
-  const TapMessage m = decode_message(decode_golden(golden::kDeletion));
+  const auto g = decode_golden(golden::kDeletion);  // the message views its bytes
+  const TapMessage m = decode_message(g);
   EXPECT_FALSE(m.wants_ack());
   EXPECT_FALSE(m.item);
   EXPECT_EQ(to_hex(m.engine_specific), "0000000000000005");
