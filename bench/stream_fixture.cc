@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
+#include "client/tap_feed.hpp"
 #include "protocol/tap_message.hpp"
 
 namespace tapharness::bench {
@@ -56,5 +59,18 @@ void FastSender::join() {
 }
 
 FastSender::~FastSender() { join(); }
+
+double client_consume_rate(const StreamShape& shape) {
+  FastSender sender(shape);
+  asio::io_context io;
+  client::FeedOptions options;
+  options.args.support_ack = shape.ack_every != 0;
+  std::size_t seen = 0;
+  const auto start = std::chrono::steady_clock::now();
+  client::TapFeed feed = client::connect_feed(io.get_executor(), "127.0.0.1", sender.port(), options);
+  feed.async_consume([&](const protocol::TapEventView&) { ++seen; }, [](const client::FeedEnd&) {});
+  io.run();
+  return seen / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 }  // namespace tapharness::bench

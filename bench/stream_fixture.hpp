@@ -39,4 +39,8 @@ class FastSender {
   std::thread drainer_;
 };
 
+// Events per second the feed delivers to a push-style consumer that only counts, reading
+// what a FastSender sends.
+double client_consume_rate(const StreamShape& shape);
+
 }  // namespace tapharness::bench
