@@ -344,6 +344,94 @@ TEST(TapFeed, QueueBoundInBytesAlsoPausesReading) {
   EXPECT_EQ(f.drain(&end).size(), 100u);
 }
 
+// async_consume: the push-style consumer gets views straight from the read buffer.
+struct Pushed {
+  std::vector<TapEvent> events;
+  std::vector<FeedEnd> ends;
+};
+
+void consume_into(MemoryFeed& f, Pushed& out, std::function<void(const protocol::TapEventView&)> also = {}) {
+  f.feed().async_consume(
+      [&out, also](const protocol::TapEventView& e) {
+        out.events.push_back(e.to_owned());
+        if (also) also(e);
+      },
+      [&out](const FeedEnd& end) { out.ends.push_back(end); });
+}
+
+TEST(TapFeedPush, DeliversEveryEventInOrderThenOneEnd) {
+  MemoryFeed f({}, [](auto& client) { client.set_max_read(7); });
+  Pushed pushed;
+  consume_into(f, pushed);
+  f.start();
+  f.send(concat({golden::kOpaqueInitialVBucketStream, golden::kMutation, golden::kNoop, golden::kDeletion,
+                 golden::kCheckpointEnd}));
+  f.server().close();
+  f.io().poll();
+  ASSERT_EQ(pushed.events.size(), 4u);
+  EXPECT_EQ(pushed.events[1].key, "mykey");
+  EXPECT_EQ(pushed.events[1].value, "value");
+  EXPECT_EQ(pushed.events[3].checkpoint_id, 42u);
+  ASSERT_EQ(pushed.ends.size(), 1u);
+  EXPECT_EQ(pushed.ends[0].reason, EndReason::eof);
+}
+
+TEST(TapFeedPush, AcksInOrderIgnoredOnesTooNeverNoop) {
+  MemoryFeed f;
+  Pushed pushed;
+  consume_into(f, pushed);
+  f.start();
+  const std::size_t connect_size = f.received().size();
+  f.send(concat({golden::kOpaqueEnableAutoNack, golden::kMutation, golden::kNoop, golden::kOpaqueUnknown}));
+  f.io().poll();
+  ASSERT_EQ(pushed.events.size(), 1u);
+  EXPECT_EQ(protocol::to_hex(protocol::ByteView(f.received()).subspan(connect_size)),
+            ack_hex("44", "00000026") + ack_hex("41", "00000010") + ack_hex("44", "00000028"));
+}
+
+TEST(TapFeedPush, CloseInsideTheCallbackStopsDeliveryAndEndsOnce) {
+  MemoryFeed f;
+  Pushed pushed;
+  consume_into(f, pushed, [&](const protocol::TapEventView&) { f.feed().close(); });
+  f.start();
+  const std::size_t connect_size = f.received().size();
+  f.send(concat({golden::kMutation, golden::kDeletion, golden::kFlush}));
+  f.io().poll();
+  EXPECT_EQ(pushed.events.size(), 1u) << "no event after close()";
+  ASSERT_EQ(pushed.ends.size(), 1u);
+  EXPECT_EQ(pushed.ends[0].reason, EndReason::closed);
+  EXPECT_EQ(f.received().size(), connect_size) << "the closing event's ACK is not sent";
+}
+
+TEST(TapFeedPush, EventsQueuedBeforeTheConsumerCameArriveFirst) {
+  MemoryFeed f;
+  f.start();
+  f.send(concat({golden::kMutation, golden::kDeletion}));
+  f.io().poll();  // queued: nobody consumes yet
+  Pushed pushed;
+  consume_into(f, pushed);
+  f.send_hex(golden::kFlush);
+  f.server().close();
+  f.io().poll();
+  ASSERT_EQ(pushed.events.size(), 3u);
+  EXPECT_EQ(pushed.events[0].kind, TapEventKind::mutation);
+  EXPECT_EQ(pushed.events[1].kind, TapEventKind::deletion);
+  EXPECT_EQ(pushed.events[2].kind, TapEventKind::flush);
+  ASSERT_EQ(pushed.ends.size(), 1u);
+}
+
+TEST(TapFeedPush, ErrorsEndThePushToo) {
+  MemoryFeed f;
+  Pushed pushed;
+  consume_into(f, pushed);
+  f.start();
+  f.send(concat({golden::kDeletion, "42 0a 0000 00 00 0000 00000000 00000000 0000000000000000"}));
+  f.io().poll();
+  EXPECT_EQ(pushed.events.size(), 1u);
+  ASSERT_EQ(pushed.ends.size(), 1u);
+  EXPECT_EQ(pushed.ends[0].reason, EndReason::protocol_error);
+}
+
 // Fails the n-th I/O operation of the client's stream for every n until the feed gets
 // through without meeting the failure: each run must end exactly once, deliver a prefix of
 // the events and nothing after its end, and release the stream.
