@@ -206,7 +206,10 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   void on_read_error(const boost::system::error_code& ec) {
     if (finished_) return;
-    if (idle_expired_) {
+    // Only a read the idle timer cancelled ended by idleness. Its cancel misses a read that
+    // had already completed, leaving idle_expired_ set while the feed reads on; a later EOF
+    // or reset is then what it is, not an idle timeout.
+    if (idle_expired_ && ec == asio::error::operation_aborted) {
       FeedEnd end{.reason = EndReason::idle_timeout};
       end.timeout = *options_.idle_timeout;
       finish(std::move(end));

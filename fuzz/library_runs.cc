@@ -1,0 +1,53 @@
+#include "fuzz/library_runs.hpp"
+
+#include <algorithm>
+#include <string>
+#include <variant>
+
+#include "fuzz/fuzz_check.hpp"
+#include "fuzz/scenario_library.hpp"
+#include "mockserver/scenario_parser.hpp"
+
+namespace tapharness::fuzz {
+
+std::shared_ptr<mockserver::Scenario> library_scenario(std::string_view selector) {
+  const auto library = scenario_library();
+  const LibraryScenario* chosen = nullptr;
+  for (const auto& s : library) {
+    if (s.name == selector) chosen = &s;
+  }
+  if (!chosen) {
+    std::uint64_t hash = 0xcbf29ce484222325;  // FNV-1a
+    for (char c : selector) hash = (hash ^ static_cast<std::uint8_t>(c)) * 0x100000001b3;
+    chosen = &library[hash % library.size()];
+  }
+  auto parsed = mockserver::parse_scenario(chosen->text, std::string(chosen->name) + ".scenario");
+  FUZZ_CHECK(std::holds_alternative<mockserver::Scenario>(parsed), "library scenario {} does not parse: {}",
+             chosen->name, std::get<mockserver::ParseError>(parsed));
+  return std::make_shared<mockserver::Scenario>(std::get<mockserver::Scenario>(std::move(parsed)));
+}
+
+void shorten_waits(mockserver::Scenario& scenario) {
+  using mockserver::Duration;
+  scenario.timeout = kShortWait;
+  auto shorten_step = [](mockserver::Step& step) {
+    if (auto* expect = std::get_if<mockserver::ExpectAck>(&step.action)) {
+      expect->within = std::min(expect->within.value_or(kShortWait), kShortWait);
+    } else if (auto* group = std::get_if<mockserver::ExpectGroup>(&step.action)) {
+      for (auto& item : group->items) item.ack.within = std::min(item.ack.within.value_or(kShortWait), kShortWait);
+    } else if (auto* delay = std::get_if<mockserver::Delay>(&step.action)) {
+      delay->duration = Duration{0};
+    } else if (auto* send = std::get_if<mockserver::Send>(&step.action)) {
+      send->fault.gap = Duration{0};
+    }
+  };
+  for (auto& step : scenario.steps) {
+    shorten_step(step);
+    if (auto* repeat = std::get_if<mockserver::Repeat>(&step.action)) {
+      repeat->count = std::min(repeat->count, kMaxRepeat);
+      for (auto& inner : repeat->body) shorten_step(inner);
+    }
+  }
+}
+
+}  // namespace tapharness::fuzz
