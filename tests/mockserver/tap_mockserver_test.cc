@@ -198,6 +198,24 @@ TEST(TapMockserver, TwoConnectionsAtOnceGetAVerdictEach) {
   EXPECT_NE(exit.out.find("opaque=0x00000007"), std::string::npos) << exit.out;
 }
 
+TEST(TapMockserver, MutateGivesEachConnectionItsSeedAndChecksTheClientCloses) {
+  const std::string path = write_temp_file(
+      "mutated.scenario", "timeout 1s\nsend opaque code=INITIAL_VBUCKET_STREAM\nrepeat 5 send mutation key=\"k{n}\"\n");
+  Served served({"--scenario", path, "--mutate", "40:2"});  // seeds 40 and 41: two connections
+  ASSERT_NE(served.port(), 0) << served.first_line();
+  LoopbackClient good, hanging;
+  ASSERT_TRUE(good.open_tap(served.port()));
+  good.read_to_end();
+  good.close();  // a good client closes after the server's FIN (or reset)
+  ASSERT_TRUE(hanging.open_tap(served.port()));
+  hanging.receive(1);  // reads a little, then neither reads on nor closes
+  const auto exit = served.wait();
+  EXPECT_EQ(exit.status, 1) << exit.out;
+  EXPECT_NE(exit.out.find("PASS mutated mutate=40 (connection 1)"), std::string::npos) << exit.out;
+  EXPECT_NE(exit.out.find("FAIL mutated mutate=41 (connection 2)"), std::string::npos) << exit.out;
+  EXPECT_NE(exit.out.find("expected: the client to close the connection"), std::string::npos) << exit.out;
+}
+
 TEST(TapMockserver, TermStopsAcceptingAndSaysHowManyWereServed) {
   Served served({"--scenario", write_temp_file("term.scenario", "send noop\n"), "--connections", "3"});
   ASSERT_NE(served.port(), 0) << served.first_line();
