@@ -296,7 +296,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       co_return;
     }
     frame_.clear();
-    const FrameInfo frame = renderer_.render(send.frame, index.value_or(0), next_opaque_, frame_);
+    const FrameInfo& frame = renderer_.render(send.frame, index.value_or(0), next_opaque_, frame_);
     owe(frame, where);
     auto planned = plan_writes(frame_, send.fault);
     if (auto* problem = std::get_if<std::string>(&planned)) {

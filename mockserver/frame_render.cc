@@ -57,21 +57,24 @@ protocol::TapMessageView tap_message(const FrameSpec& s, std::uint64_t index, Re
                       .rev_seqno = number_or<std::uint64_t>(s.rev_seqno, index, 1),
                       .nru = number_or<std::uint8_t>(s.nru, index, 0)};
   const auto checkpoint = number_or<std::uint64_t>(s.checkpoint, index, 0);
-  protocol::TapMessageView v;
-  switch (s.kind) {
-    case FrameKind::mutation: v = ep::mutation(item, scratch); break;
-    case FrameKind::deletion: v = ep::deletion(item, scratch); break;
-    case FrameKind::flush: v = ep::flush(opaque, tap_flags, scratch); break;
-    case FrameKind::opaque:
-      v = ep::opaque(vb, static_cast<protocol::TapOpaqueCode>(s.code.value_or(0)), opaque, tap_flags, scratch);
-      break;
-    case FrameKind::vbucket_set:
-      v = ep::vbucket_set(vb, static_cast<protocol::VBucketState>(s.state.value_or(1)), opaque, tap_flags, scratch);
-      break;
-    case FrameKind::checkpoint_start: v = ep::checkpoint_start(vb, checkpoint, opaque, tap_flags, scratch); break;
-    case FrameKind::checkpoint_end: v = ep::checkpoint_end(vb, checkpoint, opaque, tap_flags, scratch); break;
-    default: break;
-  }
+  // Each case returns its view directly, so it is built in place (a view assigned after the
+  // fact is copied through memory, stalling on the stores that just made it).
+  auto shape = [&]() -> protocol::TapMessageView {
+    switch (s.kind) {
+      case FrameKind::mutation: return ep::mutation(item, scratch);
+      case FrameKind::deletion: return ep::deletion(item, scratch);
+      case FrameKind::flush: return ep::flush(opaque, tap_flags, scratch);
+      case FrameKind::opaque:
+        return ep::opaque(vb, static_cast<protocol::TapOpaqueCode>(s.code.value_or(0)), opaque, tap_flags, scratch);
+      case FrameKind::vbucket_set:
+        return ep::vbucket_set(vb, static_cast<protocol::VBucketState>(s.state.value_or(1)), opaque, tap_flags,
+                               scratch);
+      case FrameKind::checkpoint_start: return ep::checkpoint_start(vb, checkpoint, opaque, tap_flags, scratch);
+      case FrameKind::checkpoint_end: return ep::checkpoint_end(vb, checkpoint, opaque, tap_flags, scratch);
+      default: return {};
+    }
+  };
+  protocol::TapMessageView v = shape();
   v.vbucket = vb;
   v.cas = item.cas;
   v.datatype = number_or<std::uint8_t>(s.datatype, index, 0);
@@ -131,9 +134,11 @@ std::string render_bytes(const BytesValue& value, std::uint64_t index, ScenarioR
   return out;
 }
 
-FrameInfo FrameRenderer::render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque, Bytes& out) {
+const FrameInfo& FrameRenderer::render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,
+                                      Bytes& out) {
   const std::size_t start = out.size();
-  FrameInfo info;
+  FrameInfo& info = info_;
+  info = FrameInfo{};
   info.opcode = opcode_of(spec.kind);
   switch (spec.kind) {
     case FrameKind::raw:

@@ -57,14 +57,17 @@ class FrameRenderer {
  public:
   explicit FrameRenderer(ScenarioRandom& random) : random_(random) {}
 
-  // Appends the frame to `out`.
-  FrameInfo render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque, protocol::Bytes& out);
+  // Appends the frame to `out`. The info stays valid until the next render (a reference,
+  // not a small struct returned through memory: this runs once per frame).
+  const FrameInfo& render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,
+                          protocol::Bytes& out);
 
  private:
   // `value` rendered into `scratch`, or from `constants_` when it cannot change.
   std::string_view bytes(const BytesValue& value, std::uint64_t index, std::string& scratch);
 
   ScenarioRandom& random_;
+  FrameInfo info_;
   // Values without {n} or random(): rendered once per renderer, by address.
   std::deque<std::pair<const BytesValue*, std::string>> constants_;  // deque: views stay valid
   protocol::ep_engine::Scratch scratch_bytes_;

@@ -32,10 +32,15 @@ std::size_t encode_frame(Bytes& out, const FrameFields& f) {
   std::uint8_t* p = out.data() + start;
   write_header(p, h);
   p += kHeaderSize;
-  for (ByteView part : {f.extras, f.engine_specific, f.key, f.value}) {
+  // Part by part (not a loop over a list of spans, which is copied through memory first).
+  auto put = [&p](ByteView part) {
     if (!part.empty()) std::memcpy(p, part.data(), part.size());
     p += part.size();
-  }
+  };
+  put(f.extras);
+  put(f.engine_specific);
+  put(f.key);
+  put(f.value);
   return out.size() - start;
 }
 

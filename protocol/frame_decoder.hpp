@@ -74,8 +74,6 @@ class FrameDecoder {
   }
 
  private:
-  DecodeResult fail(DecodeError error);
-
   Limits limits_;
   std::uint64_t offset_ = 0;
   std::optional<DecodeError> error_;
@@ -86,10 +84,10 @@ class FrameDecoder {
 std::optional<DecodeError> check_header(const Header& header, const Limits& limits,
                                         std::uint64_t offset);
 
-// Splits a whole frame's body (exactly header.bodylen bytes) into its parts, checking the
-// TAP engine-specific length against the body. Used by decode().
-std::variant<Frame, DecodeError> split_body(const Header& header, ByteView body,
-                                            std::uint64_t offset);
+// Splits a whole frame's body (exactly header.bodylen bytes) into `frame`'s parts, checking
+// the TAP engine-specific length against the body. Used by decode(), which fills the frame
+// where its caller receives it.
+std::optional<DecodeError> split_body(const Header& header, ByteView body, std::uint64_t offset, Frame& frame);
 
 }  // namespace tapharness::protocol
 

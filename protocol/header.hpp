@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "protocol/bytes.hpp"
 #include "protocol/opcode.hpp"
 
 namespace tapharness::protocol {
@@ -48,11 +49,34 @@ struct Header {
   friend bool operator==(const Header&, const Header&) = default;
 };
 
-// Reads the fields from exactly kHeaderSize bytes at `p`.
-Header read_header(const std::uint8_t* p);
+// Reads the fields from exactly kHeaderSize bytes at `p`. (Inline: decoding calls it per
+// frame, and a struct returned across a call is copied through memory.)
+inline Header read_header(const std::uint8_t* p) {
+  Header h;
+  h.magic = static_cast<Magic>(p[header_offset::magic]);
+  h.opcode = static_cast<Opcode>(p[header_offset::opcode]);
+  h.keylen = load_be16(p + header_offset::keylen);
+  h.extlen = p[header_offset::extlen];
+  h.datatype = p[header_offset::datatype];
+  h.vbucket_or_status = load_be16(p + header_offset::vbucket);
+  h.bodylen = load_be32(p + header_offset::bodylen);
+  h.opaque = load_be32(p + header_offset::opaque);
+  h.cas = load_be64(p + header_offset::cas);
+  return h;
+}
 
 // Writes the fields to exactly kHeaderSize bytes at `p`.
-void write_header(std::uint8_t* p, const Header& header);
+inline void write_header(std::uint8_t* p, const Header& h) {
+  p[header_offset::magic] = static_cast<std::uint8_t>(h.magic);
+  p[header_offset::opcode] = static_cast<std::uint8_t>(h.opcode);
+  store_be16(p + header_offset::keylen, h.keylen);
+  p[header_offset::extlen] = h.extlen;
+  p[header_offset::datatype] = h.datatype;
+  store_be16(p + header_offset::vbucket, h.vbucket_or_status);
+  store_be32(p + header_offset::bodylen, h.bodylen);
+  store_be32(p + header_offset::opaque, h.opaque);
+  store_be64(p + header_offset::cas, h.cas);
+}
 
 }  // namespace tapharness::protocol
 

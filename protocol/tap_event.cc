@@ -32,17 +32,21 @@ bool other_frame_wants_ack(const Frame& frame) {
   return frame.extras.size() >= 4 && has_flag(load_be16(frame.extras.data() + 2), TapFlag::ack);
 }
 
-// Reads the fields straight from the frame, not through a TapMessage: the feed maps every
-// frame it receives.
+// Reads the fields straight from the frame, not through a TapMessage, and fills the event
+// where the caller receives it (every return returns `step`, so it is built in place): the
+// feed maps every frame it receives, and copying a just-written event costs more than
+// decoding it.
 FeedStepView map_tap_message(const Frame& frame) {
-  if (auto error = check_tap_message(frame)) return *error;
+  FeedStepView step{std::in_place_type<DeliverView>};
+  if (auto error = check_tap_message(frame)) {
+    step = *error;
+    return step;
+  }
   const Header& h = frame.header;
   const std::uint8_t* extras = frame.extras.data();
-  const auto ack = ack_for(h, has_flag(load_be16(extras + tap_extras_offset::tap_flags), TapFlag::ack));
-  const std::uint64_t value_offset = frame.offset + frame.size() - frame.value.size();
-  const bool has_item = frame.extras.size() >= kTapItemExtrasSize;
-
-  TapEventView event;
+  DeliverView& deliver = std::get<DeliverView>(step);
+  deliver.ack = ack_for(h, has_flag(load_be16(extras + tap_extras_offset::tap_flags), TapFlag::ack));
+  TapEventView& event = deliver.event;
   event.vbucket = h.vbucket();
   switch (h.opcode) {
     case Opcode::tap_mutation:
@@ -50,54 +54,59 @@ FeedStepView map_tap_message(const Frame& frame) {
       event.key = as_chars(frame.key);
       event.value = as_chars(frame.value);
       event.cas = h.cas;
-      if (has_item) {
+      if (frame.extras.size() >= kTapItemExtrasSize) {
         event.flags = load_be32(extras + tap_extras_offset::item_flags);
         event.expiry = load_be32(extras + tap_extras_offset::expiry);
       }
-      return DeliverView{event, ack};
+      return step;
     case Opcode::tap_delete:
       event.kind = TapEventKind::deletion;
       event.key = as_chars(frame.key);
       event.cas = h.cas;
-      return DeliverView{event, ack};
+      return step;
     case Opcode::tap_checkpoint_start:
     case Opcode::tap_checkpoint_end:
       if (frame.value.size() != kCheckpointIdSize) {
-        return DecodeError{DecodeErrorCode::checkpoint_id_length, value_offset, "value",
-                           frame.value.size(), kCheckpointIdSize};
+        step = DecodeError{DecodeErrorCode::checkpoint_id_length, frame.offset + frame.size() - frame.value.size(),
+                           "value", frame.value.size(), kCheckpointIdSize};
+        return step;
       }
       event.kind = h.opcode == Opcode::tap_checkpoint_start ? TapEventKind::checkpoint_start
                                                             : TapEventKind::checkpoint_end;
       event.checkpoint_id = load_be64(frame.value.data());
-      return DeliverView{event, ack};
+      return step;
     case Opcode::tap_vbucket_set:
       if (frame.engine_specific.size() != kVBucketStateSize) {
-        return DecodeError{DecodeErrorCode::vbucket_state_length, frame.offset + kHeaderSize,
+        step = DecodeError{DecodeErrorCode::vbucket_state_length, frame.offset + kHeaderSize,
                            "engine_specific_length", frame.engine_specific.size(), kVBucketStateSize};
+        return step;
       }
       event.kind = TapEventKind::vbucket_set;
       event.state = static_cast<VBucketState>(load_be32(frame.engine_specific.data()));
-      return DeliverView{event, ack};
+      return step;
     case Opcode::tap_flush:
       event.kind = TapEventKind::flush;
-      return DeliverView{event, ack};
-    case Opcode::tap_opaque: {
-      if (frame.engine_specific.size() < 4) return Ignore{ack};
-      switch (static_cast<TapOpaqueCode>(load_be32(frame.engine_specific.data()))) {
-        case TapOpaqueCode::initial_vbucket_stream:
-          event.kind = TapEventKind::begin_backfill;
-          return DeliverView{event, ack};
-        case TapOpaqueCode::close_backfill:
-          event.kind = TapEventKind::end_backfill;
-          return DeliverView{event, ack};
-        case TapOpaqueCode::close_tap_stream:
-          return EndOfStream{};
-        default:
-          return Ignore{ack};
+      return step;
+    case Opcode::tap_opaque:
+      if (frame.engine_specific.size() >= 4) {
+        switch (static_cast<TapOpaqueCode>(load_be32(frame.engine_specific.data()))) {
+          case TapOpaqueCode::initial_vbucket_stream:
+            event.kind = TapEventKind::begin_backfill;
+            return step;
+          case TapOpaqueCode::close_backfill:
+            event.kind = TapEventKind::end_backfill;
+            return step;
+          case TapOpaqueCode::close_tap_stream:
+            step = EndOfStream{};
+            return step;
+          default:
+            break;
+        }
       }
-    }
+      [[fallthrough]];
     default:
-      return Ignore{ack};
+      step = Ignore{deliver.ack};
+      return step;
   }
 }
 

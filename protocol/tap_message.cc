@@ -42,85 +42,9 @@ std::size_t encode_tap_message(Bytes& out, const TapMessageView& f) {
 namespace ep_engine {
 namespace {
 
-TapMessageView shaped(Opcode opcode, std::uint16_t vbucket, std::uint32_t opaque, std::uint16_t tap_flags) {
-  TapMessageView v;
-  v.opcode = opcode;
-  v.vbucket = vbucket;
-  v.opaque = opaque;
-  v.tap_flags = tap_flags;
-  return v;
-}
-
 Bytes copy(ByteView v) { return Bytes(v.begin(), v.end()); }
 
-constexpr std::string_view kCheckpointStartKey = "checkpoint_start";
-constexpr std::string_view kCheckpointEndKey = "checkpoint_end";
-
 }  // namespace
-
-TapMessageView mutation(const Item& item, Scratch& scratch) {
-  TapMessageView v = shaped(Opcode::tap_mutation, item.vbucket, item.opaque, item.tap_flags);
-  v.cas = item.cas;
-  v.item = ItemMeta{item.flags, item.expiry};
-  store_be64(scratch.engine.data(), item.rev_seqno);
-  scratch.engine[8] = item.nru;
-  v.engine_specific = ByteView(scratch.engine.data(), 9);
-  v.key = as_bytes(item.key);
-  v.value = as_bytes(item.value);
-  return v;
-}
-
-TapMessageView deletion(const Item& item, Scratch& scratch) {
-  TapMessageView v = shaped(Opcode::tap_delete, item.vbucket, item.opaque, item.tap_flags);
-  v.cas = item.cas;
-  store_be64(scratch.engine.data(), item.rev_seqno);
-  v.engine_specific = ByteView(scratch.engine.data(), 8);
-  v.key = as_bytes(item.key);
-  v.value = as_bytes(item.value);
-  return v;
-}
-
-TapMessageView flush(std::uint32_t opaque, std::uint16_t tap_flags, Scratch&) {
-  return shaped(Opcode::tap_flush, 0, opaque, tap_flags);
-}
-
-TapMessageView opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque, std::uint16_t tap_flags,
-                      Scratch& scratch) {
-  TapMessageView v = shaped(Opcode::tap_opaque, vbucket, opaque, tap_flags);
-  store_be32(scratch.engine.data(), static_cast<std::uint32_t>(code));
-  v.engine_specific = ByteView(scratch.engine.data(), 4);
-  return v;
-}
-
-TapMessageView vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque,
-                           std::uint16_t tap_flags, Scratch& scratch) {
-  TapMessageView v = shaped(Opcode::tap_vbucket_set, vbucket, opaque, tap_flags);
-  store_be32(scratch.engine.data(), static_cast<std::uint32_t>(state));
-  v.engine_specific = ByteView(scratch.engine.data(), 4);
-  return v;
-}
-
-TapMessageView checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
-                                std::uint16_t tap_flags, Scratch& scratch) {
-  TapMessageView v = shaped(Opcode::tap_checkpoint_start, vbucket, opaque, tap_flags);
-  v.item = ItemMeta{};
-  store_be64(scratch.engine.data(), 0);
-  v.engine_specific = ByteView(scratch.engine.data(), 8);
-  v.key = as_bytes(kCheckpointStartKey);
-  store_be64(scratch.value.data(), id);
-  v.value = scratch.value;
-  return v;
-}
-
-TapMessageView checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
-                              std::uint16_t tap_flags, Scratch& scratch) {
-  TapMessageView v = shaped(Opcode::tap_checkpoint_end, vbucket, opaque, tap_flags);
-  v.item = ItemMeta{};
-  v.key = as_bytes(kCheckpointEndKey);
-  store_be64(scratch.value.data(), id);
-  v.value = scratch.value;
-  return v;
-}
 
 TapMessageFields to_fields(const TapMessageView& v) {
   return {v.opcode, v.vbucket, v.opaque, v.cas, v.datatype, v.tap_flags, v.ttl, v.item,

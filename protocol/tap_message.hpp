@@ -166,20 +166,91 @@ struct Scratch {
   std::array<std::uint8_t, 8> value{};
 };
 
-// Views, for producers that render many messages without allocating.
-TapMessageView mutation(const Item& item, Scratch& scratch);  // extlen 16, nengine 9 (rev seqno, NRU)
-TapMessageView deletion(const Item& item, Scratch& scratch);  // extlen 8, nengine 8 (rev seqno)
-TapMessageView flush(std::uint32_t opaque, std::uint16_t tap_flags, Scratch& scratch);
-TapMessageView opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque, std::uint16_t tap_flags,
-                      Scratch& scratch);  // nengine 4 (sub-code)
-TapMessageView vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque,
-                           std::uint16_t tap_flags, Scratch& scratch);  // nengine 4 (state)
+// Views, for producers that render many messages without allocating. (Inline: a view
+// returned across a call is copied through memory, which costs more than shaping it.)
+namespace detail {
+inline TapMessageView shaped(Opcode opcode, std::uint16_t vbucket, std::uint32_t opaque, std::uint16_t tap_flags) {
+  TapMessageView v;
+  v.opcode = opcode;
+  v.vbucket = vbucket;
+  v.opaque = opaque;
+  v.tap_flags = tap_flags;
+  return v;
+}
+inline constexpr std::string_view kCheckpointStartKey = "checkpoint_start";
+inline constexpr std::string_view kCheckpointEndKey = "checkpoint_end";
+}  // namespace detail
+
+// extlen 16, nengine 9 (rev seqno u64, NRU u8).
+inline TapMessageView mutation(const Item& item, Scratch& scratch) {
+  TapMessageView v = detail::shaped(Opcode::tap_mutation, item.vbucket, item.opaque, item.tap_flags);
+  v.cas = item.cas;
+  v.item = ItemMeta{item.flags, item.expiry};
+  store_be64(scratch.engine.data(), item.rev_seqno);
+  scratch.engine[8] = item.nru;
+  v.engine_specific = ByteView(scratch.engine.data(), 9);
+  v.key = as_bytes(item.key);
+  v.value = as_bytes(item.value);
+  return v;
+}
+
+// extlen 8, nengine 8 (rev seqno u64).
+inline TapMessageView deletion(const Item& item, Scratch& scratch) {
+  TapMessageView v = detail::shaped(Opcode::tap_delete, item.vbucket, item.opaque, item.tap_flags);
+  v.cas = item.cas;
+  store_be64(scratch.engine.data(), item.rev_seqno);
+  v.engine_specific = ByteView(scratch.engine.data(), 8);
+  v.key = as_bytes(item.key);
+  v.value = as_bytes(item.value);
+  return v;
+}
+
+// extlen 8, no engine-specific bytes.
+inline TapMessageView flush(std::uint32_t opaque, std::uint16_t tap_flags, Scratch&) {
+  return detail::shaped(Opcode::tap_flush, 0, opaque, tap_flags);
+}
+
+// extlen 8, nengine 4 (the sub-code).
+inline TapMessageView opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque, std::uint16_t tap_flags,
+                      Scratch& scratch) {
+  TapMessageView v = detail::shaped(Opcode::tap_opaque, vbucket, opaque, tap_flags);
+  store_be32(scratch.engine.data(), static_cast<std::uint32_t>(code));
+  v.engine_specific = ByteView(scratch.engine.data(), 4);
+  return v;
+}
+
+// extlen 8, nengine 4 (the state).
+inline TapMessageView vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque,
+                           std::uint16_t tap_flags, Scratch& scratch) {
+  TapMessageView v = detail::shaped(Opcode::tap_vbucket_set, vbucket, opaque, tap_flags);
+  store_be32(scratch.engine.data(), static_cast<std::uint32_t>(state));
+  v.engine_specific = ByteView(scratch.engine.data(), 4);
+  return v;
+}
+
 // extlen 16, nengine 8 (max deleted rev seqno), key "checkpoint_start", value = u64 id.
-TapMessageView checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
-                                std::uint16_t tap_flags, Scratch& scratch);
+inline TapMessageView checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
+                                std::uint16_t tap_flags, Scratch& scratch) {
+  TapMessageView v = detail::shaped(Opcode::tap_checkpoint_start, vbucket, opaque, tap_flags);
+  v.item = ItemMeta{};
+  store_be64(scratch.engine.data(), 0);
+  v.engine_specific = ByteView(scratch.engine.data(), 8);
+  v.key = as_bytes(detail::kCheckpointStartKey);
+  store_be64(scratch.value.data(), id);
+  v.value = scratch.value;
+  return v;
+}
+
 // extlen 16, nengine 0, key "checkpoint_end", value = u64 id.
-TapMessageView checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
-                              std::uint16_t tap_flags, Scratch& scratch);
+inline TapMessageView checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
+                              std::uint16_t tap_flags, Scratch& scratch) {
+  TapMessageView v = detail::shaped(Opcode::tap_checkpoint_end, vbucket, opaque, tap_flags);
+  v.item = ItemMeta{};
+  v.key = as_bytes(detail::kCheckpointEndKey);
+  store_be64(scratch.value.data(), id);
+  v.value = scratch.value;
+  return v;
+}
 
 // Owning fields, for tests and one-off producers.
 TapMessageFields mutation(const Item& item);
