@@ -65,6 +65,28 @@ Measured client_pull(const StreamShape& shape) {
   return m;
 }
 
+// The same consumer pulling batches of up to 256 owned events (async_next_batch).
+Measured client_pull_batch(const StreamShape& shape) {
+  FastSender sender(shape);
+  asio::io_context io;
+  client::FeedOptions options;
+  options.args.support_ack = shape.ack_every != 0;
+  Measured m;
+  const auto start = Clock::now();
+  client::TapFeed feed = client::connect_feed(io.get_executor(), "127.0.0.1", sender.port(), options);
+  std::function<void(std::vector<client::FeedItem>)> pull = [&](std::vector<client::FeedItem> items) {
+    for (const auto& item : items) {
+      if (!std::holds_alternative<protocol::TapEvent>(item)) return;
+      ++m.events;
+    }
+    feed.async_next_batch(256, pull);
+  };
+  feed.async_next_batch(256, pull);
+  io.run();
+  m.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return m;
+}
+
 void keep_best(Measured& best, const Measured& m) {
   if (best.seconds == 0 || m.seconds < best.seconds) best = m;
 }
@@ -90,10 +112,11 @@ int main(int argc, char** argv) {
                         Case{"100B_ack_every_100", {events, 100, 100}, 0.0}}) {
     // Rounds alternate between the ceiling and the client, so a noisy neighbour hits both;
     // each keeps its best round.
-    Measured raw, feed, pull;
+    Measured raw, feed, pull, batch;
     for (int round = 0; round < 5; ++round) {
       keep_best(raw, raw_reader(c.shape));
       keep_best(feed, client_push(c.shape));
+      keep_best(batch, client_pull_batch(c.shape));
       if (round < 2) keep_best(pull, client_pull(c.shape));
     }
     if (feed.events != c.shape.events) fmt::print(stderr, "feed delivered {} of {} events\n", feed.events, c.shape.events);
@@ -104,6 +127,8 @@ int main(int argc, char** argv) {
     report.add_ratio(fmt::format("client_{}_vs_raw", c.name), raw.seconds / feed.seconds, c.target);
     report.add(fmt::format("client_pull_{}_events_per_s", c.name), "events/s", pull.events / pull.seconds);
     report.add(fmt::format("client_pull_{}_vs_raw", c.name), "ratio", raw.seconds / pull.seconds);
+    report.add(fmt::format("client_pull_batch_{}_events_per_s", c.name), "events/s", batch.events / batch.seconds);
+    report.add(fmt::format("client_pull_batch_{}_vs_raw", c.name), "ratio", raw.seconds / batch.seconds);
   }
   report.print();
   report.append_json(json);

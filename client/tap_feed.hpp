@@ -8,6 +8,7 @@
 //   TapFeed feed = connect_feed(io.get_executor(), "127.0.0.1", "11210", options);
 //   feed.async_next([&](FeedItem item) { ... });                  // callback
 //   FeedItem item = co_await feed.async_next(asio::use_awaitable);  // coroutine
+//   feed.async_next_batch(256, [&](std::vector<FeedItem> items) { ... });  // many at once
 //
 // Guarantees:
 // - Events arrive in the server's order; the end (FeedEnd) comes once, after every event.
@@ -23,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "client/detail/feed_core.hpp"
 #include "client/feed_end.hpp"
@@ -64,6 +66,17 @@ class BasicTapFeed {
   auto async_next(CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(FeedItem)>(
         [core = core_](auto handler) { core->next(std::move(handler)); }, token);
+  }
+
+  // Pulls in batches: completes with up to `max` items, the events already queued (at
+  // least one) followed by the end if it came right after them, or the end alone. One
+  // handler per batch, so a pulling consumer keeps up with the stream; the batch's ACKs go
+  // out when it is handed over. Signature: void(std::vector<FeedItem>).
+  template <class CompletionToken>
+  auto async_next_batch(std::size_t max, CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(std::vector<FeedItem>)>(
+        [core = core_](auto handler, std::size_t max) { core->next_batch(max, std::move(handler)); }, token,
+        max);
   }
 
   // Push-style, the fastest way to consume: `on_event(const protocol::TapEventView&)` runs

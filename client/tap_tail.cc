@@ -27,21 +27,27 @@ int main(int argc, char** argv) {
     if (!ec) feed.close();
   });
 
+  // Whatever has arrived is printed in one go and flushed once, so a reader of the pipe sees
+  // each line as soon as its event arrives without a flush per line.
   int status = 1;
-  std::function<void(FeedItem)> print = [&](FeedItem item) {
-    if (auto* event = std::get_if<protocol::TapEvent>(&item)) {
-      fmt::print("{}\n", event_json(*event));
+  constexpr std::size_t kBatch = 256;
+  std::function<void(std::vector<FeedItem>)> print = [&](std::vector<FeedItem> items) {
+    for (const auto& item : items) {
+      if (auto* event = std::get_if<protocol::TapEvent>(&item)) {
+        fmt::print("{}\n", event_json(*event));
+        continue;
+      }
+      const auto& end = std::get<FeedEnd>(item);
+      fmt::print("{}\n", end_json(report_of(end)));
       std::fflush(stdout);
-      feed.async_next(print);
+      status = end.clean() ? 0 : 1;
+      signals.cancel();
       return;
     }
-    const auto& end = std::get<FeedEnd>(item);
-    fmt::print("{}\n", end_json(report_of(end)));
     std::fflush(stdout);
-    status = end.clean() ? 0 : 1;
-    signals.cancel();
+    feed.async_next_batch(kBatch, print);
   };
-  feed.async_next(print);
+  feed.async_next_batch(kBatch, print);
   io.run();
   return status;
 }

@@ -6,6 +6,7 @@
 // in order, one write in flight, once the event they acknowledge has reached its consumer.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -62,18 +63,18 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   // Several calls queue up and are served in order.
   template <class Handler>
   void next(Handler handler) {
-    auto shared = std::make_shared<Handler>(std::move(handler));
-    auto self = this->shared_from_this();
-    Waiter waiter = [self, shared](FeedItem item, std::optional<protocol::AckRequest> ack) {
-      auto ex = asio::get_associated_executor(*shared, self->strand_);
-      asio::post(ex, [self, shared, item = std::move(item), ack]() mutable {
-        self->hand_over(std::move(item), ack, *shared);
-      });
-    };
-    asio::dispatch(strand_, [self, waiter = std::move(waiter)]() mutable {
-      self->waiting_.push_back(std::move(waiter));
-      self->deliver();
+    wait_for_items(1, [handler = std::move(handler)](std::vector<FeedItem> items) mutable {
+      handler(std::move(items.front()));
     });
+  }
+
+  // Hands up to `max` items in one call to `handler`: the queued events (at least one),
+  // followed by the end if the stream ended right after them and there is room, or the end
+  // alone. One handler per
+  // batch instead of per event: the fast way to pull.
+  template <class Handler>
+  void next_batch(std::size_t max, Handler handler) {
+    wait_for_items(std::max<std::size_t>(max, 1), std::move(handler));
   }
 
   using EventSink = std::function<void(const protocol::TapEventView&)>;
@@ -101,8 +102,33 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   bool closing() const { return closed_.load(); }
 
  private:
-  // A consumer waiting for its next item; `ack` travels with an event until it is taken.
-  using Waiter = std::function<void(FeedItem, std::optional<protocol::AckRequest>)>;
+  // What a waiting consumer is handed: owned events (and perhaps the end), and the ACKs
+  // owed once it has them, in queue order (an ignored frame's among the events').
+  struct Handout {
+    std::vector<FeedItem> items;
+    std::vector<protocol::AckRequest> acks;
+    std::size_t events = 0;
+  };
+  struct Waiter {
+    std::size_t max = 1;
+    std::function<void(Handout)> hand;
+  };
+
+  template <class Handler>
+  void wait_for_items(std::size_t max, Handler handler) {
+    auto shared = std::make_shared<Handler>(std::move(handler));
+    auto self = this->shared_from_this();
+    Waiter waiter{max, [self, shared](Handout handout) {
+                    auto ex = asio::get_associated_executor(*shared, self->strand_);
+                    asio::post(ex, [self, shared, handout = std::move(handout)]() mutable {
+                      self->hand_over(std::move(handout), *shared);
+                    });
+                  }};
+    asio::dispatch(strand_, [self, waiter = std::move(waiter)]() mutable {
+      self->waiting_.push_back(std::move(waiter));
+      self->deliver();
+    });
+  }
 
   struct Queued {
     std::optional<protocol::TapEvent> event;  // empty: an ignored frame that asked for an ACK
@@ -334,16 +360,31 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
       }
       if (waiting_.empty()) break;
       if (!queue_.empty() && queue_.front().event) {
-        Queued item = std::move(queue_.front());
-        queue_.pop_front();
-        queued_bytes_ -= item.bytes;
-        ++events_in_flight_;
-        take_waiter()(std::move(*item.event), item.ack);
+        Waiter waiter = take_waiter();
+        Handout handout;
+        while (!queue_.empty() && handout.items.size() < waiter.max) {
+          Queued& item = queue_.front();
+          if (item.event) {
+            handout.items.emplace_back(std::move(*item.event));
+            ++handout.events;
+            queued_bytes_ -= item.bytes;
+          }
+          if (item.ack) handout.acks.push_back(*item.ack);
+          queue_.pop_front();
+        }
+        if (queue_.empty() && finished_ && handout.items.size() < waiter.max) {
+          end_delivered_ = true;
+          handout.items.emplace_back(*end_);
+        }
+        events_in_flight_ += handout.events;
+        waiter.hand(std::move(handout));
         continue;
       }
       if (queue_.empty() && finished_) {
         end_delivered_ = true;
-        take_waiter()(*end_, std::nullopt);
+        Handout handout;
+        handout.items.emplace_back(*end_);
+        take_waiter().hand(std::move(handout));
         continue;
       }
       break;
@@ -380,24 +421,24 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     return w;
   }
 
-  // Runs on the consumer's executor just before its handler: an event becomes an end if
-  // close() came first, and a delivered event's ACK is queued.
+  // Runs on the consumer's executor just before its handler: events become the end if
+  // close() came first, and the ACKs of the events handed over are queued.
   template <class Handler>
-  void hand_over(FeedItem item, std::optional<protocol::AckRequest> ack, Handler& handler) {
-    const bool is_event = std::holds_alternative<protocol::TapEvent>(item);
-    if (is_event) {
+  void hand_over(Handout handout, Handler& handler) {
+    if (handout.events > 0) {
       if (closed_.load()) {
-        item = FeedEnd{.reason = EndReason::closed};
-        ack.reset();
+        handout.items.assign(1, FeedEnd{.reason = EndReason::closed});
+        handout.acks.clear();
       }
-      asio::dispatch(strand_, [self = this->shared_from_this(), ack] { self->event_taken(ack); });
+      asio::dispatch(strand_, [self = this->shared_from_this(), events = handout.events,
+                               acks = std::move(handout.acks)] { self->events_taken(events, acks); });
     }
-    handler(std::move(item));
+    handler(std::move(handout.items));
   }
 
-  void event_taken(std::optional<protocol::AckRequest> ack) {
-    --events_in_flight_;
-    if (ack) enqueue_ack(*ack);
+  void events_taken(std::size_t events, const std::vector<protocol::AckRequest>& acks) {
+    events_in_flight_ -= events;
+    for (const auto& ack : acks) enqueue_ack(ack);
     deliver();
   }
 

@@ -67,14 +67,18 @@ class MemoryFeed {
   FeedItem next() {
     std::optional<FeedItem> item;
     feed_->async_next([&](FeedItem i) { item = std::move(i); });
-    for (int i = 0; i < 1000 && !item; ++i) {
-      if (io_.poll() == 0) {
-        io_.restart();
-        if (io_.run_one_for(std::chrono::milliseconds(10)) == 0 && !item) io_.restart();
-      }
-    }
+    run_until([&] { return item.has_value(); });
     EXPECT_TRUE(item.has_value()) << "no item arrived";
     return item.value_or(FeedEnd{.reason = EndReason::closed, .context = "test: no item"});
+  }
+
+  // The same for a batch of at most `max` items.
+  std::vector<FeedItem> next_batch(std::size_t max) {
+    std::optional<std::vector<FeedItem>> items;
+    feed_->async_next_batch(max, [&](std::vector<FeedItem> i) { items = std::move(i); });
+    run_until([&] { return items.has_value(); });
+    EXPECT_TRUE(items.has_value()) << "no batch arrived";
+    return items.value_or(std::vector<FeedItem>{});
   }
 
   // Reads items until the end; returns the events, and the end through `end`.
@@ -94,6 +98,15 @@ class MemoryFeed {
   void destroy_feed() { feed_.reset(); }
 
  private:
+  void run_until(const std::function<bool()>& done) {
+    for (int i = 0; i < 1000 && !done(); ++i) {
+      if (io_.poll() == 0) {
+        io_.restart();
+        if (io_.run_one_for(std::chrono::milliseconds(10)) == 0 && !done()) io_.restart();
+      }
+    }
+  }
+
   asio::io_context io_;
   std::optional<BasicTapFeed<MemoryStream>> feed_;
   std::optional<MemoryStream> server_;

@@ -432,6 +432,91 @@ TEST(TapFeedPush, ErrorsEndThePushToo) {
   EXPECT_EQ(pushed.ends[0].reason, EndReason::protocol_error);
 }
 
+// async_next_batch: many events per handler, with the same ordering, ACK and close rules.
+std::vector<std::string> describe(const std::vector<FeedItem>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    if (auto* e = std::get_if<TapEvent>(&item)) {
+      out.push_back(fmt::format("{}", e->kind));
+    } else {
+      out.push_back(fmt::format("end {}", std::get<FeedEnd>(item).reason));
+    }
+  }
+  return out;
+}
+
+TEST(TapFeedBatch, HandsOverWhatIsQueuedUpToMaxThenTheEnd) {
+  MemoryFeed f;
+  f.start();
+  f.send(concat({golden::kMutation, golden::kDeletion, golden::kNoop, golden::kFlush, golden::kCheckpointEnd}));
+  f.server().close();
+  f.io().poll();
+  EXPECT_EQ(describe(f.next_batch(3)), (std::vector<std::string>{"mutation", "deletion", "flush"}));
+  EXPECT_EQ(describe(f.next_batch(10)), (std::vector<std::string>{"checkpoint_end", "end eof"}));
+  EXPECT_EQ(describe(f.next_batch(10)), (std::vector<std::string>{"end eof"})) << "the same end again";
+}
+
+TEST(TapFeedBatch, AnEndWithoutRoomWaitsForTheNextBatch) {
+  MemoryFeed f;
+  f.start();
+  f.send(concat({golden::kMutation, golden::kDeletion}));
+  f.server().close();
+  f.io().poll();
+  EXPECT_EQ(describe(f.next_batch(2)), (std::vector<std::string>{"mutation", "deletion"}));
+  // Nobody has seen the end yet, so close() replaces it.
+  f.feed().close();
+  EXPECT_EQ(describe(f.next_batch(2)), (std::vector<std::string>{"end closed"}));
+}
+
+TEST(TapFeedBatch, AcksTheBatchInQueueOrderOnceHandedOver) {
+  MemoryFeed f;
+  f.start();
+  const std::size_t connect_size = f.received().size();
+  f.send(concat({golden::kOpaqueEnableAutoNack,  // ignored, ack 0x26
+                 golden::kMutation,               // event, ack 0x10
+                 golden::kOpaqueUnknown,          // ignored, ack 0x28
+                 golden::kDeletion,               // event, no ack
+                 golden::kVBucketSetPending}));   // event, ack 0x21
+  f.io().poll();
+  auto sent = [&] { return protocol::to_hex(protocol::ByteView(f.received()).subspan(connect_size)); };
+  EXPECT_EQ(sent(), ack_hex("44", "00000026"));
+
+  EXPECT_EQ(describe(f.next_batch(2)), (std::vector<std::string>{"mutation", "deletion"}));
+  EXPECT_EQ(sent(), ack_hex("44", "00000026") + ack_hex("41", "00000010") + ack_hex("44", "00000028"))
+      << "the vbucket_set is not handed over yet: no ACK for it";
+
+  EXPECT_EQ(describe(f.next_batch(8)), (std::vector<std::string>{"vbucket_set"}));
+  EXPECT_EQ(sent(), ack_hex("44", "00000026") + ack_hex("41", "00000010") + ack_hex("44", "00000028") +
+                        ack_hex("45", "00000021"));
+}
+
+TEST(TapFeedBatch, WaitsForTheFirstEventThenTakesEverythingDecoded) {
+  MemoryFeed f;
+  f.start();
+  std::optional<std::vector<FeedItem>> batch;
+  f.feed().async_next_batch(100, [&](std::vector<FeedItem> items) { batch = std::move(items); });
+  f.io().poll();
+  EXPECT_FALSE(batch) << "a batch is never empty";
+  f.send(concat({golden::kMutation, golden::kDeletion, golden::kFlush}));
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(describe(*batch), (std::vector<std::string>{"mutation", "deletion", "flush"}));
+}
+
+TEST(TapFeedBatch, NoEventOrAckAfterClose) {
+  MemoryFeed f;
+  f.start();
+  f.send(concat({golden::kMutation, golden::kDeletion}));
+  f.io().poll();
+  const std::size_t before = f.received().size();
+  std::optional<std::vector<FeedItem>> batch;
+  f.feed().async_next_batch(10, [&](std::vector<FeedItem> items) { batch = std::move(items); });
+  f.feed().close();  // before the batch's handler could run
+  f.io().poll();
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(describe(*batch), (std::vector<std::string>{"end closed"}));
+  EXPECT_EQ(f.received().size(), before) << "no ACK for an event nobody saw";
+}
+
 // Fails the n-th I/O operation of the client's stream for every n until the feed gets
 // through without meeting the failure: each run must end exactly once, deliver a prefix of
 // the events and nothing after its end, and release the stream.
