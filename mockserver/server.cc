@@ -1,5 +1,6 @@
 #include "mockserver/server.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -44,7 +45,8 @@ MockServer::MockServer(asio::io_context& io, tcp::acceptor acceptor, std::shared
       acceptor_(std::move(acceptor)),
       endpoint_(acceptor_.local_endpoint()),
       scenario_(std::move(scenario)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      accept_pause_timer_(io) {}
 
 std::string MockServer::address() const {
   const auto& e = endpoint_;
@@ -63,6 +65,7 @@ void MockServer::stop() {
   stopped_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  accept_pause_timer_.cancel();
   if (reported_ == accepted_) done();
 }
 
@@ -77,7 +80,13 @@ asio::awaitable<void> MockServer::accept_loop() {
     boost::system::error_code ec;
     tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) break;  // also a connection accepted just before stop(): it is not served
-    if (ec) continue;     // a client that vanished between SYN and accept: keep serving the others
+    if (ec == asio::error::connection_aborted) continue;  // it vanished between SYN and accept
+    if (ec) {
+      // Out of descriptors or buffers: retrying at once would spin while nothing changes.
+      co_await pause_after_failed_accept();
+      continue;
+    }
+    accept_pause_ = std::chrono::milliseconds(0);
     const std::size_t connection = ++accepted_;
     // Planned chunks must leave as separate segments, not wait for each other (Nagle).
     socket.set_option(tcp::no_delay(true), ec);
@@ -100,6 +109,15 @@ asio::awaitable<void> MockServer::accept_loop() {
   }
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+}
+
+asio::awaitable<void> MockServer::pause_after_failed_accept() {
+  ++accept_failures_;
+  // 10 ms, doubling up to a second: sessions ending free descriptors soon or not for a while.
+  accept_pause_ = std::clamp(accept_pause_ * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  accept_pause_timer_.expires_after(accept_pause_);
+  boost::system::error_code ignored;  // cancelled by stop()
+  co_await accept_pause_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
 }
 
 void MockServer::finished(const Report& report) {

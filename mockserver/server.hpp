@@ -7,6 +7,8 @@
 //   io.run();
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -49,11 +51,16 @@ class MockServer {
   // the last of them (at once when none is running). Call it on the io_context's thread.
   void stop();
 
+  // Accepts that failed for lack of resources (EMFILE and the like), each followed by a
+  // pause, so a server out of descriptors waits for them instead of spinning.
+  std::size_t accept_failures() const { return accept_failures_.load(); }
+
   MockServer(asio::io_context& io, asio::ip::tcp::acceptor acceptor,
              std::shared_ptr<const Scenario> scenario, ServerOptions options);
 
  private:
   asio::awaitable<void> accept_loop();
+  asio::awaitable<void> pause_after_failed_accept();
   void finished(const Report& report);
   void done();
 
@@ -68,6 +75,9 @@ class MockServer {
   std::size_t reported_ = 0;
   bool stopped_ = false;
   bool done_ = false;
+  std::atomic<std::size_t> accept_failures_{0};
+  std::chrono::milliseconds accept_pause_{0};
+  asio::steady_timer accept_pause_timer_;
 };
 
 }  // namespace tapharness::mockserver

@@ -34,6 +34,13 @@ class LoopbackClient {
  public:
   using Duration = std::chrono::milliseconds;
 
+  // Takes the socket's descriptor now; connect() then needs no new one.
+  boost::system::error_code open() {
+    boost::system::error_code ec;
+    socket_.open(asio::ip::tcp::v4(), ec);
+    return ec;
+  }
+
   ::testing::AssertionResult connect(std::uint16_t port, Duration timeout = kWait) {
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
     const auto ec = run_bounded([&](auto done) { socket_.async_connect(endpoint, done); }, timeout);

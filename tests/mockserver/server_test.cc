@@ -5,6 +5,10 @@
 // stop(), traces, address().
 #include "mockserver/server.hpp"
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <future>
@@ -402,6 +406,49 @@ TEST(MockServer, AClientThatStopsReadingIsCutOffAfterTheTimeout) {
   ASSERT_TRUE(s.wait_for_reports(1)) << "the server waits forever on a client that does not read";
   EXPECT_TRUE(FailsAt(s.only_report(), 2, "not done within 300ms (the client is not reading)"));
   EXPECT_NE(client.read_to_end().error, asio::error::timed_out) << "the server closed the connection";
+}
+
+// Holds every free descriptor of the process (under a lowered limit), until release().
+class DescriptorHog {
+ public:
+  DescriptorHog() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    rlimit low = saved_;
+    low.rlim_cur = std::min<rlim_t>(saved_.rlim_cur, 256);  // bounded work, whatever the limit
+    ::setrlimit(RLIMIT_NOFILE, &low);
+    for (int fd; (fd = ::open("/dev/null", O_RDONLY)) >= 0;) held_.push_back(fd);
+  }
+  ~DescriptorHog() {
+    release();
+    ::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+  void release() {
+    for (int fd : held_) ::close(fd);
+    held_.clear();
+  }
+  std::size_t held() const { return held_.size(); }
+
+ private:
+  rlimit saved_{};
+  std::vector<int> held_;
+};
+
+TEST(MockServer, OutOfDescriptorsItPausesInsteadOfSpinningAndServesOnceSomeAreFree) {
+  ServerThread s("send noop\n");
+  LoopbackClient client;
+  ASSERT_FALSE(client.open());
+  DescriptorHog hog;
+  ASSERT_GT(hog.held(), 0u);
+  ASSERT_TRUE(client.connect(s.port())) << "the kernel completes the handshake; accept() is what fails";
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  const std::size_t failures = s.server().accept_failures();
+  EXPECT_GE(failures, 1u) << "accept() should have met EMFILE";
+  EXPECT_LE(failures, 10u) << "a server retrying at once spins through thousands of failed accepts";
+
+  hog.release();
+  ASSERT_FALSE(client.send_connect());
+  EXPECT_EQ(to_hex(client.read_to_end().bytes), hex_of(golden::kNoop));
+  EXPECT_TRUE(Passes(s.only_report()));
 }
 
 TEST(MockServer, StopEndsAcceptingAndOnDoneComesOnceAfterTheLastSession) {
