@@ -84,7 +84,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         decoder_(options_.client_limits),
         signal_(stream_.get_executor()),
         report_(scenario_->name, options_.connection),
-        started_(std::chrono::steady_clock::now()) {}
+        started_(std::chrono::steady_clock::now()),
+        room_(stream_.get_executor()) {}
 
   asio::awaitable<Report> run(std::shared_ptr<Session> self) {
     asio::co_spawn(stream_.get_executor(), read_loop(self), asio::detached);
@@ -114,6 +115,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       close_now([](Stream& s) { transport::close(s); });
     }
     drain(last_location_, last_step_);
+    read_stopped_ = true;  // a reader paused for room must not hold the session forever
+    room_.cancel();
     co_return std::move(report_);
   }
 
@@ -147,6 +150,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     protocol::FrameBuffer buffer(16 * 1024);
     std::size_t need = protocol::kHeaderSize;
     while (client_ == ClientState::open && !read_stopped_) {
+      if (inbox_.size() >= kInboxLimit) {
+        // A client that floods us while the script delays or stalls meets TCP backpressure,
+        // the way a real server's would, instead of growing the inbox.
+        co_await wait_for_room();
+        continue;
+      }
       auto space = buffer.prepare(need);
       boost::system::error_code ec;
       const std::size_t n = co_await stream_.async_read_some(
@@ -188,6 +197,22 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
   }
 
+  asio::awaitable<void> wait_for_room() {
+    waiting_for_room_ = true;
+    room_.expires_at(Clock::time_point::max());
+    boost::system::error_code ec;
+    co_await room_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    waiting_for_room_ = false;
+  }
+
+  // The oldest frame the client sent; the reader resumes if it had paused for room.
+  ClientFrame take_frame() {
+    ClientFrame frame = std::move(inbox_.front());
+    inbox_.pop_front();
+    if (waiting_for_room_) room_.cancel();
+    return frame;
+  }
+
   // Waits until the inbox holds a frame, the client is done, or `deadline`.
   asio::awaitable<void> wait_for_frame(Clock::time_point deadline) {
     while (inbox_.empty() && client_ == ClientState::open && !read_stopped_ && Clock::now() < deadline) {
@@ -226,8 +251,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       report_.fail(where, last_step_, expected, silence(scenario_->timeout));
       co_return false;
     }
-    ClientFrame frame = std::move(inbox_.front());
-    inbox_.pop_front();
+    ClientFrame frame = take_frame();
     if (frame.header.opcode != protocol::Opcode::tap_connect) {
       report_.fail(where, last_step_, expected, describe_client_frame(frame.header));
       co_return false;
@@ -551,8 +575,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         }
         co_return;
       }
-      ClientFrame frame = std::move(inbox_.front());
-      inbox_.pop_front();
+      ClientFrame frame = take_frame();
       auto hit = std::find_if(targets.begin(), targets.end(),
                               [&](const Owed& t) { return matches(t.target, frame.header); });
       if (hit != targets.end()) {
@@ -610,8 +633,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Judges the frames that arrived while no expectation was waiting.
   void drain(const SourceLocation& where, std::string_view step) {
     while (!inbox_.empty()) {
-      ClientFrame frame = std::move(inbox_.front());
-      inbox_.pop_front();
+      ClientFrame frame = take_frame();
       if (accept_unclaimed(frame.header, std::nullopt)) continue;
       std::string expected = "nothing from the client";
       if (scenario_->acks_auto && !owed_.empty()) expected = describe(owed_.front().target) + " (acks auto)";
@@ -699,6 +721,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     read_stopped_ = true;
     how(stream_);
     signal_.cancel();
+    room_.cancel();
     trace({.note = "server closed the connection", .location = last_location_});
   }
 
@@ -752,7 +775,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   protocol::Bytes coalesced_;  // `writes coalesced`: frames waiting for one write
 
+  // Frames the client sent that the script has not judged yet, at most kInboxLimit.
+  static constexpr std::size_t kInboxLimit = 1024;
   std::deque<ClientFrame> inbox_;
+  asio::steady_timer room_;  // the paused reader's wait, cancelled when a frame is taken
+  bool waiting_for_room_ = false;
   ClientState client_ = ClientState::open;
   std::string client_detail_;
   bool garbage_reported_ = false;

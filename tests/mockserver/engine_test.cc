@@ -313,6 +313,27 @@ TEST(Engine, UnexpectedFramesFailUnlessAllowed) {
   }
 }
 
+TEST(Engine, AClientThatFloodsDuringADelayMeetsBackpressureAndLosesNothing) {
+  EngineHarness h("allow unexpected\nsend noop\ndelay 300ms\nsend noop\nclose wait\n");
+  h.send_connect();
+  h.receive(24);
+  protocol::Bytes flood;
+  const std::size_t frames = 5000;
+  for (std::size_t i = 0; i < frames; ++i) protocol::append(flood, protocol::parse_hex(ack("0a", "00000000")).value());
+  h.send(flood);
+  h.run_until([] { return false; }, std::chrono::milliseconds(100));
+  // The engine read its inbox bound (1,024 frames) plus at most one more read, then stopped.
+  const std::size_t read = flood.size() - h.client().bytes_unread_by_peer();
+  EXPECT_GE(read, 1024 * 24u);
+  EXPECT_LT(read, flood.size() / 2) << "the inbox grows while the script delays";
+
+  h.receive(24);  // the second noop: the script has moved on and drained the inbox
+  h.client().close();
+  const auto& r = h.report();
+  EXPECT_TRUE(r.passed()) << testing::failures(r);
+  EXPECT_EQ(r.frames_received, frames + 1) << "every flooded frame is still read, once there is room";
+}
+
 TEST(Engine, AcksForSendsThatAskedAreAcceptedWithoutAnExpectation) {
   EngineHarness h("send mutation key=\"k\" ack\ndelay 20ms\nsend noop\n");
   h.send_connect();
