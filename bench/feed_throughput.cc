@@ -44,47 +44,49 @@ Measured client_push(const StreamShape& shape) {
   return Measured{shape.events / rate, shape.events, 0};
 }
 
-// The same consumer pulling one owned event at a time (async_next).
-Measured client_pull(const StreamShape& shape) {
+// The feed reading the sender's stream, pulled by a consumer that only counts: `start`
+// gets the feed and the counter, and makes the first request.
+template <class StartPulling>
+Measured client_pulled(const StreamShape& shape, StartPulling start) {
   FastSender sender(shape);
   asio::io_context io;
   client::FeedOptions options;
   options.args.support_ack = shape.ack_every != 0;
   Measured m;
-  const auto start = Clock::now();
+  const auto began = Clock::now();
   client::TapFeed feed = client::connect_feed(io.get_executor(), "127.0.0.1", sender.port(), options);
-  std::function<void(client::FeedItem)> pull = [&](client::FeedItem item) {
-    if (std::holds_alternative<protocol::TapEvent>(item)) {
-      ++m.events;
-      feed.async_next(pull);
-    }
-  };
-  feed.async_next(pull);
+  start(feed, m.events);
   io.run();
-  m.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  m.seconds = std::chrono::duration<double>(Clock::now() - began).count();
   return m;
 }
 
-// The same consumer pulling batches of up to 256 owned events (async_next_batch).
-Measured client_pull_batch(const StreamShape& shape) {
-  FastSender sender(shape);
-  asio::io_context io;
-  client::FeedOptions options;
-  options.args.support_ack = shape.ack_every != 0;
-  Measured m;
-  const auto start = Clock::now();
-  client::TapFeed feed = client::connect_feed(io.get_executor(), "127.0.0.1", sender.port(), options);
-  std::function<void(std::vector<client::FeedItem>)> pull = [&](std::vector<client::FeedItem> items) {
-    for (const auto& item : items) {
+// One owned event at a time (async_next).
+Measured client_pull(const StreamShape& shape) {
+  std::function<void(client::FeedItem)> pull;
+  return client_pulled(shape, [&pull](client::TapFeed& feed, std::size_t& events) {
+    pull = [&](client::FeedItem item) {
       if (!std::holds_alternative<protocol::TapEvent>(item)) return;
-      ++m.events;
-    }
+      ++events;
+      feed.async_next(pull);
+    };
+    feed.async_next(pull);
+  });
+}
+
+// Batches of up to 256 owned events (async_next_batch).
+Measured client_pull_batch(const StreamShape& shape) {
+  std::function<void(std::vector<client::FeedItem>)> pull;
+  return client_pulled(shape, [&pull](client::TapFeed& feed, std::size_t& events) {
+    pull = [&](std::vector<client::FeedItem> items) {
+      for (const auto& item : items) {
+        if (!std::holds_alternative<protocol::TapEvent>(item)) return;
+        ++events;
+      }
+      feed.async_next_batch(256, pull);
+    };
     feed.async_next_batch(256, pull);
-  };
-  feed.async_next_batch(256, pull);
-  io.run();
-  m.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return m;
+  });
 }
 
 void keep_best(Measured& best, const Measured& m) {
