@@ -75,7 +75,26 @@ std::optional<FeedEnd> natural_end(const ExpectedFeed& expected, const StreamLog
 }  // namespace
 
 void Consumer::ask() {
-  feed_.async_next([this](client::FeedItem item) { on_item(std::move(item)); });
+  if (batch_ == 0) {
+    feed_.async_next([this](client::FeedItem item) {
+      if (take(std::move(item), observed_.closed_by_consumer)) ask();
+    });
+  } else {
+    feed_.async_next_batch(batch_, [this](std::vector<client::FeedItem> items) { on_batch(std::move(items)); });
+  }
+}
+
+void Consumer::on_batch(std::vector<client::FeedItem> items) {
+  FUZZ_CHECK(!items.empty() && items.size() <= batch_, "a batch of {} items; at most {} were asked for",
+             items.size(), batch_);
+  // Events handed over in this batch were delivered before any close() made while taking them.
+  const bool closed_before = observed_.closed_by_consumer;
+  for (std::size_t i = 0; i + 1 < items.size(); ++i) {
+    FUZZ_CHECK(!std::holds_alternative<FeedEnd>(items[i]), "item {} of a batch of {} is an end", i, items.size());
+  }
+  bool more = true;
+  for (auto& item : items) more = take(std::move(item), closed_before);
+  if (more) ask();
 }
 
 void Consumer::close() {
@@ -83,23 +102,22 @@ void Consumer::close() {
   feed_.close();
 }
 
-void Consumer::on_item(client::FeedItem item) {
+bool Consumer::take(client::FeedItem item, bool closed_before) {
   if (auto* end = std::get_if<FeedEnd>(&item)) {
     if (observed_.end) {
       FUZZ_CHECK(end->reason == observed_.end->reason, "a second, different end: {} after {}", *end, *observed_.end);
-      return;
+      return false;
     }
     observed_.end = std::move(*end);
     // The end is repeated to later calls; ask once more to see that it is the same one.
-    ask();
-    return;
+    return true;
   }
   auto& event = std::get<protocol::TapEvent>(item);
   FUZZ_CHECK(!observed_.end, "an event after the end ({}): {}", *observed_.end, event);
-  FUZZ_CHECK(!observed_.closed_by_consumer, "an event after close(): {}", event);
+  FUZZ_CHECK(!closed_before, "an event after close(): {}", event);
   observed_.events.push_back(std::move(event));
   if (close_after_ && observed_.events.size() == *close_after_) close();
-  ask();
+  return true;
 }
 
 ExpectedFeed expect_feed(protocol::ByteView read, const protocol::Limits& limits) {

@@ -115,9 +115,11 @@ struct Observed {
 // later call returns a different end (the feed repeats its one end to later calls).
 class Consumer {
  public:
-  // With `close_after`, calls close() on taking that many events.
-  explicit Consumer(RecordedFeed& feed, std::optional<std::size_t> close_after = std::nullopt)
-      : feed_(feed), close_after_(close_after) {}
+  // With `close_after`, calls close() on taking that many events. With `batch`, pulls with
+  // async_next_batch(batch) instead of async_next.
+  explicit Consumer(RecordedFeed& feed, std::optional<std::size_t> close_after = std::nullopt,
+                    std::size_t batch = 0)
+      : feed_(feed), close_after_(close_after), batch_(batch) {}
 
   void start() { ask(); }
   // close() from outside the consumer (the feed must then end with `closed`).
@@ -126,10 +128,14 @@ class Consumer {
 
  private:
   void ask();
-  void on_item(client::FeedItem item);
+  void on_batch(std::vector<client::FeedItem> items);
+  // Records one item; false once nothing more should be asked for. `closed_before`: close()
+  // had been called when the item's handler began.
+  bool take(client::FeedItem item, bool closed_before);
 
   RecordedFeed& feed_;
   std::optional<std::size_t> close_after_;
+  std::size_t batch_ = 0;
   Observed observed_;
 };
 

@@ -7,6 +7,8 @@
 //   once nothing is left to run);
 //   bit 2: tight frame limits (max body 256, key 32, extras 24) instead of the defaults;
 //   bit 3: the client end's k-th I/O operation fails (connection_aborted);
+//   bits 4-6: the consumer pulls batches of at most this many items (async_next_batch),
+//   0: one at a time (async_next);
 // - max read: at most this many bytes per read of the client end (0: all there is);
 // - write size: the server writes the stream in pieces of this size, letting the feed run
 //   between them (0: one write);
@@ -77,7 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (max_read != 0) pipe.first.set_max_read(max_read);
   if ((mode & 8) != 0) pipe.first.fail_operation(k, asio::error::connection_aborted);
   RecordedFeed feed(RecordingStream(std::move(pipe.first), log), options);
-  Consumer consumer(feed, server_end == ServerEnd::fin_consumer_closes ? std::optional<std::size_t>(k) : std::nullopt);
+  const std::size_t batch = (mode >> 4) & 7;
+  Consumer consumer(feed, server_end == ServerEnd::fin_consumer_closes ? std::optional<std::size_t>(k) : std::nullopt,
+                    batch);
 
   // Every byte costs a read at worst, every frame a handful of handlers.
   const std::size_t bound = 64 * (stream.size() + 16);
