@@ -1,5 +1,6 @@
 #include "mockserver/frame_render.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "protocol/frame.hpp"
@@ -112,13 +113,17 @@ void render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& 
   switch (value.kind) {
     case BytesValue::Kind::text: {
       if (value.pieces.empty()) return;
-      out += value.pieces[0];
-      if (value.pieces.size() == 1) return;
       char digits[24];
       const auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), index);
-      for (std::size_t i = 1; i < value.pieces.size(); ++i) {
-        out.append(digits, end);
-        out += value.pieces[i];
+      const std::size_t ndigits = static_cast<std::size_t>(end - digits);
+      // Sized once and filled by copies: volume scenarios render a numbered key per frame.
+      std::size_t size = ndigits * (value.pieces.size() - 1);
+      for (const auto& piece : value.pieces) size += piece.size();
+      out.resize(size);
+      char* at = out.data();
+      for (std::size_t i = 0; i < value.pieces.size(); ++i) {
+        if (i > 0) at = std::copy_n(digits, ndigits, at);
+        at = std::copy(value.pieces[i].begin(), value.pieces[i].end(), at);
       }
       return;
     }

@@ -14,31 +14,6 @@ std::optional<std::uint32_t> TapMessage::engine_code() const {
 }
 
 
-std::size_t encode_tap_message(Bytes& out, const TapMessageView& f) {
-  if (f.engine_specific.size() > std::numeric_limits<std::uint16_t>::max()) return 0;
-  std::array<std::uint8_t, kTapItemExtrasSize> extras{};
-  store_be16(extras.data() + tap_extras_offset::engine_length,
-             static_cast<std::uint16_t>(f.engine_specific.size()));
-  store_be16(extras.data() + tap_extras_offset::tap_flags, f.tap_flags);
-  extras[tap_extras_offset::ttl] = f.ttl;
-  std::size_t extlen = kTapExtrasSize;
-  if (f.item) {
-    store_be32(extras.data() + tap_extras_offset::item_flags, f.item->flags);
-    store_be32(extras.data() + tap_extras_offset::expiry, f.item->expiry);
-    extlen = kTapItemExtrasSize;
-  }
-  return encode_frame(out, FrameFields{.magic = Magic::request,
-                                       .opcode = f.opcode,
-                                       .datatype = f.datatype,
-                                       .vbucket_or_status = f.vbucket,
-                                       .opaque = f.opaque,
-                                       .cas = f.cas,
-                                       .extras = ByteView(extras.data(), extlen),
-                                       .engine_specific = f.engine_specific,
-                                       .key = f.key,
-                                       .value = f.value});
-}
-
 namespace ep_engine {
 namespace {
 
