@@ -96,6 +96,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
           for (std::uint64_t i = 0; i < repeat->count && !aborted_; ++i) {
             for (const Step& inner : repeat->body) {
               if (aborted_) break;
+              if (runner_only(inner)) continue;
               // A coalesced frame is only rendered: no coroutine per frame of a volume run.
               if (coalescible(inner) && sendable(inner.location, std::get<Send>(inner.action), i)) {
                 gather(std::get<Send>(inner.action), inner.location, i);
@@ -278,6 +279,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // ---- steps -------------------------------------------------------------------------
 
   asio::awaitable<void> run_step(const Step& step, std::optional<std::uint64_t> index) {
+    if (runner_only(step)) co_return;
     last_location_ = step.location;
     // Coalesced frames go out before anything that is not another coalesced frame.
     if (!coalescible(step)) co_await flush_coalesced();
@@ -291,7 +293,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     co_return;  // handled before the steps
   }
   asio::awaitable<void> perform(const ClientEvent&, const SourceLocation&, std::optional<std::uint64_t>) {
-    co_return;  // checked by the runner, against the client's report
+    co_return;  // runner_only: never reached
   }
   asio::awaitable<void> perform(const Repeat&, const SourceLocation&, std::optional<std::uint64_t>) {
     co_return;  // expanded by run(); repeats do not nest
@@ -395,6 +397,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }();
     return names[static_cast<std::size_t>(kind)];
   }
+
+  // A `client event` line says what the client must report; the runner checks it, and the
+  // server does nothing for it (so it neither waits nor splits coalesced writes).
+  static bool runner_only(const Step& step) { return std::holds_alternative<ClientEvent>(step.action); }
 
   bool coalescible(const Send& send) const { return scenario_->coalesce_writes && send.fault.empty(); }
   bool coalescible(const Step& step) const {

@@ -101,6 +101,21 @@ send noop
   EXPECT_EQ(h.report().frames_sent, 6u);
 }
 
+TEST(Engine, ClientEventLinesNeitherWaitNorSplitCoalescedWrites) {
+  EngineHarness h(R"(writes coalesced
+repeat 3 {
+  send noop
+  client event flush vb=0
+}
+client event flush vb=0
+send noop
+)");
+  h.send_connect();
+  h.receive(4 * 24);
+  EXPECT_EQ(h.client().peer_write_sizes(), (std::vector<std::size_t>{96}));
+  EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+}
+
 TEST(Engine, CorruptionAndLiesAreWrittenOverTheFrame) {
   EngineHarness h(R"(
 send noop corrupt=0:0x42,23:0x07
