@@ -85,9 +85,79 @@ std::optional<DecodeError> check_header(const Header& header, const Limits& limi
                                         std::uint64_t offset);
 
 // Splits a whole frame's body (exactly header.bodylen bytes) into `frame`'s parts, checking
-// the TAP engine-specific length against the body. Used by decode(), which fills the frame
-// where its caller receives it.
+// the TAP engine-specific length against the body.
 std::optional<DecodeError> split_body(const Header& header, ByteView body, std::uint64_t offset, Frame& frame);
+
+// decode() is inline (it runs once per frame, and inlined into the caller's loop its result
+// is never copied); these are its per-frame steps.
+namespace detail {
+
+// Whether check_header() would pass, as one test: the common case, kept out of the call.
+inline bool header_fits(const Header& h, const Limits& limits) {
+  return (h.magic == Magic::request || h.magic == Magic::response) && h.extlen <= limits.max_extras &&
+         h.keylen <= limits.max_key && h.bodylen <= limits.max_body &&
+         std::uint32_t{h.extlen} + h.keylen <= h.bodylen;
+}
+
+[[gnu::always_inline]] inline std::optional<DecodeError> split_into(const Header& h, ByteView body,
+                                                                   std::uint64_t offset, Frame& frame) {
+  frame.header = h;
+  frame.offset = offset;
+  std::size_t at = 0;
+  frame.extras = body.subspan(at, h.extlen);
+  at += h.extlen;
+  frame.engine_specific = {};
+  if (has_engine_specific(h)) {
+    const std::uint16_t nengine = load_be16(frame.extras.data());
+    const std::size_t room = body.size() - at - h.keylen;  // header_fits: ext + key <= body
+    if (nengine > room) {
+      return DecodeError{DecodeErrorCode::engine_length_exceeds_body, offset + kHeaderSize,
+                         "engine_specific_length", nengine, room};
+    }
+    frame.engine_specific = body.subspan(at, nengine);
+    at += nengine;
+  }
+  frame.key = body.subspan(at, h.keylen);
+  at += h.keylen;
+  frame.value = body.subspan(at);
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+inline DecodeResult FrameDecoder::decode(ByteView input) {
+  // Every path returns `result`, so it is built where the caller receives it: copying a
+  // just-written frame would stall longer than decoding it takes.
+  DecodeResult result{std::in_place_type<Decoded>};
+  if (error_) {
+    result = *error_;
+    return result;
+  }
+  if (input.size() < kHeaderSize) {
+    result = NeedMore{kHeaderSize - input.size()};
+    return result;
+  }
+  const Header h = read_header(input.data());
+  if (!detail::header_fits(h, limits_)) {
+    if (auto error = check_header(h, limits_, offset_)) {
+      result = *(error_ = error);
+      return result;
+    }
+  }
+  const std::size_t size = kHeaderSize + std::size_t{h.bodylen};
+  if (input.size() < size) {
+    result = NeedMore{size - input.size()};
+    return result;
+  }
+  Decoded& decoded = std::get<Decoded>(result);
+  if (auto error = detail::split_into(h, input.subspan(kHeaderSize, h.bodylen), offset_, decoded.frame)) {
+    result = *(error_ = error);
+    return result;
+  }
+  decoded.consumed = size;
+  offset_ += size;
+  return result;
+}
 
 }  // namespace tapharness::protocol
 
