@@ -26,6 +26,16 @@ protocol::Bytes concat(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
+// Events and ignored frames, with and without ACK requests, interleaved.
+protocol::Bytes mixed_ack_stream() {
+  return concat({golden::kOpaqueEnableAutoNack,  // ignored, ack 0x26
+                 golden::kMutation,               // event, ack 0x10
+                 golden::kOpaqueUnknown,          // ignored, ack 0x28
+                 golden::kNoop,                   // ignored, never acked
+                 golden::kDeletion,               // event, no ack
+                 golden::kVBucketSetPending});    // event, ack 0x21
+}
+
 TEST(TapFeed, SendsTheSeedsTapConnectFirst) {
   FeedOptions options;  // the seed's DefaultTapArguments()
   MemoryFeed f(options);
@@ -95,12 +105,7 @@ TEST(TapFeed, AcksIgnoredMessagesInTurnAndNeverNoop) {
   MemoryFeed f;
   f.start();
   const std::size_t connect_size = f.received().size();
-  f.send(concat({golden::kOpaqueEnableAutoNack,  // ignored, ack 0x26
-                 golden::kMutation,               // event, ack 0x10
-                 golden::kOpaqueUnknown,          // ignored, ack 0x28
-                 golden::kNoop,                   // ignored, never acked
-                 golden::kDeletion,               // event, no ack
-                 golden::kVBucketSetPending}));   // event, ack 0x21
+  f.send(mixed_ack_stream());
   f.io().poll();
   // The first message needs no consumer: nothing comes before it.
   EXPECT_EQ(protocol::to_hex(protocol::ByteView(f.received()).subspan(connect_size)),
@@ -472,11 +477,7 @@ TEST(TapFeedBatch, AcksTheBatchInQueueOrderOnceHandedOver) {
   MemoryFeed f;
   f.start();
   const std::size_t connect_size = f.received().size();
-  f.send(concat({golden::kOpaqueEnableAutoNack,  // ignored, ack 0x26
-                 golden::kMutation,               // event, ack 0x10
-                 golden::kOpaqueUnknown,          // ignored, ack 0x28
-                 golden::kDeletion,               // event, no ack
-                 golden::kVBucketSetPending}));   // event, ack 0x21
+  f.send(mixed_ack_stream());
   f.io().poll();
   auto sent = [&] { return protocol::to_hex(protocol::ByteView(f.received()).subspan(connect_size)); };
   EXPECT_EQ(sent(), ack_hex("44", "00000026"));
