@@ -68,10 +68,8 @@ struct TapMessage {
   std::optional<std::uint32_t> engine_code() const;
 };
 
-// Decodes the TAP layer of a frame with a TAP message opcode (0x41..0x47) and request magic.
-// Fails with tap_extras_too_short when the extras cannot hold the 8-byte TAP prefix.
-// (Inline: the feed runs it once per frame.)
 // Why `frame` cannot be a TAP message (response magic, extras too short), if it cannot.
+// (Inline: the feed runs it once per frame.)
 inline std::optional<DecodeError> check_tap_message(const Frame& frame) {
   if (frame.header.magic != Magic::request) {
     return DecodeError{DecodeErrorCode::unexpected_response, frame.offset + header_offset::magic, "magic",
@@ -84,6 +82,8 @@ inline std::optional<DecodeError> check_tap_message(const Frame& frame) {
   return std::nullopt;
 }
 
+// Decodes the TAP layer of a frame with a TAP message opcode (0x41..0x47) and request magic.
+// Fails with tap_extras_too_short when the extras cannot hold the 8-byte TAP prefix.
 inline std::variant<TapMessage, DecodeError> decode_tap_message(const Frame& frame) {
   if (auto error = check_tap_message(frame)) return *error;
   TapMessage m;
