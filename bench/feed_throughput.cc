@@ -24,17 +24,8 @@ struct Measured {
 // Reads everything and discards it: the ceiling for any client.
 Measured raw_reader(const StreamShape& shape) {
   FastSender sender(shape);
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(sender.port()))});
-  std::vector<std::uint8_t> buffer(64 * 1024);
-  Measured m;
-  const auto start = Clock::now();
-  boost::system::error_code ec;
-  while (!ec) m.bytes += socket.read_some(asio::buffer(buffer), ec);
-  m.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  m.events = shape.events;
-  return m;
+  const RawRead read = read_and_discard(sender.port());
+  return Measured{read.seconds, shape.events, read.bytes};
 }
 
 // The feed reading the sender's stream, consumed by a consumer that only counts, pushed
@@ -98,12 +89,7 @@ void keep_best(Measured& best, const Measured& m) {
 
 int main(int argc, char** argv) {
   using namespace tapharness::bench;
-  std::size_t events = 1'000'000;
-  std::string json = "-";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--events") events = std::stoul(argv[i + 1]);
-    if (std::string(argv[i]) == "--json") json = argv[i + 1];
-  }
+  const auto [events, json] = parse_stream_args(argc, argv);
   Report report("feed_throughput");
   struct Case {
     const char* name;

@@ -2,20 +2,17 @@
 // writing pre-encoded blocks), and to how fast the client consumes.
 //
 //   bazel run -c opt //bench:mockserver_rate -- [--events N] [--json FILE]
-#include <chrono>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "bench/report.hpp"
 #include "bench/stream_fixture.hpp"
-#include "client/tap_feed.hpp"
 #include "mockserver/scenario_parser.hpp"
 #include "mockserver/server.hpp"
 
 namespace tapharness::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // The volume scenario: N mutations shaped like the raw sender's (20-byte keys, 100-byte
 // values), in one repeat.
@@ -31,22 +28,10 @@ std::shared_ptr<const mockserver::Scenario> volume_scenario(std::size_t events, 
   return std::make_shared<const mockserver::Scenario>(std::get<mockserver::Scenario>(std::move(parsed)));
 }
 
-// Bytes per second a reader that discards everything sees from `port`, after sending
-// a TAP_CONNECT.
-double read_all(const std::string& port, std::size_t* total) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))});
-  protocol::Bytes connect;
-  protocol::encode_tap_connect(connect, {});
-  asio::write(socket, asio::buffer(connect));
-  std::vector<std::uint8_t> buffer(64 * 1024);
-  std::size_t bytes = 0;
-  const auto start = Clock::now();
-  boost::system::error_code ec;
-  while (!ec) bytes += socket.read_some(asio::buffer(buffer), ec);
-  if (total) *total = bytes;
-  return bytes / std::chrono::duration<double>(Clock::now() - start).count();
+// Bytes per second a reader that discards everything sees from `port`.
+double read_all(const std::string& port) {
+  const RawRead read = read_and_discard(port);
+  return read.bytes / read.seconds;
 }
 
 double mock_server_rate(std::size_t events, bool coalesced) {
@@ -55,14 +40,14 @@ double mock_server_rate(std::size_t events, bool coalesced) {
   auto server = std::move(std::get<std::unique_ptr<mockserver::MockServer>>(mockserver::MockServer::listen(io, scenario, {})));
   server->start([](const mockserver::Report&) {}, [] {});
   std::thread serving([&] { io.run(); });
-  const double rate = read_all(std::to_string(server->endpoint().port()), nullptr);
+  const double rate = read_all(std::to_string(server->endpoint().port()));
   serving.join();
   return rate;
 }
 
 double raw_sender_rate(std::size_t events) {
   FastSender sender({events, 100, 0});
-  return read_all(sender.port(), nullptr);
+  return read_all(sender.port());
 }
 
 }  // namespace
@@ -70,12 +55,7 @@ double raw_sender_rate(std::size_t events) {
 
 int main(int argc, char** argv) {
   using namespace tapharness::bench;
-  std::size_t events = 1'000'000;
-  std::string json = "-";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--events") events = std::stoul(argv[i + 1]);
-    if (std::string(argv[i]) == "--json") json = argv[i + 1];
-  }
+  const auto [events, json] = parse_stream_args(argc, argv);
   const double frame = 24 + 16 + 9 + 20 + 100;
   // Rounds alternate, so a noisy neighbour hits every side; each keeps its best round.
   double raw = 0, one_per_frame = 0, coalesced = 0, client = 0;

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "client/tap_feed.hpp"
+#include "protocol/tap_connect.hpp"
 #include "protocol/tap_message.hpp"
 
 namespace tapharness::bench {
@@ -59,6 +60,31 @@ void FastSender::join() {
 }
 
 FastSender::~FastSender() { join(); }
+
+RawRead read_and_discard(const std::string& port) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))});
+  protocol::Bytes connect;
+  protocol::encode_tap_connect(connect, {});
+  asio::write(socket, asio::buffer(connect));
+  std::vector<std::uint8_t> buffer(64 * 1024);
+  RawRead read;
+  const auto start = std::chrono::steady_clock::now();
+  boost::system::error_code ec;
+  while (!ec) read.bytes += socket.read_some(asio::buffer(buffer), ec);
+  read.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return read;
+}
+
+StreamArgs parse_stream_args(int argc, char** argv) {
+  StreamArgs args;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--events") args.events = std::stoul(argv[i + 1]);
+    if (std::string(argv[i]) == "--json") args.json = argv[i + 1];
+  }
+  return args;
+}
 
 double client_consume_rate(const StreamShape& shape) {
   FastSender sender(shape);

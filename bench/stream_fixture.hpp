@@ -39,6 +39,24 @@ class FastSender {
   std::thread drainer_;
 };
 
+// What a reader that discards everything saw: the ceiling for any client of `port`.
+struct RawRead {
+  std::size_t bytes = 0;
+  double seconds = 0;
+};
+
+// Connects to 127.0.0.1:`port`, sends a default TAP_CONNECT (a mock server waits for one; a
+// FastSender discards it), then reads until EOF, discarding; timed from the first read.
+RawRead read_and_discard(const std::string& port);
+
+// The options every stream benchmark takes: --events N (default 1,000,000) and --json FILE
+// (default "-", standard output).
+struct StreamArgs {
+  std::size_t events = 1'000'000;
+  std::string json = "-";
+};
+StreamArgs parse_stream_args(int argc, char** argv);
+
 // Events per second the feed delivers to a push-style consumer that only counts, reading
 // what a FastSender sends.
 double client_consume_rate(const StreamShape& shape);
