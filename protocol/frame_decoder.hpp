@@ -81,25 +81,39 @@ class FrameDecoder {
 
 // Checks a header against the limits and its own lengths: the checks decode() makes
 // before it needs any body byte. `offset` is the header's absolute stream offset.
-std::optional<DecodeError> check_header(const Header& header, const Limits& limits,
-                                        std::uint64_t offset);
+// (Inline: decode() runs it per frame, and the all-clear path then costs a few compares.)
+inline std::optional<DecodeError> check_header(const Header& h, const Limits& limits, std::uint64_t offset) {
+  if (h.magic != Magic::request && h.magic != Magic::response) {
+    return DecodeError{DecodeErrorCode::bad_magic, offset + header_offset::magic, "magic",
+                       static_cast<std::uint8_t>(h.magic), 0};
+  }
+  if (h.extlen > limits.max_extras) {
+    return DecodeError{DecodeErrorCode::extras_too_long, offset + header_offset::extlen, "extlen",
+                       h.extlen, limits.max_extras};
+  }
+  if (h.keylen > limits.max_key) {
+    return DecodeError{DecodeErrorCode::key_too_long, offset + header_offset::keylen, "keylen",
+                       h.keylen, limits.max_key};
+  }
+  if (h.bodylen > limits.max_body) {
+    return DecodeError{DecodeErrorCode::body_too_long, offset + header_offset::bodylen, "bodylen",
+                       h.bodylen, limits.max_body};
+  }
+  const std::uint32_t fixed = std::uint32_t{h.extlen} + h.keylen;
+  if (fixed > h.bodylen) {
+    return DecodeError{DecodeErrorCode::lengths_exceed_body, offset + header_offset::bodylen,
+                       "bodylen", h.bodylen, fixed};
+  }
+  return std::nullopt;
+}
+
+// decode() is inline: it runs once per frame, and inlined into the caller's loop its result
+// is never copied.
+namespace detail {
 
 // Splits a whole frame's body (exactly header.bodylen bytes) into `frame`'s parts, checking
 // the TAP engine-specific length against the body.
-std::optional<DecodeError> split_body(const Header& header, ByteView body, std::uint64_t offset, Frame& frame);
-
-// decode() is inline (it runs once per frame, and inlined into the caller's loop its result
-// is never copied); these are its per-frame steps.
-namespace detail {
-
-// Whether check_header() would pass, as one test: the common case, kept out of the call.
-inline bool header_fits(const Header& h, const Limits& limits) {
-  return (h.magic == Magic::request || h.magic == Magic::response) && h.extlen <= limits.max_extras &&
-         h.keylen <= limits.max_key && h.bodylen <= limits.max_body &&
-         std::uint32_t{h.extlen} + h.keylen <= h.bodylen;
-}
-
-[[gnu::always_inline]] inline std::optional<DecodeError> split_into(const Header& h, ByteView body,
+[[gnu::always_inline]] inline std::optional<DecodeError> split_body(const Header& h, ByteView body,
                                                                    std::uint64_t offset, Frame& frame) {
   frame.header = h;
   frame.offset = offset;
@@ -109,7 +123,7 @@ inline bool header_fits(const Header& h, const Limits& limits) {
   frame.engine_specific = {};
   if (has_engine_specific(h)) {
     const std::uint16_t nengine = load_be16(frame.extras.data());
-    const std::size_t room = body.size() - at - h.keylen;  // header_fits: ext + key <= body
+    const std::size_t room = body.size() - at - h.keylen;  // check_header: ext + key <= body
     if (nengine > room) {
       return DecodeError{DecodeErrorCode::engine_length_exceeds_body, offset + kHeaderSize,
                          "engine_specific_length", nengine, room};
@@ -138,11 +152,9 @@ inline DecodeResult FrameDecoder::decode(ByteView input) {
     return result;
   }
   const Header h = read_header(input.data());
-  if (!detail::header_fits(h, limits_)) {
-    if (auto error = check_header(h, limits_, offset_)) {
-      result = *(error_ = error);
-      return result;
-    }
+  if (auto error = check_header(h, limits_, offset_)) {
+    result = *(error_ = error);
+    return result;
   }
   const std::size_t size = kHeaderSize + std::size_t{h.bodylen};
   if (input.size() < size) {
@@ -150,7 +162,7 @@ inline DecodeResult FrameDecoder::decode(ByteView input) {
     return result;
   }
   Decoded& decoded = std::get<Decoded>(result);
-  if (auto error = detail::split_into(h, input.subspan(kHeaderSize, h.bodylen), offset_, decoded.frame)) {
+  if (auto error = detail::split_body(h, input.subspan(kHeaderSize, h.bodylen), offset_, decoded.frame)) {
     result = *(error_ = error);
     return result;
   }
