@@ -70,8 +70,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   // Hands up to `max` items in one call to `handler`: the queued events (at least one),
   // followed by the end if the stream ended right after them and there is room, or the end
-  // alone. One handler per
-  // batch instead of per event: the fast way to pull.
+  // alone. One handler per batch instead of per event: the fast way to pull.
   template <class Handler>
   void next_batch(std::size_t max, Handler handler) {
     wait_for_items(std::max<std::size_t>(max, 1), std::move(handler));
@@ -359,10 +358,12 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
         queue_.pop_front();
       }
       if (waiting_.empty()) break;
+      // The events from the front (ignored frames' ACKs among them), then the end if the
+      // stream has ended and there is room; nothing yet: wait.
+      const std::size_t max = waiting_.front().max;
+      Handout handout;
       if (!queue_.empty() && queue_.front().event) {
-        Waiter waiter = take_waiter();
-        Handout handout;
-        while (!queue_.empty() && handout.items.size() < waiter.max) {
+        while (!queue_.empty() && handout.items.size() < max) {
           Queued& item = queue_.front();
           if (item.event) {
             handout.items.emplace_back(std::move(*item.event));
@@ -372,22 +373,14 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
           if (item.ack) handout.acks.push_back(*item.ack);
           queue_.pop_front();
         }
-        if (queue_.empty() && finished_ && handout.items.size() < waiter.max) {
-          end_delivered_ = true;
-          handout.items.emplace_back(*end_);
-        }
-        events_in_flight_ += handout.events;
-        waiter.hand(std::move(handout));
-        continue;
       }
-      if (queue_.empty() && finished_) {
+      if (queue_.empty() && finished_ && handout.items.size() < max) {
         end_delivered_ = true;
-        Handout handout;
         handout.items.emplace_back(*end_);
-        take_waiter().hand(std::move(handout));
-        continue;
       }
-      break;
+      if (handout.items.empty()) break;
+      events_in_flight_ += handout.events;
+      take_waiter().hand(std::move(handout));
     }
     if (was_full && !queue_full() && waiting_for_space_) space_timer_.cancel();
     maybe_write();
