@@ -116,8 +116,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       close_now([](Stream& s) { transport::close(s); });
     }
     drain(last_location_, last_step_);
-    read_stopped_ = true;  // a reader paused for room must not hold the session forever
-    room_.cancel();
     co_return std::move(report_);
   }
 
@@ -727,7 +725,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     read_stopped_ = true;
     how(stream_);
     signal_.cancel();
-    room_.cancel();
+    room_.cancel();  // every run ends here, so a reader paused for room never holds the session
     trace({.note = "server closed the connection", .location = last_location_});
   }
 
