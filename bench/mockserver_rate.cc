@@ -8,7 +8,7 @@
 
 #include "bench/report.hpp"
 #include "bench/stream_fixture.hpp"
-#include "mockserver/scenario_parser.hpp"
+#include "scenario/parser.hpp"
 #include "mockserver/server.hpp"
 
 namespace tapharness::bench {
@@ -16,16 +16,16 @@ namespace {
 
 // The volume scenario: N mutations shaped like the raw sender's (20-byte keys, 100-byte
 // values), in one repeat.
-std::shared_ptr<const mockserver::Scenario> volume_scenario(std::size_t events, bool coalesced) {
+std::shared_ptr<const scenario::Scenario> volume_scenario(std::size_t events, bool coalesced) {
   const std::string text = fmt::format(
       "{}repeat {} send mutation vb=0 key=\"bench:key:{{n}}\" value=fill(100) cas={{n}}\nclose fin\n",
       coalesced ? "writes coalesced\n" : "", events);
-  auto parsed = mockserver::parse_scenario(text, "volume.scenario");
-  if (auto* error = std::get_if<mockserver::ParseError>(&parsed)) {
-    fmt::print(stderr, "{}\n", error->text());
+  auto parsed = scenario::parse_scenario(text, "volume.scenario");
+  if (!parsed) {
+    fmt::print(stderr, "{}\n", parsed.error());
     std::exit(2);
   }
-  return std::make_shared<const mockserver::Scenario>(std::get<mockserver::Scenario>(std::move(parsed)));
+  return std::make_shared<const scenario::Scenario>(std::move(parsed).value());
 }
 
 // Bytes per second a reader that discards everything sees from `port`.
@@ -37,7 +37,7 @@ double read_all(const std::string& port) {
 double mock_server_rate(std::size_t events, bool coalesced) {
   auto scenario = volume_scenario(events, coalesced);
   asio::io_context io;
-  auto server = std::move(std::get<std::unique_ptr<mockserver::MockServer>>(mockserver::MockServer::listen(io, scenario, {})));
+  auto server = mockserver::MockServer::listen(io, scenario, {}).value();
   server->start([](const mockserver::Report&) {}, [] {});
   std::thread serving([&] { io.run(); });
   const double rate = read_all(std::to_string(server->endpoint().port()));

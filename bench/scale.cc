@@ -64,11 +64,11 @@ int main(int argc, char** argv) {
   asio::io_context io;
   auto spawned = runner::ChildProcess::spawn(
       io, fmt::format("exec {} --scenario {} --connections {}", server_binary, scenario_path, connections));
-  if (auto* error = std::get_if<std::string>(&spawned)) {
-    fmt::print(stderr, "scale: {}\n", *error);
+  if (!spawned) {
+    fmt::print(stderr, "scale: {}\n", spawned.error().message());
     return 2;
   }
-  auto& server = *std::get<std::unique_ptr<runner::ChildProcess>>(spawned);
+  auto& server = **spawned;
   std::string first;
   boost::system::error_code ec;
   asio::read_until(server.out(), asio::dynamic_buffer(first), '\n', ec);

@@ -16,7 +16,7 @@ protocol::Bytes encode_mutations(const StreamShape& shape, std::size_t first, st
   for (std::size_t i = first; i < first + count; ++i) {
     const std::string key = fmt::format("bench:key:{:010}", i);  // 20 bytes
     const bool ack = shape.ack_every != 0 && (i + 1) % shape.ack_every == 0;
-    protocol::encode_tap_message(out, protocol::ep_engine::mutation({.vbucket = static_cast<std::uint16_t>(i % 1024),
+    protocol::append(out, protocol::ep_engine::mutation({.vbucket = static_cast<std::uint16_t>(i % 1024),
                                                                      .key = key,
                                                                      .value = value,
                                                                      .cas = i,

@@ -24,13 +24,13 @@ int main(int argc, char** argv) {
   }
   const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");
   auto files = runner::collect_scenarios({dir}, user_dir ? user_dir : "");
-  if (auto* error = std::get_if<std::string>(&files)) {
-    fmt::print(stderr, "suite_time: {}\n", *error);
+  if (!files) {
+    fmt::print(stderr, "suite_time: {}\n", files.error().message());
     return 2;
   }
   std::vector<runner::ScenarioResult> results;
   const auto start = std::chrono::steady_clock::now();
-  for (const auto& path : std::get<std::vector<std::string>>(files)) results.push_back(runner::run_scenario_file(path, {}));
+  for (const auto& path : *files) results.push_back(runner::run_scenario_file(path, {}));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   double deliberate = 0;

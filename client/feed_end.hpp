@@ -11,9 +11,8 @@
 #include <string_view>
 #include <variant>
 
-#include <fmt/format.h>
-
 #include "client/feed_options.hpp"
+#include "protocol/format.hpp"
 #include "protocol/decode_error.hpp"
 #include "protocol/opcode.hpp"
 #include "protocol/tap_event.hpp"
@@ -21,6 +20,7 @@
 
 namespace tapharness::client {
 
+// The values are also error codes (client/feed_error.hpp) of category "tapharness.feed".
 enum class EndReason : std::uint8_t {
   eof,               // the server closed the connection on a frame boundary
   end_stream,        // the server sent TAP_OPAQUE CLOSE_TAP_STREAM
@@ -50,6 +50,10 @@ struct FeedEnd {
   // eof and end_stream: the server finished the stream.
   bool clean() const { return reason == EndReason::eof || reason == EndReason::end_stream; }
 
+  // The end as an error_code (client/feed_error.hpp): {} when clean, the I/O error, the
+  // DecodeErrorCode of a protocol error, or the reason.
+  boost::system::error_code error() const;
+
   // "<reason>: <explanation>", e.g. "connect_rejected: the server refused TAP_CONNECT with
   // status NOT_SUPPORTED: not supported".
   std::string message() const;
@@ -58,28 +62,9 @@ struct FeedEnd {
 // What a consumer receives: the next event, or the end.
 using FeedItem = std::variant<protocol::TapEvent, FeedEnd>;
 
+inline FormatOut describe_to(FormatOut out, const FeedEnd& end) { return fmt::format_to(out, "{}", end.message()); }
+inline FormatOut describe_to(FormatOut out, const FeedItem& item) {
+  return std::visit([&](const auto& v) { return fmt::format_to(out, "{}", v); }, item);
+}
+
 }  // namespace tapharness::client
-
-template <>
-struct fmt::formatter<tapharness::client::EndReason> : fmt::formatter<std::string_view> {
-  auto format(tapharness::client::EndReason r, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return fmt::formatter<std::string_view>::format(tapharness::client::name_of(r), ctx);
-  }
-};
-
-template <>
-struct fmt::formatter<tapharness::client::FeedEnd> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::client::FeedEnd& e, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return fmt::format_to(ctx.out(), "{}", e.message());
-  }
-};
-
-template <>
-struct fmt::formatter<tapharness::client::FeedItem> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::client::FeedItem& item, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return std::visit([&](const auto& v) { return fmt::format_to(ctx.out(), "{}", v); }, item);
-  }
-};

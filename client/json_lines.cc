@@ -21,22 +21,21 @@ std::string state_name(protocol::VBucketState state) {
 }
 
 // nlohmann decodes \u00XX into UTF-8; our keys are bytes, so map code points back.
-bool utf8_to_bytes(const std::string& utf8, std::string& out) {
-  out.clear();
+Result<std::string, InputError> utf8_to_bytes(const std::string& utf8, std::string_view key) {
+  std::string out;
   for (std::size_t i = 0; i < utf8.size(); ++i) {
     const auto c = static_cast<unsigned char>(utf8[i]);
     if (c < 0x80) {
       out += static_cast<char>(c);
-    } else if ((c & 0xe0) == 0xc0 && i + 1 < utf8.size()) {
-      const unsigned code = ((c & 0x1f) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3f);
-      if (code > 0xff) return false;
-      out += static_cast<char>(code);
+    } else if ((c & 0xe0) == 0xc0 && i + 1 < utf8.size() &&
+               (((c & 0x1f) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3f)) <= 0xff) {
+      out += static_cast<char>(((c & 0x1f) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3f));
       ++i;
     } else {
-      return false;
+      return InputError{fmt::format("\"{}\"", key), "has a character above \\u00ff"};
     }
   }
-  return true;
+  return out;
 }
 
 }  // namespace
@@ -83,26 +82,32 @@ std::string end_json(const ReportedEnd& end) {
   return {};
 }
 
-std::variant<ReportedItem, std::string> parse_json_line(std::string_view line) {
+Result<ReportedItem, InputError> parse_json_line(std::string_view line) {
   const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return std::string("not a JSON object");
-  if (!json.is_object()) return std::string("not a JSON object");
+  if (json.is_discarded() || !json.is_object()) return InputError{"", "not a JSON object"};
 
-  auto text = [&](const char* key, std::string& out) -> std::optional<std::string> {
+  auto field = [](const char* key, std::string what) { return InputError{fmt::format("\"{}\"", key), std::move(what)}; };
+  auto text = [&](const char* key, std::string& out) -> std::optional<InputError> {
     auto it = json.find(key);
-    if (it == json.end() || !it->is_string()) return fmt::format("\"{}\" must be a string", key);
+    if (it == json.end() || !it->is_string()) return field(key, "must be a string");
     out = it->get<std::string>();
     return std::nullopt;
   };
-  auto number = [&](const char* key, auto& out) -> std::optional<std::string> {
+  auto number = [&](const char* key, auto& out) -> std::optional<InputError> {
     auto it = json.find(key);
-    if (it == json.end() || !it->is_number_unsigned()) {
-      return fmt::format("\"{}\" must be an unsigned number", key);
-    }
+    if (it == json.end() || !it->is_number_unsigned()) return field(key, "must be an unsigned number");
     const auto value = it->get<std::uint64_t>();
     using T = std::remove_reference_t<decltype(out)>;
-    if (value > std::numeric_limits<T>::max()) return fmt::format("\"{}\" is out of range", key);
+    if (value > std::numeric_limits<T>::max()) return field(key, "is out of range");
     out = static_cast<T>(value);
+    return std::nullopt;
+  };
+  auto bytes = [&](const char* key, std::string& out) -> std::optional<InputError> {
+    std::string raw;
+    if (auto error = text(key, raw)) return error;
+    auto decoded = utf8_to_bytes(raw, key);
+    if (!decoded) return decoded.error();
+    out = std::move(*decoded);
     return std::nullopt;
   };
 
@@ -111,7 +116,7 @@ std::variant<ReportedItem, std::string> parse_json_line(std::string_view line) {
     if (auto error = text("end", how)) return *error;
     if (how == "eof") return ReportedItem(ReportedEnd{ReportedEnd::How::eof, {}});
     if (how == "end_stream") return ReportedItem(ReportedEnd{ReportedEnd::How::end_stream, {}});
-    if (how != "error") return fmt::format("\"end\" is \"{}\", not eof, end_stream or error", how);
+    if (how != "error") return field("end", fmt::format("is \"{}\", not eof, end_stream or error", how));
     ReportedEnd end{ReportedEnd::How::error, {}};
     if (auto error = text("error", end.error)) return *error;
     return ReportedItem(std::move(end));
@@ -120,27 +125,26 @@ std::variant<ReportedItem, std::string> parse_json_line(std::string_view line) {
   std::string op;
   if (auto error = text("op", op)) return *error;
   auto kind = protocol::tap_event_kind_from_name(op);
-  if (!kind) return fmt::format("unknown \"op\" \"{}\"", op);
+  if (!kind) return field("op", fmt::format("is unknown: \"{}\"", op));
   protocol::TapEvent e;
   e.kind = *kind;
   if (auto error = number("vb", e.vbucket)) return *error;
-  std::string raw;
   using protocol::TapEventKind;
   switch (e.kind) {
     case TapEventKind::mutation: {
-      if (auto error = text("key", raw)) return *error;
-      if (!utf8_to_bytes(raw, e.key)) return std::string("\"key\" has a character above \\u00ff");
+      if (auto error = bytes("key", e.key)) return *error;
       std::string b64;
       if (auto error = text("value_b64", b64)) return *error;
-      if (!base64_decode(b64, e.value)) return std::string("\"value_b64\" is not base64");
+      auto value = base64_decode(b64);
+      if (!value) return field("value_b64", "is not base64: " + value.error().message());
+      e.value = std::move(*value);
       if (auto error = number("flags", e.flags)) return *error;
       if (auto error = number("expiry", e.expiry)) return *error;
       if (auto error = number("cas", e.cas)) return *error;
       break;
     }
     case TapEventKind::deletion:
-      if (auto error = text("key", raw)) return *error;
-      if (!utf8_to_bytes(raw, e.key)) return std::string("\"key\" has a character above \\u00ff");
+      if (auto error = bytes("key", e.key)) return *error;
       if (auto error = number("cas", e.cas)) return *error;
       break;
     case TapEventKind::checkpoint_start:
@@ -151,7 +155,7 @@ std::variant<ReportedItem, std::string> parse_json_line(std::string_view line) {
       std::string state;
       if (auto error = text("state", state)) return *error;
       auto value = protocol::vbucket_state_from_name(state);
-      if (!value) return fmt::format("unknown \"state\" \"{}\"", state);
+      if (!value) return field("state", fmt::format("is unknown: \"{}\"", state));
       e.state = *value;
       break;
     }
@@ -183,22 +187,24 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
-bool base64_decode(std::string_view text, std::string& out) {
-  out.clear();
-  if (text.size() % 4 != 0) return false;
+Result<std::string, InputError> base64_decode(std::string_view text) {
+  auto at = [](std::size_t i, std::string what) { return InputError{fmt::format("character {}", i + 1), std::move(what)}; };
+  if (text.size() % 4 != 0) return InputError{"", fmt::format("its length {} is not a multiple of 4", text.size())};
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
   std::uint32_t v = 0;
   int bits = 0;
   std::size_t padding = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '=') {
-      if (i < text.size() - 2) return false;
+      if (i < text.size() - 2) return at(i, "padding '=' before the last two characters");
       ++padding;
       continue;
     }
-    if (padding > 0) return false;
+    if (padding > 0) return at(i, "a character after the padding");
     const auto pos = kBase64.find(c);
-    if (pos == std::string_view::npos) return false;
+    if (pos == std::string_view::npos) return at(i, fmt::format("'{}' is outside the base64 alphabet", c));
     v = (v << 6) | static_cast<std::uint32_t>(pos);
     bits += 6;
     if (bits >= 8) {
@@ -206,7 +212,7 @@ bool base64_decode(std::string_view text, std::string& out) {
       out += static_cast<char>((v >> bits) & 0xff);
     }
   }
-  return true;
+  return out;
 }
 
 }  // namespace tapharness::client

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "client/feed_end.hpp"
+#include "protocol/result.hpp"
 #include "protocol/tap_event.hpp"
 
 namespace tapharness::client {
@@ -34,20 +35,14 @@ using ReportedItem = std::variant<protocol::TapEvent, ReportedEnd>;
 
 std::string event_json(const protocol::TapEvent& event);
 std::string end_json(const ReportedEnd& end);
+inline FormatOut describe_to(FormatOut out, const ReportedEnd& end) { return fmt::format_to(out, "{}", end_json(end)); }
 
-// Parses one line; on failure returns the reason (what was wrong, with the offending key).
-std::variant<ReportedItem, std::string> parse_json_line(std::string_view line);
+// Parses one line; a failure names the offending key (or is about the line as a whole).
+Result<ReportedItem, InputError> parse_json_line(std::string_view line);
 
 std::string base64_encode(std::string_view bytes);
-// Returns false on characters outside the base64 alphabet or bad padding.
-bool base64_decode(std::string_view text, std::string& out);
+// Fails on a length that is not a multiple of 4, a character outside the base64 alphabet,
+// or padding before the end, naming the character's position.
+Result<std::string, InputError> base64_decode(std::string_view text);
 
 }  // namespace tapharness::client
-
-template <>
-struct fmt::formatter<tapharness::client::ReportedEnd> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::client::ReportedEnd& e, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return fmt::format_to(ctx.out(), "{}", tapharness::client::end_json(e));
-  }
-};

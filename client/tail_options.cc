@@ -34,14 +34,20 @@ bool parse_number(std::string_view text, T& out) {
 
 }  // namespace
 
-bool split_address(const std::string& address, std::string& host, std::string& port) {
+Result<Address, InputError> split_address(const std::string& address) {
   const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
-  host = address.substr(0, colon);
-  port = address.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
+    return InputError{fmt::format("'{}'", address), "is not HOST:PORT"};
+  }
+  Address out{address.substr(0, colon), address.substr(colon + 1)};
+  if (out.host.size() > 2 && out.host.front() == '[' && out.host.back() == ']') {
+    out.host = out.host.substr(1, out.host.size() - 2);
+  }
   std::uint16_t number = 0;
-  return parse_number(port, number) && number != 0;
+  if (!parse_number(out.port, number) || number == 0) {
+    return InputError{fmt::format("'{}'", address), "needs a port from 1 to 65535"};
+  }
+  return out;
 }
 
 std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* const* argv) {
@@ -86,9 +92,10 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
     return TailUsage{2, fmt::format("tap_tail: {}\n{}\n", message, kUsage)};
   };
   if (addr.empty()) return usage_error("--addr HOST:PORT is required");
-  if (!split_address(addr, options.host, options.port)) {
-    return usage_error(fmt::format("--addr '{}' is not HOST:PORT", addr));
-  }
+  auto address = split_address(addr);
+  if (!address) return usage_error("--addr " + address.error().message());
+  options.host = address->host;
+  options.port = address->port;
   auto& args = options.feed.args;
   args.client_name = name;
   if (backfill == "none") {

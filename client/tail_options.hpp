@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "client/feed_options.hpp"
+#include "protocol/result.hpp"
 
 namespace tapharness::client {
 
@@ -26,7 +27,12 @@ struct TailUsage {
 
 std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* const* argv);
 
-// "HOST:PORT" (or "[v6]:PORT") split in two; false when it is not that shape.
-bool split_address(const std::string& address, std::string& host, std::string& port);
+struct Address {
+  std::string host;
+  std::string port;
+};
+
+// "HOST:PORT" (or "[v6]:PORT") split in two; fails when it is not that shape.
+Result<Address, InputError> split_address(const std::string& address);
 
 }  // namespace tapharness::client

@@ -50,12 +50,10 @@ int line_count(std::string_view text) {
 }  // namespace
 }  // namespace tapharness::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+TAPHARNESS_FUZZ_TARGET(in) {
   using namespace tapharness;
   using namespace tapharness::fuzz;
-  FuzzInput in(data, size);
-  auto scenario = library_scenario(in.until('\n'));
-  shorten_waits(*scenario);
+  auto scenario = short_library_scenario(in);
   const std::uint8_t write_size = in.byte();
   const std::uint8_t ending = in.byte() % 3;
   const protocol::ByteView bytes = in.rest();

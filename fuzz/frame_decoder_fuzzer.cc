@@ -213,9 +213,8 @@ void check_same(const Outcome& expected, const Outcome& actual, std::string_view
 }  // namespace
 }  // namespace tapharness::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+TAPHARNESS_FUZZ_TARGET(in) {
   using namespace tapharness::fuzz;
-  FuzzInput in(data, size);
   const auto limits = (in.byte() & 1) != 0 ? kTightLimits : kRoomyLimits;
   const std::uint8_t read_size = in.byte();
   const ChunkSizes sizes(in.take(in.byte() % 16));

@@ -3,10 +3,12 @@
 // FuzzedDataProvider, which gcc builds do not have). Reads past the end give zeros, so every
 // input means something and a short input means "defaults".
 //
-//   FuzzInput in(data, size);
-//   const std::uint8_t mode = in.byte();
-//   const std::uint16_t offset = in.u16();
-//   protocol::ByteView stream = in.rest();
+//   TAPHARNESS_FUZZ_TARGET(in) {          // the libFuzzer entry point, its input as `in`
+//     const std::uint8_t mode = in.byte();
+//     const std::uint16_t offset = in.u16();
+//     protocol::ByteView stream = in.rest();
+//     return 0;
+//   }
 #pragma once
 
 #include <cstddef>
@@ -55,3 +57,13 @@ class FuzzInput {
 };
 
 }  // namespace tapharness::fuzz
+
+// Defines LLVMFuzzerTestOneInput, reading its input through the FuzzInput named `in` in the
+// function body that follows.
+#define TAPHARNESS_FUZZ_TARGET(in)                                                    \
+  static int tapharness_fuzz_one(::tapharness::fuzz::FuzzInput& in);                 \
+  extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) { \
+    ::tapharness::fuzz::FuzzInput input(data, size);                                  \
+    return tapharness_fuzz_one(input);                                                \
+  }                                                                                   \
+  static int tapharness_fuzz_one(::tapharness::fuzz::FuzzInput& in)

@@ -39,26 +39,26 @@
 #include "fuzz/fuzz_input.hpp"
 #include "fuzz/library_runs.hpp"
 #include "mockserver/engine.hpp"
-#include "mockserver/frame_render.hpp"
-#include "mockserver/scenario_parser.hpp"
+#include "scenario/render.hpp"
+#include "scenario/parser.hpp"
 
 namespace tapharness::fuzz {
 namespace {
 
-using mockserver::FaultPlan;
-using mockserver::Scenario;
+using scenario::FaultPlan;
+using scenario::Scenario;
 
 constexpr std::size_t kMaxBytewise = 4096;
 
 // Applies one op to a send's faults; returns the close to put after its step, if any.
-std::optional<mockserver::Close::How> mutate(mockserver::Send& send, std::uint64_t seed, FuzzInput& in) {
+std::optional<scenario::Close::How> mutate(scenario::Send& send, std::uint64_t seed, FuzzInput& in) {
   const std::uint8_t op = in.byte() % 8;
   if (op == 0) return std::nullopt;
-  if (op == 6) return mockserver::Close::How::rst;
-  if (op == 7) return mockserver::Close::How::fin;
+  if (op == 6) return scenario::Close::How::rst;
+  if (op == 7) return scenario::Close::How::fin;
   FaultPlan& fault = send.fault;
-  mockserver::ScenarioRandom random(seed);
-  const std::size_t length = mockserver::render_frame(send.frame, 0, random, 1).bytes.size();
+  scenario::ScenarioRandom random(seed);
+  const std::size_t length = scenario::render_frame(send.frame, 0, random, 1).bytes.size();
   auto offset_in = [&](std::size_t n) { return n == 0 ? 0 : in.u16() % n; };
   switch (op) {
     case 1:
@@ -99,13 +99,13 @@ std::optional<mockserver::Close::How> mutate(mockserver::Send& send, std::uint64
 // Mutates the sends in file order; a close op cuts the steps after the one it follows.
 void mutate(Scenario& scenario, FuzzInput& in) {
   for (std::size_t i = 0; i < scenario.steps.size() && !in.empty(); ++i) {
-    mockserver::Step& step = scenario.steps[i];
-    std::optional<mockserver::Close::How> close;
-    if (auto* send = std::get_if<mockserver::Send>(&step.action)) {
+    scenario::Step& step = scenario.steps[i];
+    std::optional<scenario::Close::How> close;
+    if (auto* send = std::get_if<scenario::Send>(&step.action)) {
       close = mutate(*send, scenario.seed, in);
-    } else if (auto* repeat = std::get_if<mockserver::Repeat>(&step.action)) {
+    } else if (auto* repeat = std::get_if<scenario::Repeat>(&step.action)) {
       for (auto& inner : repeat->body) {
-        if (auto* send = std::get_if<mockserver::Send>(&inner.action); send && !close) {
+        if (auto* send = std::get_if<scenario::Send>(&inner.action); send && !close) {
           close = mutate(*send, scenario.seed, in);
         }
       }
@@ -113,7 +113,7 @@ void mutate(Scenario& scenario, FuzzInput& in) {
     if (close) {
       const auto location = step.location;
       scenario.steps.resize(i + 1);
-      scenario.steps.push_back(mockserver::Step{mockserver::Close{*close}, location});
+      scenario.steps.push_back(scenario::Step{scenario::Close{*close}, location});
       return;
     }
   }
@@ -122,22 +122,20 @@ void mutate(Scenario& scenario, FuzzInput& in) {
 }  // namespace
 }  // namespace tapharness::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+TAPHARNESS_FUZZ_TARGET(in) {
   using namespace tapharness;
   using namespace tapharness::fuzz;
-  FuzzInput in(data, size);
-  auto scenario = library_scenario(in.until('\n'));
+  auto scenario = short_library_scenario(in);
   const std::uint8_t settings = in.byte();
   const std::uint8_t max_read = in.byte();
-  shorten_waits(*scenario);
   mutate(*scenario, in);
 
   client::FeedOptions options;
-  if (scenario->client_args) options.args = scenario->client_args->args;
+  if (scenario->client.args) options.args = scenario->client.args->args;
   switch (settings & 3) {
     case 0:
-      if (scenario->client_args && scenario->client_args->idle_timeout) {
-        options.idle_timeout = std::min(*scenario->client_args->idle_timeout, client::Duration{20});
+      if (scenario->client.args && scenario->client.args->idle_timeout) {
+        options.idle_timeout = std::min(*scenario->client.args->idle_timeout, client::Duration{20});
       }
       break;
     case 1: break;

@@ -1,6 +1,6 @@
 // Fuzz target: the scenario parser on arbitrary text.
 //
-// Input: the text of a scenario file. The parser must return either a ParseError at a real
+// Input: the text of a scenario file. The parser must return either a Diagnostic at a real
 // position (a line of the text, a column on that line or just past its end, with a message)
 // or a Scenario, and never throw (an exception escaping is a crash here).
 //
@@ -19,20 +19,19 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include <fmt/format.h>
 
 #include "fuzz/fuzz_check.hpp"
-#include "mockserver/fault_plan.hpp"
-#include "mockserver/frame_render.hpp"
-#include "mockserver/scenario_parser.hpp"
+#include "scenario/faults.hpp"
+#include "scenario/render.hpp"
+#include "scenario/parser.hpp"
 
 namespace tapharness::fuzz {
 namespace {
 
-using mockserver::BytesValue;
-using mockserver::FrameSpec;
+using scenario::BytesValue;
+using scenario::FrameSpec;
 
 constexpr std::string_view kPath = "fuzz.scenario";
 constexpr std::size_t kMaxRendered = 64 * 1024;
@@ -49,7 +48,7 @@ std::optional<std::size_t> line_length(std::string_view text, int number) {
   return std::min(text.find('\n', start), text.size()) - start;
 }
 
-void check_error(std::string_view text, const mockserver::ParseError& error) {
+void check_error(std::string_view text, const scenario::Diagnostic& error) {
   const auto& where = error.location;
   FUZZ_CHECK(where.file == kPath, "error in file '{}': {}", where.file, error.text());
   const auto length = where.line >= 1 ? line_length(text, where.line) : std::nullopt;
@@ -79,20 +78,20 @@ std::size_t bound(const FrameSpec& spec) {
   return 64 + bound(spec.key) + bound(spec.value) + bound(spec.engine) + bound(spec.body) + bound(spec.raw);
 }
 
-void check_send(const mockserver::Send& send, std::uint64_t index, std::uint64_t seed) {
+void check_send(const scenario::Send& send, std::uint64_t index, std::uint64_t seed) {
   if (bound(send.frame) > kMaxRendered) return;
-  mockserver::ScenarioRandom random(seed);
-  const auto frame = mockserver::render_frame(send.frame, index, random, 1);
+  scenario::ScenarioRandom random(seed);
+  const auto frame = scenario::render_frame(send.frame, index, random, 1);
   const auto fixed = send.frame.fixed_length();
   FUZZ_CHECK(!fixed || *fixed == frame.bytes.size(), "a {} frame rendered to {} bytes; the parser expected {}",
              send.frame.kind, frame.bytes.size(), *fixed);
-  const auto planned = mockserver::plan_writes(frame.bytes, send.fault);
-  if (const auto* problem = std::get_if<std::string>(&planned)) {
+  const auto planned = scenario::plan_writes(frame.bytes, send.fault, {});
+  if (!planned) {
     FUZZ_CHECK(!fixed, "the parser accepted a fault plan that does not fit its {}-byte {} frame: {}", *fixed,
-               send.frame.kind, *problem);
+               send.frame.kind, planned.error().message);
     return;
   }
-  const auto& writes = std::get<mockserver::PlannedWrites>(planned);
+  const auto& writes = *planned;
   FUZZ_CHECK(writes.bytes.size() == send.fault.truncate.value_or(frame.bytes.size()),
              "{} bytes planned for a {}-byte frame", writes.bytes.size(), frame.bytes.size());
   std::size_t at = 0;
@@ -104,22 +103,22 @@ void check_send(const mockserver::Send& send, std::uint64_t index, std::uint64_t
   FUZZ_CHECK(at == writes.bytes.size(), "the writes cover {} of {} bytes", at, writes.bytes.size());
 }
 
-void check_step(std::string_view text, const mockserver::Step& step, const mockserver::Scenario& scenario,
+void check_step(std::string_view text, const scenario::Step& step, const scenario::Scenario& scenario,
                 std::uint64_t index) {
   FUZZ_CHECK(step.location.file == kPath && line_length(text, step.location.line).has_value(),
              "a step at {}, outside the text", step.location);
-  if (const auto* send = std::get_if<mockserver::Send>(&step.action)) check_send(*send, index, scenario.seed);
+  if (const auto* send = std::get_if<scenario::Send>(&step.action)) check_send(*send, index, scenario.seed);
 }
 
-void check_scenario(std::string_view text, const mockserver::Scenario& scenario) {
+void check_scenario(std::string_view text, const scenario::Scenario& scenario) {
   FUZZ_CHECK(scenario.name == "fuzz" && scenario.path == kPath, "scenario '{}' from '{}'", scenario.name,
              scenario.path);
   for (const auto& step : scenario.steps) {
     check_step(text, step, scenario, 0);
-    const auto* repeat = std::get_if<mockserver::Repeat>(&step.action);
+    const auto* repeat = std::get_if<scenario::Repeat>(&step.action);
     if (!repeat) continue;
     for (const auto& inner : repeat->body) {
-      FUZZ_CHECK(!std::holds_alternative<mockserver::Repeat>(inner.action), "a repeat inside a repeat at {}",
+      FUZZ_CHECK(!std::holds_alternative<scenario::Repeat>(inner.action), "a repeat inside a repeat at {}",
                  inner.location);
       check_step(text, inner, scenario, 0);
       if (repeat->count > 1) check_step(text, inner, scenario, repeat->count - 1);
@@ -133,11 +132,11 @@ void check_scenario(std::string_view text, const mockserver::Scenario& scenario)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tapharness;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const auto parsed = mockserver::parse_scenario(text, std::string(fuzz::kPath));
-  if (const auto* error = std::get_if<mockserver::ParseError>(&parsed)) {
-    fuzz::check_error(text, *error);
+  const auto parsed = scenario::parse_scenario(text, std::string(fuzz::kPath));
+  if (!parsed) {
+    fuzz::check_error(text, parsed.error());
   } else {
-    fuzz::check_scenario(text, std::get<mockserver::Scenario>(parsed));
+    fuzz::check_scenario(text, *parsed);
   }
   return 0;
 }

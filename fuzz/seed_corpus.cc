@@ -22,9 +22,9 @@
 #include <fmt/format.h>
 
 #include "fuzz/scenario_library.hpp"
-#include "mockserver/fault_plan.hpp"
-#include "mockserver/frame_render.hpp"
-#include "mockserver/scenario_parser.hpp"
+#include "scenario/faults.hpp"
+#include "scenario/render.hpp"
+#include "scenario/parser.hpp"
 #include "protocol/hex.hpp"
 #include "protocol/tap_connect.hpp"
 #include "protocol/tap_message.hpp"
@@ -106,19 +106,19 @@ struct RenderedStream {
   Bytes acks;  // a well-behaved client's answers: an ACK for each frame that asks
 };
 
-RenderedStream render_stream(const mockserver::Scenario& scenario) {
+RenderedStream render_stream(const scenario::Scenario& scenario) {
   RenderedStream out;
-  mockserver::ScenarioRandom random(scenario.seed);
+  scenario::ScenarioRandom random(scenario.seed);
   std::uint32_t next_opaque = 1;
-  auto send = [&](const mockserver::Send& s, std::uint64_t index) {
-    const auto frame = mockserver::render_frame(s.frame, index, random, next_opaque);
+  auto send = [&](const scenario::Send& s, std::uint64_t index) {
+    const auto frame = scenario::render_frame(s.frame, index, random, next_opaque);
     if (frame.uses_sequence) ++next_opaque;
     if (frame.wants_ack) {
       const auto ack = protocol::tap_ack(frame.opcode, frame.opaque);
       protocol::append(out.acks, ack);
     }
-    const auto planned = mockserver::plan_writes(frame.bytes, s.fault);
-    if (const auto* writes = std::get_if<mockserver::PlannedWrites>(&planned)) {
+    const auto planned = scenario::plan_writes(frame.bytes, s.fault, {});
+    if (const auto* writes = planned ? &*planned : nullptr) {
       protocol::append(out.bytes, writes->bytes);
       if (out.chunk_sizes.empty() && !s.fault.split.empty()) {
         for (const auto& chunk : writes->chunks) {
@@ -128,11 +128,11 @@ RenderedStream render_stream(const mockserver::Scenario& scenario) {
     }
   };
   for (const auto& step : scenario.steps) {
-    if (const auto* s = std::get_if<mockserver::Send>(&step.action)) send(*s, 0);
-    if (const auto* repeat = std::get_if<mockserver::Repeat>(&step.action)) {
+    if (const auto* s = std::get_if<scenario::Send>(&step.action)) send(*s, 0);
+    if (const auto* repeat = std::get_if<scenario::Repeat>(&step.action)) {
       for (std::uint64_t i = 0; i < std::min(repeat->count, kMaxRepeat); ++i) {
         for (const auto& inner : repeat->body) {
-          if (const auto* s = std::get_if<mockserver::Send>(&inner.action)) send(*s, i);
+          if (const auto* s = std::get_if<scenario::Send>(&inner.action)) send(*s, i);
         }
       }
     }
@@ -141,11 +141,11 @@ RenderedStream render_stream(const mockserver::Scenario& scenario) {
 }
 
 // tap_feed's server ending for a scenario's own: RST, silence for a stall, FIN otherwise.
-std::uint8_t feed_mode(const mockserver::Scenario& scenario) {
+std::uint8_t feed_mode(const scenario::Scenario& scenario) {
   for (const auto& step : scenario.steps) {
-    if (const auto* close = std::get_if<mockserver::Close>(&step.action)) {
-      if (close->how == mockserver::Close::How::rst) return 1;
-      if (close->how == mockserver::Close::How::stall) return 3;
+    if (const auto* close = std::get_if<scenario::Close>(&step.action)) {
+      if (close->how == scenario::Close::How::rst) return 1;
+      if (close->how == scenario::Close::How::stall) return 3;
     }
   }
   return 0;
@@ -184,21 +184,15 @@ Bytes connect_frame(const protocol::TapArguments& args) {
   return out;
 }
 
-Bytes tap_message(const protocol::TapMessageFields& fields) {
-  Bytes out;
-  protocol::encode_tap_message(out, fields);
-  return out;
-}
-
 void write_scenarios(CorpusWriter& corpus) {
   for (const auto& entry : scenario_library()) {
     const std::string name(entry.name);
-    auto parsed = mockserver::parse_scenario(entry.text, name + ".scenario");
-    if (auto* error = std::get_if<mockserver::ParseError>(&parsed)) {
-      fmt::print(stderr, "{}\n", *error);
+    auto parsed = scenario::parse_scenario(entry.text, name + ".scenario");
+    if (!parsed) {
+      fmt::print(stderr, "{}\n", parsed.error());
       std::exit(1);
     }
-    const auto& scenario = std::get<mockserver::Scenario>(parsed);
+    const auto& scenario = *parsed;
     const auto stream = render_stream(scenario);
     const std::string file = "scenario-" + name;
     if (stream.bytes.size() <= kMaxStreamSeed) {
@@ -209,8 +203,8 @@ void write_scenarios(CorpusWriter& corpus) {
     }
     corpus.write("scenario_parser", file, entry.text);
     corpus.write("scenario_faults", file, name + "\n");
-    const auto args = scenario.client_args ? scenario.client_args->args : protocol::TapArguments{};
-    if (scenario.client_args) corpus.write("tap_connect", file, connect_frame(args));
+    const auto args = scenario.client.args ? scenario.client.args->args : protocol::TapArguments{};
+    if (scenario.client.args) corpus.write("tap_connect", file, connect_frame(args));
     corpus.write("engine_client", file, engine_input(name, 0, 0, concat({connect_frame(args), stream.acks})));
   }
 }
@@ -264,9 +258,9 @@ void write_connect_seeds(CorpusWriter& corpus) {
 void write_decoder_edges(CorpusWriter& corpus) {
   const Bytes noop = hex("800a0000000000000000000000000000000000000000000000");
   const Bytes noop24(noop.begin(), noop.begin() + 24);
-  const Bytes mutation = tap_message(protocol::ep_engine::mutation(
+  const Bytes mutation = protocol::ep_engine::mutation(
       {.vbucket = 3, .key = "key", .value = "value", .flags = 0x12, .expiry = 300, .cas = 7, .opaque = 9,
-       .tap_flags = 1}));
+       .tap_flags = 1});
   struct Edge {
     const char* name;
     std::uint8_t limits;
@@ -306,22 +300,22 @@ void write_decoder_edges(CorpusWriter& corpus) {
 void write_feed_edges(CorpusWriter& corpus) {
   using namespace protocol;
   namespace ep = protocol::ep_engine;
-  const Bytes begin = tap_message(ep::opaque(0, TapOpaqueCode::initial_vbucket_stream, 1, 1));
-  const Bytes mutation = tap_message(ep::mutation({.key = "k", .value = "v", .cas = 1, .opaque = 2, .tap_flags = 1}));
-  const Bytes deletion = tap_message(ep::deletion({.key = "gone", .cas = 2, .opaque = 3}));
-  const Bytes auto_nack = tap_message(ep::opaque(0, TapOpaqueCode::enable_auto_nack, 4, 1));
-  const Bytes end_backfill = tap_message(ep::opaque(0, TapOpaqueCode::close_backfill, 5, 1));
-  const Bytes close_stream = tap_message(ep::opaque(0, TapOpaqueCode::close_tap_stream, 6, 1));
-  const Bytes vbucket_set = tap_message(ep::vbucket_set(5, VBucketState::pending, 7, 1));
-  const Bytes start = tap_message(ep::checkpoint_start(0, 42, 8, 1));
-  const Bytes flush = tap_message(ep::flush(9, 1));
+  const Bytes begin = ep::opaque(0, TapOpaqueCode::initial_vbucket_stream, 1, 1);
+  const Bytes mutation = ep::mutation({.key = "k", .value = "v", .cas = 1, .opaque = 2, .tap_flags = 1});
+  const Bytes deletion = ep::deletion({.key = "gone", .cas = 2, .opaque = 3});
+  const Bytes auto_nack = ep::opaque(0, TapOpaqueCode::enable_auto_nack, 4, 1);
+  const Bytes end_backfill = ep::opaque(0, TapOpaqueCode::close_backfill, 5, 1);
+  const Bytes close_stream = ep::opaque(0, TapOpaqueCode::close_tap_stream, 6, 1);
+  const Bytes vbucket_set = ep::vbucket_set(5, VBucketState::pending, 7, 1);
+  const Bytes start = ep::checkpoint_start(0, 42, 8, 1);
+  const Bytes flush = ep::flush(9, 1);
   const Bytes rejected = hex("81400000000000830000000d000000000000000000000000 6e6f7420737570706f72746564");
   // An opcode outside the TAP messages whose extras carry the ACK flag where the seed reads
   // it (extras[2..4]): ignored, still ACKed.
   const Bytes set_with_ack = hex("8001000004000000000000040000002a0000000000000000 00000001");
   // A NOOP with the same extras: never ACKed.
   const Bytes noop_with_ack = hex("800a000004000000000000040000002b0000000000000000 00000001");
-  const Bytes big = tap_message(ep::mutation({.key = "big", .value = std::string(3000, 'x'), .opaque = 10, .tap_flags = 1}));
+  const Bytes big = ep::mutation({.key = "big", .value = std::string(3000, 'x'), .opaque = 10, .tap_flags = 1});
   const Bytes all = concat({auto_nack, begin, mutation, deletion, vbucket_set, start, flush, set_with_ack,
                             noop_with_ack, end_backfill});
 

@@ -85,9 +85,9 @@ std::optional<protocol::TapArguments> seed_arguments(const TapConnectRequest& r)
 }
 
 // A matcher that names every field of `r` exactly.
-mockserver::ExpectConnect exact_matcher(const TapConnectRequest& r) {
-  using mockserver::FieldMatcher;
-  mockserver::ExpectConnect m;
+scenario::ExpectConnect exact_matcher(const TapConnectRequest& r) {
+  using scenario::FieldMatcher;
+  scenario::ExpectConnect m;
   m.name = {FieldMatcher<std::string>::Kind::exact, r.name};
   m.flags_exact = r.flags;
   m.flags_present = r.flags;
@@ -130,7 +130,7 @@ void check_request(const Frame& frame, protocol::ByteView input, const TapConnec
     }
   }
 
-  const auto any = mockserver::match_connect(mockserver::ExpectConnect{}, r);
+  const auto any = mockserver::match_connect(scenario::ExpectConnect{}, r);
   FUZZ_CHECK(any.empty(), "the any-matcher refused {}: {}", r, any);
   const auto exact = exact_matcher(r);
   const auto mismatch = mockserver::match_connect(exact, r);
@@ -164,10 +164,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto* decoded = std::get_if<protocol::Decoded>(&result);
   if (!decoded) return 0;  // not a frame within the limits: the server refuses it before this layer
   const auto request = protocol::decode_tap_connect(decoded->frame);
-  if (const auto* r = std::get_if<protocol::TapConnectRequest>(&request)) {
-    fuzz::check_request(decoded->frame, input, *r);
+  if (request) {
+    fuzz::check_request(decoded->frame, input, *request);
   } else {
-    fuzz::check_error(decoded->frame, std::get<protocol::DecodeError>(request));
+    fuzz::check_error(decoded->frame, request.error());
   }
   (void)fmt::format("{}", decoded->frame);
   return 0;

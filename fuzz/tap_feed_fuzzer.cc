@@ -49,10 +49,9 @@ void settle(asio::io_context& io, std::size_t& steps, std::size_t bound) {
 }  // namespace
 }  // namespace tapharness::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+TAPHARNESS_FUZZ_TARGET(in) {
   using namespace tapharness;
   using namespace tapharness::fuzz;
-  FuzzInput in(data, size);
   const std::uint8_t mode = in.byte();
   const std::uint8_t max_read = in.byte();
   const std::uint8_t write_size = in.byte();

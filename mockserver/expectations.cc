@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "protocol/frame_decoder.hpp"
 #include "protocol/tap_constants.hpp"
 
 namespace tapharness::mockserver {
@@ -16,62 +17,67 @@ std::string backfill_text(std::uint64_t value) {
   return value == protocol::kNoBackfill ? "none" : fmt::format("{:#x}", value);
 }
 
-void add(std::string& out, std::string part) {
-  if (!out.empty()) out += "; ";
-  out += part;
-}
-
 }  // namespace
 
 std::string match_connect(const ExpectConnect& e, const protocol::TapConnectRequest& r) {
-  std::string out;
+  std::vector<std::string> out;
   if (e.name.kind == FieldMatcher<std::string>::Kind::exact && r.name != e.name.value) {
-    add(out, fmt::format("name: expected \"{}\", got \"{}\"", e.name.value, r.name));
+    out.push_back(fmt::format("name: expected \"{}\", got \"{}\"", e.name.value, r.name));
   }
   if (e.flags_exact && r.flags != *e.flags_exact) {
-    add(out, fmt::format("flags: expected exactly {}, got {}", flags_text(*e.flags_exact),
+    out.push_back(fmt::format("flags: expected exactly {}, got {}", flags_text(*e.flags_exact),
                          flags_text(r.flags)));
   }
   if (const std::uint32_t missing = e.flags_present & ~r.flags) {
-    add(out, fmt::format("flags: {} missing (got {})", flags_text(missing), flags_text(r.flags)));
+    out.push_back(fmt::format("flags: {} missing (got {})", flags_text(missing), flags_text(r.flags)));
   }
   if (const std::uint32_t present = e.flags_absent & r.flags) {
-    add(out, fmt::format("flags: {} present but ruled out (got {})", flags_text(present),
+    out.push_back(fmt::format("flags: {} present but ruled out (got {})", flags_text(present),
                          flags_text(r.flags)));
   }
   switch (e.backfill.kind) {
     case FieldMatcher<std::uint64_t>::Kind::exact:
       if (r.backfill != e.backfill.value) {
-        add(out, fmt::format("backfill: expected {}, got {}", backfill_text(e.backfill.value),
+        out.push_back(fmt::format("backfill: expected {}, got {}", backfill_text(e.backfill.value),
                              r.backfill ? backfill_text(*r.backfill) : "no BACKFILL flag"));
       }
       break;
     case FieldMatcher<std::uint64_t>::Kind::absent:
-      if (r.backfill) add(out, fmt::format("backfill: expected none sent, got {}", backfill_text(*r.backfill)));
+      if (r.backfill) out.push_back(fmt::format("backfill: expected none sent, got {}", backfill_text(*r.backfill)));
       break;
     case FieldMatcher<std::uint64_t>::Kind::any: break;
   }
   switch (e.vbuckets.kind) {
     case FieldMatcher<std::vector<std::uint16_t>>::Kind::exact:
       if (r.vbuckets != e.vbuckets.value) {
-        add(out, fmt::format("vbuckets: expected {}, got {}", e.vbuckets.value,
+        out.push_back(fmt::format("vbuckets: expected {}, got {}", e.vbuckets.value,
                              r.vbuckets ? fmt::format("{}", *r.vbuckets) : "no LIST_VBUCKETS"));
       }
       break;
     case FieldMatcher<std::vector<std::uint16_t>>::Kind::absent:
-      if (r.vbuckets) add(out, fmt::format("vbuckets: expected no list, got {}", *r.vbuckets));
+      if (r.vbuckets) out.push_back(fmt::format("vbuckets: expected no list, got {}", *r.vbuckets));
       break;
     case FieldMatcher<std::vector<std::uint16_t>>::Kind::any: break;
   }
-  return out;
+  return fmt::format("{}", fmt::join(out, "; "));
+}
+
+std::optional<std::string> judge_connect(const ExpectConnect& expected, protocol::ByteView bytes) {
+  protocol::FrameDecoder decoder;
+  const auto decoded = decoder.decode(bytes);
+  const protocol::Frame& frame = std::get<protocol::Decoded>(decoded).frame;  // the inbox holds whole frames
+  if (frame.header.opcode != protocol::Opcode::tap_connect) return describe_client_frame(frame.header);
+  auto request = protocol::decode_tap_connect(frame);
+  if (!request) return fmt::format("a TAP_CONNECT that does not decode: {}", request.error());
+  if (auto mismatch = match_connect(expected, *request); !mismatch.empty()) {
+    return fmt::format("{} ({})", *request, mismatch);
+  }
+  return std::nullopt;
 }
 
 std::string describe(const ExpectConnect& e) {
-  std::string out;
-  auto word = [&](std::string part) {
-    if (!out.empty()) out += ' ';
-    out += part;
-  };
+  std::vector<std::string> words;
+  auto word = [&](std::string part) { words.push_back(std::move(part)); };
   if (e.name.kind == FieldMatcher<std::string>::Kind::exact) word(fmt::format("name=\"{}\"", e.name.value));
   if (e.flags_exact) word("flags=" + flags_text(*e.flags_exact));
   if (e.flags_present) word("has=" + flags_text(e.flags_present));
@@ -86,7 +92,7 @@ std::string describe(const ExpectConnect& e) {
   } else if (e.vbuckets.kind == FieldMatcher<std::vector<std::uint16_t>>::Kind::absent) {
     word("vbuckets=absent");
   }
-  return out.empty() ? "any TAP_CONNECT" : "TAP_CONNECT " + out;
+  return words.empty() ? "any TAP_CONNECT" : fmt::format("TAP_CONNECT {}", fmt::join(words, " "));
 }
 
 bool matches(const AckTarget& t, const protocol::Header& h) {

@@ -10,15 +10,23 @@
 #include <optional>
 #include <string>
 
-#include "mockserver/scenario.hpp"
+#include "scenario/scenario.hpp"
+#include "protocol/bytes.hpp"
 #include "protocol/header.hpp"
 #include "protocol/tap_connect.hpp"
 
 namespace tapharness::mockserver {
 
+using scenario::ExpectConnect;
+using scenario::FieldMatcher;
+
 // Every field of `request` that `expected` rules out, as "name: expected X, got Y" joined
 // by "; "; empty when it matches.
 std::string match_connect(const ExpectConnect& expected, const protocol::TapConnectRequest& request);
+
+// What is wrong with the client's first frame (whole, as received) as the TAP_CONNECT
+// `expected` describes: not a TAP_CONNECT, one that does not decode, or a field mismatch.
+std::optional<std::string> judge_connect(const ExpectConnect& expected, protocol::ByteView frame);
 
 // "any TAP_CONNECT", or the matchers in scenario syntax: "name=\"r1\" has=support_ack".
 std::string describe(const ExpectConnect& expected);

@@ -1,5 +1,7 @@
 #include "mockserver/report.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace tapharness::mockserver {
@@ -34,6 +36,24 @@ void Report::fail(const SourceLocation& location, std::string_view step, std::st
 }
 
 bool Report::passed() const { return first_failure() == nullptr; }
+
+bool Report::has_failed_at(const SourceLocation& location) const {
+  return std::any_of(steps_.begin(), steps_.end(),
+                     [&](const StepOutcome& s) { return s.location.line == location.line && s.failed > 0; });
+}
+
+Report internal_failure(const scenario::Scenario& scenario, std::size_t connection, std::exception_ptr error) {
+  std::string what = "an unknown exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  Report report(scenario.name, connection);
+  report.fail({scenario.path, 0, 0}, "engine", "a run to its end", fmt::format("an internal error: {}", what));
+  return report;
+}
 
 const StepOutcome* Report::first_failure() const {
   for (const auto& s : steps_) {

@@ -17,9 +17,13 @@
 #include <string_view>
 #include <vector>
 
-#include "mockserver/scenario.hpp"
+#include <exception>
+
+#include "scenario/scenario.hpp"
 
 namespace tapharness::mockserver {
+
+using scenario::SourceLocation;
 
 struct StepOutcome {
   SourceLocation location;
@@ -43,6 +47,8 @@ class Report {
             std::string observed, std::optional<std::uint64_t> index = std::nullopt);
 
   bool passed() const;
+  // Whether the line at `location` has failed at least once.
+  bool has_failed_at(const SourceLocation& location) const;
   const std::vector<StepOutcome>& steps() const { return steps_; }
   const StepOutcome* first_failure() const;
   const std::string& scenario() const { return scenario_; }
@@ -62,6 +68,10 @@ class Report {
   std::map<std::pair<int, std::string>, std::size_t> by_line_;
   std::size_t last_ = 0;  // the outcome found last: repeat bodies hit the same few in turn
 };
+
+// The report of a run the engine could not finish: `error` (an exception from inside it,
+// which should never happen) as the failure of the scenario as a whole.
+Report internal_failure(const scenario::Scenario& scenario, std::size_t connection, std::exception_ptr error);
 
 // "PASS name (connection N): S steps, F frames sent, A frames received", or "FAIL ..."
 // followed by each failed line with expected and observed.

@@ -12,28 +12,27 @@ namespace tapharness::mockserver {
 
 using asio::ip::tcp;
 
-std::variant<std::unique_ptr<MockServer>, std::string> MockServer::listen(
+Result<std::unique_ptr<MockServer>, InputError> MockServer::listen(
     asio::io_context& io, std::shared_ptr<const Scenario> scenario, ServerOptions options) {
   boost::system::error_code ec;
   tcp::resolver resolver(io);
   auto endpoints = resolver.resolve(options.host, options.port, tcp::resolver::passive, ec);
-  if (ec || endpoints.empty()) {
-    return fmt::format("cannot resolve {}:{}: {}", options.host, options.port, ec.message());
-  }
+  const std::string address = fmt::format("{}:{}", options.host, options.port);
+  if (ec || endpoints.empty()) return InputError{address, fmt::format("cannot resolve: {}", ec.message())};
   tcp::acceptor acceptor(io);
   const tcp::endpoint endpoint = endpoints.begin()->endpoint();
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return fmt::format("cannot listen on {}:{}: {}", options.host, options.port, ec.message());
+  if (ec) return InputError{address, fmt::format("cannot listen: {}", ec.message())};
   // A transcript that cannot be written is an error now, not silence later.
   if (options.trace_dir) {
     std::error_code dir_error;
     std::filesystem::create_directories(*options.trace_dir, dir_error);
     if (dir_error || !std::filesystem::is_directory(*options.trace_dir)) {
-      return fmt::format("cannot write traces to {}: {}", *options.trace_dir,
-                         dir_error ? dir_error.message() : "Not a directory");
+      return InputError{*options.trace_dir, fmt::format("cannot write traces: {}",
+                                                        dir_error ? dir_error.message() : "Not a directory")};
     }
   }
   return std::make_unique<MockServer>(io, std::move(acceptor), std::move(scenario), std::move(options));
@@ -95,7 +94,7 @@ asio::awaitable<void> MockServer::accept_loop() {
     auto scenario = scenario_;
     if (options_.mutation) {
       const std::uint64_t seed = options_.mutation->seed + (connection - 1) % options_.mutation->count;
-      scenario = std::make_shared<const Scenario>(mutate(*scenario_, seed));
+      scenario = std::make_shared<const Scenario>(scenario::mutate(*scenario_, seed));
       engine.mutation = true;
     }
     std::shared_ptr<TraceWriter> trace;

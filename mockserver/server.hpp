@@ -13,11 +13,11 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 
 #include "mockserver/engine.hpp"
-#include "mockserver/mutation.hpp"
-#include "mockserver/scenario.hpp"
+#include "protocol/result.hpp"
+#include "scenario/mutation.hpp"
+#include "scenario/scenario.hpp"
 #include "third_party/asio.hpp"
 
 namespace tapharness::mockserver {
@@ -29,14 +29,14 @@ struct ServerOptions {
   std::optional<std::string> trace_dir;  // one transcript per connection
   std::optional<std::uint64_t> seed;     // overrides the scenario's
   // Mutation mode: connection k gets the scenario mutated with seed + (k-1) % count.
-  std::optional<MutationSpec> mutation;
+  std::optional<scenario::MutationSpec> mutation;
 };
 
 class MockServer {
  public:
   // Binds and listens, and creates the trace directory; a failure (bad address, port in use,
-  // a trace directory that cannot be made) is the error text.
-  static std::variant<std::unique_ptr<MockServer>, std::string> listen(
+  // a trace directory that cannot be made) names the address or directory.
+  static Result<std::unique_ptr<MockServer>, InputError> listen(
       asio::io_context& io, std::shared_ptr<const Scenario> scenario, ServerOptions options);
 
   // "127.0.0.1:PORT", where it listens (also once it has stopped listening).

@@ -90,7 +90,7 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
   if (!trace_dir.empty()) serve.server.trace_dir = trace_dir;
   if (vm.count("seed")) serve.server.seed = seed;
   if (!mutate.empty()) {
-    serve.server.mutation = parse_mutation(mutate);
+    serve.server.mutation = scenario::parse_mutation(mutate);
     if (!serve.server.mutation) return usage_error(fmt::format("--mutate '{}' is not SEED or SEED:COUNT", mutate));
     if (!vm.count("connections")) serve.server.connections = serve.server.mutation->count;
   }

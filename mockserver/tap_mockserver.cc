@@ -6,21 +6,23 @@
 
 #include <fmt/format.h>
 
-#include "mockserver/scenario_parser.hpp"
+#include "scenario/parser.hpp"
 #include "mockserver/server.hpp"
 #include "mockserver/server_cli.hpp"
 
 namespace {
 
 using namespace tapharness::mockserver;
+using tapharness::scenario::load_scenario;
+using tapharness::scenario::Scenario;
 namespace asio = tapharness::asio;
 
 int check(const CheckCommand& command) {
   int status = 0;
   for (const auto& path : command.paths) {
     auto parsed = load_scenario(path);
-    if (auto* error = std::get_if<ParseError>(&parsed)) {
-      fmt::print(stderr, "{}\n", error->text());
+    if (!parsed) {
+      fmt::print(stderr, "{}\n", parsed.error());
       status = 2;
     } else {
       fmt::print("ok {}\n", path);
@@ -41,19 +43,19 @@ void raise_file_limit() {
 int serve(const ServeCommand& command) {
   raise_file_limit();
   auto parsed = load_scenario(command.scenario_path);
-  if (auto* error = std::get_if<ParseError>(&parsed)) {
-    fmt::print(stderr, "{}\n", error->text());
+  if (!parsed) {
+    fmt::print(stderr, "{}\n", parsed.error());
     return 2;
   }
-  auto scenario = std::make_shared<const Scenario>(std::get<Scenario>(std::move(parsed)));
+  auto scenario = std::make_shared<const Scenario>(std::move(parsed).value());
 
   asio::io_context io;
   auto listening = MockServer::listen(io, scenario, command.server);
-  if (auto* error = std::get_if<std::string>(&listening)) {
-    fmt::print(stderr, "tap_mockserver: {}\n", *error);
+  if (!listening) {
+    fmt::print(stderr, "tap_mockserver: {}\n", listening.error().message());
     return 2;
   }
-  auto& server = *std::get<std::unique_ptr<MockServer>>(listening);
+  auto& server = **listening;
   fmt::print("listening {}\n", server.address());
   std::fflush(stdout);
 

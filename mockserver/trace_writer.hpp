@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "mockserver/engine.hpp"
+#include "mockserver/trace.hpp"
 
 namespace tapharness::mockserver {
 

@@ -17,6 +17,8 @@ std::string_view name_of(DecodeErrorCode code) {
     case DecodeErrorCode::checkpoint_id_length: return "checkpoint_id_length";
     case DecodeErrorCode::vbucket_state_length: return "vbucket_state_length";
     case DecodeErrorCode::unexpected_response: return "unexpected_response";
+    case DecodeErrorCode::hex_not_a_digit: return "hex_not_a_digit";
+    case DecodeErrorCode::hex_odd_digits: return "hex_odd_digits";
   }
   return "unknown_decode_error";
 }
@@ -49,16 +51,35 @@ std::string explain(const DecodeError& e) {
       return fmt::format("the vbucket state must be {} engine-specific bytes", e.limit);
     case DecodeErrorCode::unexpected_response:
       return "a response (magic 0x81) where the stream carries only requests";
+    case DecodeErrorCode::hex_not_a_digit:
+      return "not a hex digit";
+    case DecodeErrorCode::hex_odd_digits:
+      return "a byte needs two hex digits";
   }
   return {};
 }
 
+class DecodeCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tapharness.decode"; }
+  std::string message(int value) const override {
+    if (value < 1 || value > static_cast<int>(DecodeErrorCode::hex_odd_digits)) return "unknown decode error";
+    return std::string(name_of(static_cast<DecodeErrorCode>(value)));
+  }
+};
+
 }  // namespace
 
+const std::error_category& decode_category() {
+  static const DecodeCategory category;
+  return category;
+}
+
 std::string DecodeError::message() const {
-  return fmt::format("{} at stream offset {}, field {} = {}: {}", name_of(code), offset, field,
-                     field == "magic" ? fmt::format("0x{:02x}", value) : fmt::format("{}", value),
-                     explain(*this));
+  const bool byte_shown_as_hex = field == "magic" || code == DecodeErrorCode::hex_not_a_digit;
+  return fmt::format("{} at {} offset {}, field {} = {}: {}", name_of(code),
+                     field == "hex" ? "text" : "stream", offset, field,
+                     byte_shown_as_hex ? fmt::format("0x{:02x}", value) : fmt::format("{}", value), explain(*this));
 }
 
 }  // namespace tapharness::protocol

@@ -1,23 +1,28 @@
 // The typed error every decoder in the codec reports: what was wrong, where in the stream,
-// in which field, and the offending value.
+// in which field, and the offending value. The codes form a std::error_category, so a decode
+// error travels through error_code-based interfaces (client/feed_error.hpp carries it into
+// Asio's boost::system::error_code).
 //
 //   DecodeError e = ...;
 //   e.code == DecodeErrorCode::body_too_long;
 //   fmt::format("{}", e);
 //   // "body_too_long at stream offset 8, field bodylen = 4294967295: exceeds the limit 22020096"
+//   std::error_code ec = e.code;            // category "tapharness.decode"
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <system_error>
 
-#include <fmt/format.h>
+#include "protocol/format.hpp"
 
 namespace tapharness::protocol {
 
+// Values start at 1: an error_code of 0 means "no error".
 enum class DecodeErrorCode : std::uint8_t {
   // Frame layer (FrameDecoder), all detected from the 24-byte header alone.
-  bad_magic,             // magic is neither 0x80 (request) nor 0x81 (response)
+  bad_magic = 1,             // magic is neither 0x80 (request) nor 0x81 (response)
   extras_too_long,       // extlen exceeds Limits::max_extras
   key_too_long,          // keylen exceeds Limits::max_key
   body_too_long,         // bodylen exceeds Limits::max_body
@@ -32,9 +37,18 @@ enum class DecodeErrorCode : std::uint8_t {
   checkpoint_id_length,        // CHECKPOINT_START/END value is not an 8-byte id
   vbucket_state_length,        // TAP_VBUCKET_SET engine-specific bytes are not a 4-byte state
   unexpected_response,         // a response (magic 0x81) where only requests belong
+  // Hex text (parse_hex): the offset is the character's index in the text.
+  hex_not_a_digit,             // a character that is neither a hex digit nor a separator
+  hex_odd_digits,              // a byte with one digit: before a separator, or at the end
 };
 
 std::string_view name_of(DecodeErrorCode code);
+
+// The category of DecodeErrorCode values: name "tapharness.decode", messages "bad magic" etc.
+const std::error_category& decode_category();
+inline std::error_code make_error_code(DecodeErrorCode code) {
+  return {static_cast<int>(code), decode_category()};
+}
 
 struct DecodeError {
   DecodeErrorCode code = DecodeErrorCode::bad_magic;
@@ -49,20 +63,9 @@ struct DecodeError {
   friend bool operator==(const DecodeError&, const DecodeError&) = default;
 };
 
+inline FormatOut describe_to(FormatOut out, const DecodeError& e) { return fmt::format_to(out, "{}", e.message()); }
+
 }  // namespace tapharness::protocol
 
 template <>
-struct fmt::formatter<tapharness::protocol::DecodeErrorCode> : fmt::formatter<std::string_view> {
-  auto format(tapharness::protocol::DecodeErrorCode c, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return fmt::formatter<std::string_view>::format(tapharness::protocol::name_of(c), ctx);
-  }
-};
-
-template <>
-struct fmt::formatter<tapharness::protocol::DecodeError> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::DecodeError& e, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return fmt::format_to(ctx.out(), "{}", e.message());
-  }
-};
+struct std::is_error_code_enum<tapharness::protocol::DecodeErrorCode> : std::true_type {};

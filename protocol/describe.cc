@@ -13,14 +13,11 @@ std::string describe_frame(const Frame& frame) {
   const bool request = !frame.header.is_response();
   if (frame.header.opcode == Opcode::tap_connect && request) {
     auto connect = decode_tap_connect(frame);
-    if (auto* r = std::get_if<TapConnectRequest>(&connect)) {
-      return out + fmt::format("  TAP_CONNECT {}\n", *r);
-    }
-    return out + fmt::format("  TAP_CONNECT error: {}\n", std::get<DecodeError>(connect));
+    if (connect) return out + fmt::format("  TAP_CONNECT {}\n", *connect);
+    return out + fmt::format("  TAP_CONNECT error: {}\n", connect.error());
   }
   if (is_tap_message(frame.header.opcode) && request) {
-    auto message = decode_tap_message(frame);
-    if (auto* m = std::get_if<TapMessage>(&message)) out += fmt::format("  {}\n", *m);
+    if (auto message = decode_tap_message(frame)) out += fmt::format("  {}\n", *message);
   } else if (!frame.extras.empty() || !frame.key.empty() || !frame.value.empty()) {
     out += fmt::format("  {}\n", frame);
   }

@@ -15,8 +15,6 @@
 #include <cstring>
 #include <limits>
 
-#include <fmt/format.h>
-
 #include "protocol/bytes.hpp"
 #include "protocol/header.hpp"
 
@@ -95,11 +93,7 @@ inline std::size_t encode_frame(Bytes& out, const FrameFields& f) {
   return out.size() - start;
 }
 
-}  // namespace tapharness::protocol
+// The header and each body part as hex: "{header} extras=... engine=... key=... value=...".
+FormatOut describe_to(FormatOut out, const Frame& frame);
 
-// Prints the header and each body part as hex: "{header} extras=... engine=... key=... value=..."
-template <>
-struct fmt::formatter<tapharness::protocol::Frame> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::Frame& f, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};
+}  // namespace tapharness::protocol

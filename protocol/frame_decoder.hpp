@@ -21,8 +21,6 @@
 #include <optional>
 #include <variant>
 
-#include <fmt/format.h>
-
 #include "protocol/bytes.hpp"
 #include "protocol/decode_error.hpp"
 #include "protocol/frame.hpp"
@@ -50,6 +48,16 @@ struct NeedMore {
 };
 
 using DecodeResult = std::variant<Decoded, NeedMore, DecodeError>;
+
+inline FormatOut describe_to(FormatOut out, const NeedMore& n) {
+  return fmt::format_to(out, "need {} more bytes", n.bytes);
+}
+inline FormatOut describe_to(FormatOut out, const Decoded& d) {
+  return fmt::format_to(out, "decoded {} bytes: {}", d.consumed, d.frame);
+}
+inline FormatOut describe_to(FormatOut out, const DecodeResult& r) {
+  return std::visit([&](const auto& v) { return fmt::format_to(out, "{}", v); }, r);
+}
 
 class FrameDecoder {
  public:
@@ -172,27 +180,3 @@ inline DecodeResult FrameDecoder::decode(ByteView input) {
 }
 
 }  // namespace tapharness::protocol
-
-template <>
-struct fmt::formatter<tapharness::protocol::NeedMore> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::NeedMore& n, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return fmt::format_to(ctx.out(), "need {} more bytes", n.bytes);
-  }
-};
-
-template <>
-struct fmt::formatter<tapharness::protocol::Decoded> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::Decoded& d, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return fmt::format_to(ctx.out(), "decoded {} bytes: {}", d.consumed, d.frame);
-  }
-};
-
-template <>
-struct fmt::formatter<tapharness::protocol::DecodeResult> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::DecodeResult& r, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return std::visit([&](const auto& v) { return fmt::format_to(ctx.out(), "{}", v); }, r);
-  }
-};

@@ -8,9 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include <fmt/format.h>
-
 #include "protocol/bytes.hpp"
+#include "protocol/format.hpp"
 #include "protocol/opcode.hpp"
 
 namespace tapharness::protocol {
@@ -78,10 +77,7 @@ inline void write_header(std::uint8_t* p, const Header& h) {
   store_be64(p + header_offset::cas, h.cas);
 }
 
-}  // namespace tapharness::protocol
+// "{magic=REQUEST opcode=TAP_MUTATION keylen=5 extlen=16 ... cas=4386}"
+FormatOut describe_to(FormatOut out, const Header& h);
 
-template <>
-struct fmt::formatter<tapharness::protocol::Header> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::Header& h, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};
+}  // namespace tapharness::protocol

@@ -1,7 +1,5 @@
 #include "protocol/hex.hpp"
 
-#include <fmt/format.h>
-
 namespace tapharness::protocol {
 namespace {
 
@@ -16,10 +14,9 @@ bool is_separator(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\
 
 }  // namespace
 
-std::optional<Bytes> parse_hex(std::string_view text, HexError* error) {
-  auto fail = [&](std::size_t position, std::string reason) -> std::optional<Bytes> {
-    if (error) *error = HexError{position, std::move(reason)};
-    return std::nullopt;
+Result<Bytes, DecodeError> parse_hex(std::string_view text) {
+  auto fail = [](DecodeErrorCode code, std::size_t position, char c) {
+    return DecodeError{code, position, "hex", static_cast<unsigned char>(c), 0};
   };
   Bytes out;
   out.reserve(text.size() / 2);
@@ -28,11 +25,11 @@ std::optional<Bytes> parse_hex(std::string_view text, HexError* error) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (is_separator(c)) {
-      if (high >= 0) return fail(i, "a byte needs two hex digits");
+      if (high >= 0) return fail(DecodeErrorCode::hex_odd_digits, i, c);
       continue;
     }
     const int digit = hex_digit(c);
-    if (digit < 0) return fail(i, fmt::format("'{}' is not a hex digit", c));
+    if (digit < 0) return fail(DecodeErrorCode::hex_not_a_digit, i, c);
     if (high < 0) {
       high = digit;
       high_position = i;
@@ -41,7 +38,7 @@ std::optional<Bytes> parse_hex(std::string_view text, HexError* error) {
       high = -1;
     }
   }
-  if (high >= 0) return fail(high_position, "odd number of hex digits");
+  if (high >= 0) return fail(DecodeErrorCode::hex_odd_digits, high_position, text[high_position]);
   return out;
 }
 

@@ -99,32 +99,3 @@ std::optional<Opcode> opcode_from_name(std::string_view name) { return find_valu
 std::optional<Status> status_from_name(std::string_view name) { return find_value(all_statuses(), name); }
 
 }  // namespace tapharness::protocol
-
-namespace {
-
-template <class E>
-auto format_named(E value, unsigned digits, fmt::format_context& ctx) -> decltype(ctx.out()) {
-  const std::string_view name = tapharness::protocol::name_of(value);
-  if (!name.empty()) return fmt::format_to(ctx.out(), "{}", name);
-  return fmt::format_to(ctx.out(), "0x{:0{}x}", static_cast<unsigned>(value), digits);
-}
-
-}  // namespace
-
-auto fmt::formatter<tapharness::protocol::Magic>::format(tapharness::protocol::Magic v,
-                                                         fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  return format_named(v, 2, ctx);
-}
-
-auto fmt::formatter<tapharness::protocol::Opcode>::format(tapharness::protocol::Opcode v,
-                                                          fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  return format_named(v, 2, ctx);
-}
-
-auto fmt::formatter<tapharness::protocol::Status>::format(tapharness::protocol::Status v,
-                                                          fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  return format_named(v, 4, ctx);
-}

@@ -14,8 +14,7 @@
 #include <span>
 #include <string_view>
 
-#include <fmt/format.h>
-
+#include "protocol/format.hpp"
 #include "protocol/named_value.hpp"
 
 namespace tapharness::protocol {
@@ -118,15 +117,10 @@ constexpr bool is_tap_message(Opcode opcode) {
 
 }  // namespace tapharness::protocol
 
+// Header fields: an unnamed magic or opcode prints as 0xNN, a status as 0xNNNN.
 template <>
-struct fmt::formatter<tapharness::protocol::Magic> : fmt::formatter<std::string_view> {
-  auto format(tapharness::protocol::Magic v, fmt::format_context& ctx) const -> decltype(ctx.out());
-};
+inline constexpr bool tapharness::kUnnamedInHex<tapharness::protocol::Magic> = true;
 template <>
-struct fmt::formatter<tapharness::protocol::Opcode> : fmt::formatter<std::string_view> {
-  auto format(tapharness::protocol::Opcode v, fmt::format_context& ctx) const -> decltype(ctx.out());
-};
+inline constexpr bool tapharness::kUnnamedInHex<tapharness::protocol::Opcode> = true;
 template <>
-struct fmt::formatter<tapharness::protocol::Status> : fmt::formatter<std::string_view> {
-  auto format(tapharness::protocol::Status v, fmt::format_context& ctx) const -> decltype(ctx.out());
-};
+inline constexpr bool tapharness::kUnnamedInHex<tapharness::protocol::Status> = true;

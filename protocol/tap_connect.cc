@@ -43,7 +43,7 @@ std::size_t encode_tap_connect(Bytes& out, const TapArguments& args) {
                                        .value = body});
 }
 
-std::variant<TapConnectRequest, DecodeError> decode_tap_connect(const Frame& frame) {
+Result<TapConnectRequest, DecodeError> decode_tap_connect(const Frame& frame) {
   const Header& h = frame.header;
   if (h.magic != Magic::request) {
     return DecodeError{DecodeErrorCode::unexpected_response, frame.offset + header_offset::magic,
@@ -106,15 +106,9 @@ std::variant<TapConnectRequest, DecodeError> decode_tap_connect(const Frame& fra
   return request;
 }
 
-}  // namespace tapharness::protocol
-
-auto fmt::formatter<tapharness::protocol::TapArguments>::format(
-    const tapharness::protocol::TapArguments& a, fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  auto out = fmt::format_to(ctx.out(), "{{name=\"{}\" flags={}", a.client_name,
-                            tapharness::protocol::tap_connect_flags_text(
-                                tapharness::protocol::connect_flags(a)));
-  if (a.backfill == tapharness::protocol::kNoBackfill) {
+FormatOut describe_to(FormatOut out, const TapArguments& a) {
+  out = fmt::format_to(out, "{{name=\"{}\" flags={}", a.client_name, tap_connect_flags_text(connect_flags(a)));
+  if (a.backfill == kNoBackfill) {
     out = fmt::format_to(out, " backfill=none");
   } else {
     out = fmt::format_to(out, " backfill={}", a.backfill);
@@ -123,12 +117,9 @@ auto fmt::formatter<tapharness::protocol::TapArguments>::format(
   return fmt::format_to(out, "}}");
 }
 
-auto fmt::formatter<tapharness::protocol::TapConnectRequest>::format(
-    const tapharness::protocol::TapConnectRequest& r, fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  auto out = fmt::format_to(ctx.out(), "{{name=\"{}\" flags={}", r.name,
-                            tapharness::protocol::tap_connect_flags_text(r.flags));
-  if (r.backfill == tapharness::protocol::kNoBackfill) {
+FormatOut describe_to(FormatOut out, const TapConnectRequest& r) {
+  out = fmt::format_to(out, "{{name=\"{}\" flags={}", r.name, tap_connect_flags_text(r.flags));
+  if (r.backfill == kNoBackfill) {
     out = fmt::format_to(out, " backfill=none");
   } else if (r.backfill) {
     out = fmt::format_to(out, " backfill={}", *r.backfill);
@@ -140,3 +131,5 @@ auto fmt::formatter<tapharness::protocol::TapConnectRequest>::format(
   }
   return fmt::format_to(out, "}}");
 }
+
+}  // namespace tapharness::protocol

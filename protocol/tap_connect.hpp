@@ -7,21 +7,19 @@
 //   encode_tap_connect(out, args);           // 80 40 00 05 04 ... 00 00 00 01 "peer1" ff x8
 //
 //   auto request = decode_tap_connect(frame);   // on the server
-//   std::get<TapConnectRequest>(request).name == "peer1";
+//   request->name == "peer1";   // or request.error(): a DecodeError
 #pragma once
 
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "protocol/bytes.hpp"
 #include "protocol/decode_error.hpp"
 #include "protocol/frame.hpp"
+#include "protocol/result.hpp"
 #include "protocol/tap_constants.hpp"
 
 namespace tapharness::protocol {
@@ -82,26 +80,13 @@ struct TapConnectRequest {
 // extras are not 4 bytes, or the body contradicts the flags: a field a flag announces is
 // missing or short, or bytes remain that no flag accounts for. Error offsets point at the
 // offending body field in the stream.
-std::variant<TapConnectRequest, DecodeError> decode_tap_connect(const Frame& frame);
+Result<TapConnectRequest, DecodeError> decode_tap_connect(const Frame& frame);
+
+// {name="r1" flags=BACKFILL|SUPPORT_ACK backfill=5 vbuckets=[0, 1]}
+FormatOut describe_to(FormatOut out, const TapArguments& args);
+FormatOut describe_to(FormatOut out, const TapConnectRequest& request);
+inline FormatOut describe_to(FormatOut out, const CheckpointPosition& c) {
+  return fmt::format_to(out, "vb{}@{}", c.vbucket, c.checkpoint_id);
+}
 
 }  // namespace tapharness::protocol
-
-template <>
-struct fmt::formatter<tapharness::protocol::TapArguments> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::TapArguments& a, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};
-
-template <>
-struct fmt::formatter<tapharness::protocol::CheckpointPosition> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::CheckpointPosition& c, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return fmt::format_to(ctx.out(), "vb{}@{}", c.vbucket, c.checkpoint_id);
-  }
-};
-
-template <>
-struct fmt::formatter<tapharness::protocol::TapConnectRequest> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::TapConnectRequest& r, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};

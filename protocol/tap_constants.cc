@@ -94,32 +94,3 @@ std::string tap_connect_flags_text(std::uint32_t flags) { return bits_text(kConn
 std::string tap_flags_text(std::uint16_t flags) { return bits_text(kTapFlags, flags); }
 
 }  // namespace tapharness::protocol
-
-namespace {
-
-template <class E>
-auto format_named(E value, fmt::format_context& ctx) -> decltype(ctx.out()) {
-  const std::string_view name = tapharness::protocol::name_of(value);
-  if (!name.empty()) return fmt::format_to(ctx.out(), "{}", name);
-  return fmt::format_to(ctx.out(), "{}", static_cast<std::uint32_t>(value));
-}
-
-}  // namespace
-
-auto fmt::formatter<tapharness::protocol::TapConnectFlag>::format(
-    tapharness::protocol::TapConnectFlag v, fmt::format_context& ctx) const -> decltype(ctx.out()) {
-  return format_named(v, ctx);
-}
-auto fmt::formatter<tapharness::protocol::TapFlag>::format(tapharness::protocol::TapFlag v,
-                                                           fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  return format_named(v, ctx);
-}
-auto fmt::formatter<tapharness::protocol::TapOpaqueCode>::format(
-    tapharness::protocol::TapOpaqueCode v, fmt::format_context& ctx) const -> decltype(ctx.out()) {
-  return format_named(v, ctx);
-}
-auto fmt::formatter<tapharness::protocol::VBucketState>::format(
-    tapharness::protocol::VBucketState v, fmt::format_context& ctx) const -> decltype(ctx.out()) {
-  return format_named(v, ctx);
-}

@@ -12,8 +12,6 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
 #include "protocol/opcode.hpp"
 
 namespace tapharness::protocol {
@@ -89,23 +87,3 @@ constexpr bool has_flag(std::uint16_t flags, TapFlag flag) {
 }
 
 }  // namespace tapharness::protocol
-
-template <>
-struct fmt::formatter<tapharness::protocol::TapConnectFlag> : fmt::formatter<std::string_view> {
-  auto format(tapharness::protocol::TapConnectFlag v, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};
-template <>
-struct fmt::formatter<tapharness::protocol::TapFlag> : fmt::formatter<std::string_view> {
-  auto format(tapharness::protocol::TapFlag v, fmt::format_context& ctx) const -> decltype(ctx.out());
-};
-template <>
-struct fmt::formatter<tapharness::protocol::TapOpaqueCode> : fmt::formatter<std::string_view> {
-  auto format(tapharness::protocol::TapOpaqueCode v, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};
-template <>
-struct fmt::formatter<tapharness::protocol::VBucketState> : fmt::formatter<std::string_view> {
-  auto format(tapharness::protocol::VBucketState v, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};

@@ -162,13 +162,8 @@ std::string escape_bytes(std::string_view bytes) {
   return out;
 }
 
-}  // namespace tapharness::protocol
-
-auto fmt::formatter<tapharness::protocol::TapEvent>::format(const tapharness::protocol::TapEvent& e,
-                                                            fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  using namespace tapharness::protocol;
-  auto out = fmt::format_to(ctx.out(), "{} vb={}", e.kind, e.vbucket);
+FormatOut describe_to(FormatOut out, const TapEvent& e) {
+  out = fmt::format_to(out, "{} vb={}", e.kind, e.vbucket);
   switch (e.kind) {
     case TapEventKind::mutation:
       return fmt::format_to(out, " key=\"{}\" value=\"{}\" flags={} expiry={} cas={}",
@@ -185,12 +180,9 @@ auto fmt::formatter<tapharness::protocol::TapEvent>::format(const tapharness::pr
   }
 }
 
-auto fmt::formatter<tapharness::protocol::FeedStep>::format(const tapharness::protocol::FeedStep& s,
-                                                            fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  using namespace tapharness::protocol;
+FormatOut describe_to(FormatOut out, const FeedStep& s) {
   struct Visitor {
-    fmt::format_context::iterator out;
+    FormatOut out;
     auto operator()(const Deliver& d) {
       return d.ack ? fmt::format_to(out, "deliver {} then {}", d.event, *d.ack)
                    : fmt::format_to(out, "deliver {}", d.event);
@@ -204,5 +196,7 @@ auto fmt::formatter<tapharness::protocol::FeedStep>::format(const tapharness::pr
     }
     auto operator()(const DecodeError& e) { return fmt::format_to(out, "error: {}", e); }
   };
-  return std::visit(Visitor{ctx.out()}, s);
+  return std::visit(Visitor{out}, s);
 }
+
+}  // namespace tapharness::protocol

@@ -32,8 +32,6 @@
 #include <string_view>
 #include <variant>
 
-#include <fmt/format.h>
-
 #include "protocol/decode_error.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/opcode.hpp"
@@ -136,32 +134,11 @@ FeedStepView map_feed_frame_view(const Frame& frame);
 // backslash), every other byte as \u00XX. Used by formatters and tap_tail's output.
 std::string escape_bytes(std::string_view bytes);
 
+// "mutation vb=0 key=\"k\" value=\"v\" flags=0 expiry=0 cas=7", "deliver ... then ack ...".
+FormatOut describe_to(FormatOut out, const TapEvent& event);
+FormatOut describe_to(FormatOut out, const FeedStep& step);
+inline FormatOut describe_to(FormatOut out, const AckRequest& a) {
+  return fmt::format_to(out, "ack {} opaque=0x{:08x}", a.opcode, a.opaque);
+}
+
 }  // namespace tapharness::protocol
-
-template <>
-struct fmt::formatter<tapharness::protocol::TapEventKind> : fmt::formatter<std::string_view> {
-  auto format(tapharness::protocol::TapEventKind k, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return fmt::formatter<std::string_view>::format(tapharness::protocol::name_of(k), ctx);
-  }
-};
-
-template <>
-struct fmt::formatter<tapharness::protocol::TapEvent> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::TapEvent& e, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};
-
-template <>
-struct fmt::formatter<tapharness::protocol::AckRequest> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::AckRequest& a, fmt::format_context& ctx) const
-      -> decltype(ctx.out()) {
-    return fmt::format_to(ctx.out(), "ack {} opaque=0x{:08x}", a.opcode, a.opaque);
-  }
-};
-
-template <>
-struct fmt::formatter<tapharness::protocol::FeedStep> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::FeedStep& s, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};

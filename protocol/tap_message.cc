@@ -1,12 +1,8 @@
 #include "protocol/tap_message.hpp"
 
-
 #include "protocol/hex.hpp"
 
 namespace tapharness::protocol {
-namespace {
-
-}  // namespace
 
 std::optional<std::uint32_t> TapMessage::engine_code() const {
   if (engine_specific.size() < 4) return std::nullopt;
@@ -14,54 +10,47 @@ std::optional<std::uint32_t> TapMessage::engine_code() const {
 }
 
 
+Bytes encode(const TapMessage& message) {
+  Bytes out;
+  encode_tap_message(out, message);
+  return out;
+}
+
 namespace ep_engine {
-namespace {
 
-Bytes copy(ByteView v) { return Bytes(v.begin(), v.end()); }
-
-}  // namespace
-
-TapMessageFields to_fields(const TapMessageView& v) {
-  return {v.opcode, v.vbucket, v.opaque, v.cas, v.datatype, v.tap_flags, v.ttl, v.item,
-          copy(v.engine_specific), copy(v.key), copy(v.value)};
+Bytes mutation(const Item& item) {
+  Scratch scratch;
+  return encode(mutation(item, scratch));
 }
 
-TapMessageFields mutation(const Item& item) {
+Bytes deletion(const Item& item) {
   Scratch scratch;
-  return to_fields(mutation(item, scratch));
+  return encode(deletion(item, scratch));
 }
 
-TapMessageFields deletion(const Item& item) {
+Bytes flush(std::uint32_t opaque, std::uint16_t tap_flags) {
   Scratch scratch;
-  return to_fields(deletion(item, scratch));
+  return encode(flush(opaque, tap_flags, scratch));
 }
 
-TapMessageFields flush(std::uint32_t opaque, std::uint16_t tap_flags) {
+Bytes opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque, std::uint16_t tap_flags) {
   Scratch scratch;
-  return to_fields(flush(opaque, tap_flags, scratch));
+  return encode(ep_engine::opaque(vbucket, code, opaque, tap_flags, scratch));
 }
 
-TapMessageFields opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque, std::uint16_t tap_flags) {
+Bytes vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque, std::uint16_t tap_flags) {
   Scratch scratch;
-  return to_fields(ep_engine::opaque(vbucket, code, opaque, tap_flags, scratch));
+  return encode(vbucket_set(vbucket, state, opaque, tap_flags, scratch));
 }
 
-TapMessageFields vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque,
-                             std::uint16_t tap_flags) {
+Bytes checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque, std::uint16_t tap_flags) {
   Scratch scratch;
-  return to_fields(vbucket_set(vbucket, state, opaque, tap_flags, scratch));
+  return encode(checkpoint_start(vbucket, id, opaque, tap_flags, scratch));
 }
 
-TapMessageFields checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
-                                  std::uint16_t tap_flags) {
+Bytes checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque, std::uint16_t tap_flags) {
   Scratch scratch;
-  return to_fields(checkpoint_start(vbucket, id, opaque, tap_flags, scratch));
-}
-
-TapMessageFields checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
-                                std::uint16_t tap_flags) {
-  Scratch scratch;
-  return to_fields(checkpoint_end(vbucket, id, opaque, tap_flags, scratch));
+  return encode(checkpoint_end(vbucket, id, opaque, tap_flags, scratch));
 }
 
 }  // namespace ep_engine
@@ -77,27 +66,12 @@ std::array<std::uint8_t, kHeaderSize> tap_ack(Opcode opcode, std::uint32_t opaqu
   return out;
 }
 
+FormatOut describe_to(FormatOut out, const TapMessage& m) {
+  out = fmt::format_to(out, "{} vb={} opaque=0x{:08x} cas={} tap_flags={} ttl={}", m.opcode, m.vbucket, m.opaque,
+                       m.cas, tap_flags_text(m.tap_flags), m.ttl);
+  if (m.item) out = fmt::format_to(out, " flags={} expiry={}", m.item->flags, m.item->expiry);
+  return fmt::format_to(out, " engine={} key={} value={}", to_hex(m.engine_specific), to_hex(m.key),
+                        to_hex(m.value));
+}
+
 }  // namespace tapharness::protocol
-
-auto fmt::formatter<tapharness::protocol::TapMessage>::format(
-    const tapharness::protocol::TapMessage& m, fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  using namespace tapharness::protocol;
-  auto out = fmt::format_to(ctx.out(), "{} vb={} opaque=0x{:08x} cas={} tap_flags={} ttl={}",
-                            m.header.opcode, m.header.vbucket(), m.header.opaque, m.header.cas,
-                            tap_flags_text(m.tap_flags), m.ttl);
-  if (m.item) out = fmt::format_to(out, " flags={} expiry={}", m.item->flags, m.item->expiry);
-  return fmt::format_to(out, " engine={} key={} value={}", to_hex(m.engine_specific), to_hex(m.key),
-                        to_hex(m.value));
-}
-
-auto fmt::formatter<tapharness::protocol::TapMessageFields>::format(
-    const tapharness::protocol::TapMessageFields& m, fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  using namespace tapharness::protocol;
-  auto out = fmt::format_to(ctx.out(), "{} vb={} opaque=0x{:08x} cas={} tap_flags={} ttl={}",
-                            m.opcode, m.vbucket, m.opaque, m.cas, tap_flags_text(m.tap_flags), m.ttl);
-  if (m.item) out = fmt::format_to(out, " flags={} expiry={}", m.item->flags, m.item->expiry);
-  return fmt::format_to(out, " engine={} key={} value={}", to_hex(m.engine_specific), to_hex(m.key),
-                        to_hex(m.value));
-}

@@ -6,10 +6,10 @@
 // (u16), TTL (u8), 3 reserved bytes. MUTATION and CHECKPOINT_START/END add item flags (u32)
 // and expiry (u32). The engine-specific bytes follow the extras, before the key.
 //
-//   Bytes out;
-//   encode_tap_message(out, ep_engine::mutation({.vbucket = 0, .key = "k", .value = "v"}));
+//   ep_engine::Scratch scratch;
+//   encode_tap_message(out, ep_engine::mutation({.vbucket = 0, .key = "k", .value = "v"}, scratch));
 //   auto message = decode_tap_message(frame);        // on the client
-//   if (std::get<TapMessage>(message).wants_ack()) send(tap_ack(opcode, opaque));
+//   if (message && message->wants_ack()) send(tap_ack(message->opcode, message->opaque));
 #pragma once
 
 #include <array>
@@ -17,13 +17,11 @@
 #include <limits>
 #include <optional>
 #include <string_view>
-#include <variant>
-
-#include <fmt/format.h>
 
 #include "protocol/bytes.hpp"
 #include "protocol/decode_error.hpp"
 #include "protocol/frame.hpp"
+#include "protocol/result.hpp"
 #include "protocol/tap_constants.hpp"
 
 namespace tapharness::protocol {
@@ -50,18 +48,22 @@ struct ItemMeta {
   friend bool operator==(const ItemMeta&, const ItemMeta&) = default;
 };
 
-// A decoded TAP message: views into the frame's buffer.
+// One TAP message, field by field, with its bytes viewed from elsewhere: what
+// decode_tap_message() reads from a frame (views into the frame's buffer) and what
+// encode_tap_message() writes (views into the producer's bytes; lengths are computed).
 struct TapMessage {
-  Header header;               // opcode, vbucket, opaque, cas, datatype
-  std::uint64_t offset = 0;    // stream offset of the frame
+  Opcode opcode = Opcode::tap_mutation;
+  std::uint16_t vbucket = 0;
+  std::uint32_t opaque = 0;
+  std::uint64_t cas = 0;
+  std::uint8_t datatype = 0;
   std::uint16_t tap_flags = 0;
-  std::uint8_t ttl = 0;
-  std::optional<ItemMeta> item;  // present when extlen >= 16
-  ByteView engine_specific;
+  std::uint8_t ttl = kProducerTtl;
+  std::optional<ItemMeta> item;  // the 16-byte extras layout: present when extlen >= 16
+  ByteView engine_specific;      // its length is the extras' first u16
   ByteView key;
   ByteView value;
 
-  Opcode opcode() const { return header.opcode; }
   bool wants_ack() const { return has_flag(tap_flags, TapFlag::ack); }
   // The first 4 engine-specific bytes as a u32 (OPAQUE sub-code, VBUCKET_SET state), if
   // there are that many.
@@ -84,11 +86,15 @@ inline std::optional<DecodeError> check_tap_message(const Frame& frame) {
 
 // Decodes the TAP layer of a frame with a TAP message opcode (0x41..0x47) and request magic.
 // Fails with tap_extras_too_short when the extras cannot hold the 8-byte TAP prefix.
-inline std::variant<TapMessage, DecodeError> decode_tap_message(const Frame& frame) {
+inline Result<TapMessage, DecodeError> decode_tap_message(const Frame& frame) {
   if (auto error = check_tap_message(frame)) return *error;
+  const Header& h = frame.header;
   TapMessage m;
-  m.header = frame.header;
-  m.offset = frame.offset;
+  m.opcode = h.opcode;
+  m.vbucket = h.vbucket();
+  m.opaque = h.opaque;
+  m.cas = h.cas;
+  m.datatype = h.datatype;
   m.tap_flags = load_be16(frame.extras.data() + tap_extras_offset::tap_flags);
   m.ttl = frame.extras[tap_extras_offset::ttl];
   if (frame.extras.size() >= kTapItemExtrasSize) {
@@ -101,44 +107,9 @@ inline std::variant<TapMessage, DecodeError> decode_tap_message(const Frame& fra
   return m;
 }
 
-// Everything a producer chooses for one TAP message, with its bytes viewed from elsewhere;
-// lengths are computed on encoding.
-struct TapMessageView {
-  Opcode opcode = Opcode::tap_mutation;
-  std::uint16_t vbucket = 0;
-  std::uint32_t opaque = 0;
-  std::uint64_t cas = 0;
-  std::uint8_t datatype = 0;
-  std::uint16_t tap_flags = 0;
-  std::uint8_t ttl = kProducerTtl;
-  std::optional<ItemMeta> item;  // writes the 16-byte extras layout when set
-  ByteView engine_specific;      // its length is written into the extras
-  ByteView key;
-  ByteView value;
-};
-
-// The same, owning its bytes: what tests and one-off producers build and keep.
-struct TapMessageFields {
-  Opcode opcode = Opcode::tap_mutation;
-  std::uint16_t vbucket = 0;
-  std::uint32_t opaque = 0;
-  std::uint64_t cas = 0;
-  std::uint8_t datatype = 0;
-  std::uint16_t tap_flags = 0;
-  std::uint8_t ttl = kProducerTtl;
-  std::optional<ItemMeta> item;
-  Bytes engine_specific;
-  Bytes key;
-  Bytes value;
-
-  TapMessageView view() const {
-    return {opcode, vbucket, opaque, cas, datatype, tap_flags, ttl, item, engine_specific, key, value};
-  }
-};
-
 // Appends the message; returns the bytes appended, or 0 when a part is too long for its
 // length field. (Inline, like encode_frame, for producers that encode a message per frame.)
-inline std::size_t encode_tap_message(Bytes& out, const TapMessageView& f) {
+inline std::size_t encode_tap_message(Bytes& out, const TapMessage& f) {
   if (f.engine_specific.size() > std::numeric_limits<std::uint16_t>::max()) return 0;
   std::array<std::uint8_t, kTapItemExtrasSize> extras{};
   store_be16(extras.data() + tap_extras_offset::engine_length,
@@ -162,9 +133,9 @@ inline std::size_t encode_tap_message(Bytes& out, const TapMessageView& f) {
                                        .key = f.key,
                                        .value = f.value});
 }
-inline std::size_t encode_tap_message(Bytes& out, const TapMessageFields& fields) {
-  return encode_tap_message(out, fields.view());
-}
+
+// The encoded frame of `message`, in a buffer of its own.
+Bytes encode(const TapMessage& message);
 
 // TAP messages shaped the way ep-engine 2.x-4.x ships them (protocol.md section 4.2): the
 // same extras layouts, engine-specific sizes (9/8/0/4/4/8/0) and TTL 0xff.
@@ -193,8 +164,8 @@ struct Scratch {
 // Views, for producers that render many messages without allocating. (Inline: a view
 // returned across a call is copied through memory, which costs more than shaping it.)
 namespace detail {
-inline TapMessageView shaped(Opcode opcode, std::uint16_t vbucket, std::uint32_t opaque, std::uint16_t tap_flags) {
-  TapMessageView v;
+inline TapMessage shaped(Opcode opcode, std::uint16_t vbucket, std::uint32_t opaque, std::uint16_t tap_flags) {
+  TapMessage v;
   v.opcode = opcode;
   v.vbucket = vbucket;
   v.opaque = opaque;
@@ -206,8 +177,8 @@ inline constexpr std::string_view kCheckpointEndKey = "checkpoint_end";
 }  // namespace detail
 
 // extlen 16, nengine 9 (rev seqno u64, NRU u8).
-inline TapMessageView mutation(const Item& item, Scratch& scratch) {
-  TapMessageView v = detail::shaped(Opcode::tap_mutation, item.vbucket, item.opaque, item.tap_flags);
+inline TapMessage mutation(const Item& item, Scratch& scratch) {
+  TapMessage v = detail::shaped(Opcode::tap_mutation, item.vbucket, item.opaque, item.tap_flags);
   v.cas = item.cas;
   v.item = ItemMeta{item.flags, item.expiry};
   store_be64(scratch.engine.data(), item.rev_seqno);
@@ -219,8 +190,8 @@ inline TapMessageView mutation(const Item& item, Scratch& scratch) {
 }
 
 // extlen 8, nengine 8 (rev seqno u64).
-inline TapMessageView deletion(const Item& item, Scratch& scratch) {
-  TapMessageView v = detail::shaped(Opcode::tap_delete, item.vbucket, item.opaque, item.tap_flags);
+inline TapMessage deletion(const Item& item, Scratch& scratch) {
+  TapMessage v = detail::shaped(Opcode::tap_delete, item.vbucket, item.opaque, item.tap_flags);
   v.cas = item.cas;
   store_be64(scratch.engine.data(), item.rev_seqno);
   v.engine_specific = ByteView(scratch.engine.data(), 8);
@@ -230,32 +201,32 @@ inline TapMessageView deletion(const Item& item, Scratch& scratch) {
 }
 
 // extlen 8, no engine-specific bytes.
-inline TapMessageView flush(std::uint32_t opaque, std::uint16_t tap_flags, Scratch&) {
+inline TapMessage flush(std::uint32_t opaque, std::uint16_t tap_flags, Scratch&) {
   return detail::shaped(Opcode::tap_flush, 0, opaque, tap_flags);
 }
 
 // extlen 8, nengine 4 (the sub-code).
-inline TapMessageView opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque, std::uint16_t tap_flags,
+inline TapMessage opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque, std::uint16_t tap_flags,
                       Scratch& scratch) {
-  TapMessageView v = detail::shaped(Opcode::tap_opaque, vbucket, opaque, tap_flags);
+  TapMessage v = detail::shaped(Opcode::tap_opaque, vbucket, opaque, tap_flags);
   store_be32(scratch.engine.data(), static_cast<std::uint32_t>(code));
   v.engine_specific = ByteView(scratch.engine.data(), 4);
   return v;
 }
 
 // extlen 8, nengine 4 (the state).
-inline TapMessageView vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque,
+inline TapMessage vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque,
                            std::uint16_t tap_flags, Scratch& scratch) {
-  TapMessageView v = detail::shaped(Opcode::tap_vbucket_set, vbucket, opaque, tap_flags);
+  TapMessage v = detail::shaped(Opcode::tap_vbucket_set, vbucket, opaque, tap_flags);
   store_be32(scratch.engine.data(), static_cast<std::uint32_t>(state));
   v.engine_specific = ByteView(scratch.engine.data(), 4);
   return v;
 }
 
 // extlen 16, nengine 8 (max deleted rev seqno), key "checkpoint_start", value = u64 id.
-inline TapMessageView checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
+inline TapMessage checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
                                 std::uint16_t tap_flags, Scratch& scratch) {
-  TapMessageView v = detail::shaped(Opcode::tap_checkpoint_start, vbucket, opaque, tap_flags);
+  TapMessage v = detail::shaped(Opcode::tap_checkpoint_start, vbucket, opaque, tap_flags);
   v.item = ItemMeta{};
   store_be64(scratch.engine.data(), 0);
   v.engine_specific = ByteView(scratch.engine.data(), 8);
@@ -266,9 +237,9 @@ inline TapMessageView checkpoint_start(std::uint16_t vbucket, std::uint64_t id, 
 }
 
 // extlen 16, nengine 0, key "checkpoint_end", value = u64 id.
-inline TapMessageView checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
+inline TapMessage checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque,
                               std::uint16_t tap_flags, Scratch& scratch) {
-  TapMessageView v = detail::shaped(Opcode::tap_checkpoint_end, vbucket, opaque, tap_flags);
+  TapMessage v = detail::shaped(Opcode::tap_checkpoint_end, vbucket, opaque, tap_flags);
   v.item = ItemMeta{};
   v.key = as_bytes(detail::kCheckpointEndKey);
   store_be64(scratch.value.data(), id);
@@ -276,21 +247,14 @@ inline TapMessageView checkpoint_end(std::uint16_t vbucket, std::uint64_t id, st
   return v;
 }
 
-// Owning fields, for tests and one-off producers.
-TapMessageFields mutation(const Item& item);
-TapMessageFields deletion(const Item& item);
-TapMessageFields flush(std::uint32_t opaque = 0, std::uint16_t tap_flags = 0);
-TapMessageFields opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque = 0,
-                        std::uint16_t tap_flags = 0);
-TapMessageFields vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque = 0,
-                             std::uint16_t tap_flags = 0);
-TapMessageFields checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque = 0,
-                                  std::uint16_t tap_flags = 0);
-TapMessageFields checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque = 0,
-                                std::uint16_t tap_flags = 0);
-
-// The owning copy of a view.
-TapMessageFields to_fields(const TapMessageView& view);
+// The encoded frames, each in a buffer of its own: for tests and one-off producers.
+Bytes mutation(const Item& item);
+Bytes deletion(const Item& item);
+Bytes flush(std::uint32_t opaque = 0, std::uint16_t tap_flags = 0);
+Bytes opaque(std::uint16_t vbucket, TapOpaqueCode code, std::uint32_t opaque = 0, std::uint16_t tap_flags = 0);
+Bytes vbucket_set(std::uint16_t vbucket, VBucketState state, std::uint32_t opaque = 0, std::uint16_t tap_flags = 0);
+Bytes checkpoint_start(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque = 0, std::uint16_t tap_flags = 0);
+Bytes checkpoint_end(std::uint16_t vbucket, std::uint64_t id, std::uint32_t opaque = 0, std::uint16_t tap_flags = 0);
 
 }  // namespace ep_engine
 
@@ -299,16 +263,7 @@ TapMessageFields to_fields(const TapMessageView& view);
 std::array<std::uint8_t, kHeaderSize> tap_ack(Opcode opcode, std::uint32_t opaque,
                                               Status status = Status::success);
 
+// "TAP_MUTATION vb=3 opaque=0x00000010 cas=4386 tap_flags=ACK ttl=255 flags=18 ..."
+FormatOut describe_to(FormatOut out, const TapMessage& message);
+
 }  // namespace tapharness::protocol
-
-template <>
-struct fmt::formatter<tapharness::protocol::TapMessage> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::TapMessage& m, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};
-
-template <>
-struct fmt::formatter<tapharness::protocol::TapMessageFields> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::protocol::TapMessageFields& m, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};

@@ -13,14 +13,15 @@ extern char** environ;
 
 namespace tapharness::runner {
 
-std::variant<std::unique_ptr<ChildProcess>, std::string> ChildProcess::spawn(asio::io_context& io,
-                                                                            const std::string& command) {
+Result<std::unique_ptr<ChildProcess>, InputError> ChildProcess::spawn(asio::io_context& io,
+                                                                     const std::string& command) {
   int out[2], err[2];
-  if (pipe(out) != 0) return fmt::format("pipe: {}", std::strerror(errno));
+  if (pipe(out) != 0) return InputError{"pipe", std::strerror(errno)};
   if (pipe(err) != 0) {
+    const int error = errno;
     close(out[0]);
     close(out[1]);
-    return fmt::format("pipe: {}", std::strerror(errno));
+    return InputError{"pipe", std::strerror(error)};
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -42,7 +43,7 @@ std::variant<std::unique_ptr<ChildProcess>, std::string> ChildProcess::spawn(asi
   if (rc != 0) {
     close(out[0]);
     close(err[0]);
-    return fmt::format("cannot run /bin/sh: {}", std::strerror(rc));
+    return InputError{"/bin/sh", fmt::format("cannot run it: {}", std::strerror(rc))};
   }
   return std::make_unique<ChildProcess>(io, pid, out[0], err[0]);
 }

@@ -9,17 +9,16 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
-#include <variant>
 
+#include "protocol/result.hpp"
 #include "third_party/asio.hpp"
 
 namespace tapharness::runner {
 
 class ChildProcess {
  public:
-  // Starts `command` with `/bin/sh -c` in its own process group; the error text on failure.
-  static std::variant<std::unique_ptr<ChildProcess>, std::string> spawn(asio::io_context& io,
-                                                                         const std::string& command);
+  // Starts `command` with `/bin/sh -c` in its own process group; a failure names the call.
+  static Result<std::unique_ptr<ChildProcess>, InputError> spawn(asio::io_context& io, const std::string& command);
   ~ChildProcess();
 
   asio::posix::stream_descriptor& out() { return out_; }

@@ -4,11 +4,12 @@
 #include <fmt/ranges.h>
 
 #include "protocol/tap_constants.hpp"
+#include "scenario/render.hpp"
 
 namespace tapharness::runner {
 namespace {
 
-using mockserver::ClientEvent;
+using scenario::ClientEvent;
 using protocol::TapEvent;
 using protocol::TapEventKind;
 
@@ -53,37 +54,35 @@ bool has_checkpoint(TapEventKind k) {
   return k == TapEventKind::checkpoint_start || k == TapEventKind::checkpoint_end;
 }
 
-std::string render(const mockserver::BytesValue& v, std::uint64_t index) {
-  mockserver::ScenarioRandom no_random(0);  // `client event` values are text or hex
-  return mockserver::render_bytes(v, index, no_random);
+std::string render(const scenario::BytesValue& v, std::uint64_t index) {
+  scenario::ScenarioRandom no_random(0);  // `client event` values are text or hex
+  return scenario::render_bytes(v, index, no_random);
 }
 
 }  // namespace
 
-ExpectedEvents::ExpectedEvents(const mockserver::Scenario& scenario) : scenario_(scenario) {}
+ExpectedEvents::ExpectedEvents(const scenario::Scenario& scenario) : scenario_(scenario) {}
 
 bool ExpectedEvents::fill(std::size_t count) {
-  const auto& steps = scenario_.steps;
-  while (window_.size() < count && step_ < steps.size()) {
-    const auto& step = steps[step_];
-    if (const auto* repeat = std::get_if<mockserver::Repeat>(&step.action)) {
-      if (iteration_ >= repeat->count || repeat->body.empty()) {
-        ++step_;
-        iteration_ = inner_ = 0;
-        continue;
-      }
-      const auto& inner = repeat->body[inner_];
-      if (const auto* e = std::get_if<ClientEvent>(&inner.action)) {
-        window_.push_back({e, iteration_, inner.location});
-      }
-      if (++inner_ == repeat->body.size()) {
-        inner_ = 0;
-        ++iteration_;
-      }
+  const auto& items = scenario_.client.events;
+  while (window_.size() < count && item_ < items.size()) {
+    if (const auto* line = std::get_if<scenario::EventLine>(&items[item_])) {
+      window_.push_back({&line->event, 0, line->location});
+      ++item_;
       continue;
     }
-    if (const auto* e = std::get_if<ClientEvent>(&step.action)) window_.push_back({e, 0, step.location});
-    ++step_;
+    const auto& repeat = std::get<scenario::EventRepeat>(items[item_]);
+    if (iteration_ >= repeat.count) {
+      ++item_;
+      iteration_ = inner_ = 0;
+      continue;
+    }
+    const auto& inner = repeat.body[inner_];
+    window_.push_back({&inner.event, iteration_, inner.location});
+    if (++inner_ == repeat.body.size()) {
+      inner_ = 0;
+      ++iteration_;
+    }
   }
   return window_.size() >= count;
 }
@@ -142,11 +141,11 @@ std::vector<std::string> differing_fields(const ClientEvent& x, std::uint64_t in
   return out;
 }
 
-std::string describe(const mockserver::ClientEnd& end) {
+std::string describe(const scenario::ClientEnd& end) {
   switch (end.how) {
-    case mockserver::ClientEnd::How::eof: return "end eof";
-    case mockserver::ClientEnd::How::end_stream: return "end end_stream";
-    case mockserver::ClientEnd::How::error:
+    case scenario::ClientEnd::How::eof: return "end eof";
+    case scenario::ClientEnd::How::end_stream: return "end end_stream";
+    case scenario::ClientEnd::How::error:
       return end.match.empty() ? "end error" : fmt::format("end error match=\"{}\"", end.match);
   }
   return {};
@@ -161,7 +160,7 @@ std::string describe(const client::ReportedEnd& end) {
   return {};
 }
 
-ClientCheck::ClientCheck(const mockserver::Scenario& scenario) : scenario_(scenario), expected_(scenario) {}
+ClientCheck::ClientCheck(const scenario::Scenario& scenario) : scenario_(scenario), expected_(scenario) {}
 
 void ClientCheck::fail(ClientFailure failure) {
   if (failures_.size() < kMaxFailures) {
@@ -190,7 +189,7 @@ void ClientCheck::bad_output(std::size_t line_number, const std::string& reason,
 
 void ClientCheck::on_event(const TapEvent& observed) {
   ++events_seen_;
-  if (!scenario_.has_client_events) return;  // events are not checked
+  if (!scenario_.client.checks_events()) return;  // events are not checked
   if (pending_) {
     const auto next = expected_.peek();  // pending_ exists only when there was one
     if (differing_fields(*next->event, next->index, observed).empty()) {
@@ -241,7 +240,7 @@ void ClientCheck::settle_pending() {
 void ClientCheck::on_end(const client::ReportedEnd& end) {
   end_ = end;
   settle_pending();
-  if (scenario_.has_client_events) {
+  if (scenario_.client.checks_events()) {
     if (auto missing = expected_.peek()) {
       std::size_t count = 0;
       while (expected_.peek(count)) ++count;
@@ -250,23 +249,23 @@ void ClientCheck::on_end(const client::ReportedEnd& end) {
                         count == 1 ? "" : "s")});
     }
   }
-  if (!scenario_.client_end) return;
-  const auto& want = *scenario_.client_end;
+  if (!scenario_.client.end) return;
+  const auto& want = *scenario_.client.end;
   bool ok = false;
   switch (want.how) {
-    case mockserver::ClientEnd::How::eof: ok = end.how == client::ReportedEnd::How::eof; break;
-    case mockserver::ClientEnd::How::end_stream: ok = end.how == client::ReportedEnd::How::end_stream; break;
-    case mockserver::ClientEnd::How::error:
+    case scenario::ClientEnd::How::eof: ok = end.how == client::ReportedEnd::How::eof; break;
+    case scenario::ClientEnd::How::end_stream: ok = end.how == client::ReportedEnd::How::end_stream; break;
+    case scenario::ClientEnd::How::error:
       ok = end.how == client::ReportedEnd::How::error && end.error.find(want.match) != std::string::npos;
       break;
   }
-  if (!ok) fail({scenario_.client_end_location, "client end", describe(want), describe(end)});
+  if (!ok) fail({scenario_.client.end_location, "client end", describe(want), describe(end)});
 }
 
 void ClientCheck::finish() {
   if (!end_) {
-    fail({scenario_.client_end ? scenario_.client_end_location : mockserver::SourceLocation{scenario_.path, 0, 0},
-          "client end", scenario_.client_end ? describe(*scenario_.client_end) : "an end",
+    fail({scenario_.client.end ? scenario_.client.end_location : scenario::SourceLocation{scenario_.path, 0, 0},
+          "client end", scenario_.client.end ? describe(*scenario_.client.end) : "an end",
           "the client reported no end"});
   }
 }

@@ -16,13 +16,12 @@
 #include <vector>
 
 #include "client/json_lines.hpp"
-#include "mockserver/frame_render.hpp"
-#include "mockserver/scenario.hpp"
+#include "scenario/scenario.hpp"
 
 namespace tapharness::runner {
 
 struct ClientFailure {
-  mockserver::SourceLocation location;  // the scenario line (line 0: the file as a whole)
+  scenario::SourceLocation location;  // the scenario line (line 0: the file as a whole)
   std::string what;                     // "client event", "client end"
   std::string expected;
   std::string observed;
@@ -30,15 +29,15 @@ struct ClientFailure {
 
 // A `client event` line with its repeat index, in the order the client must report them.
 struct ExpectedEvent {
-  const mockserver::ClientEvent* event = nullptr;
+  const scenario::ClientEvent* event = nullptr;
   std::uint64_t index = 0;
-  mockserver::SourceLocation location;
+  scenario::SourceLocation location;
 };
 
 // Walks the expected events lazily, through repeat bodies.
 class ExpectedEvents {
  public:
-  explicit ExpectedEvents(const mockserver::Scenario& scenario);
+  explicit ExpectedEvents(const scenario::Scenario& scenario);
   // The event `ahead` places after the current one, if there is one.
   std::optional<ExpectedEvent> peek(std::size_t ahead = 0);
   void advance(std::size_t n = 1);
@@ -46,25 +45,25 @@ class ExpectedEvents {
 
  private:
   bool fill(std::size_t count);
-  const mockserver::Scenario& scenario_;
-  std::size_t step_ = 0;        // top-level step
-  std::uint64_t iteration_ = 0; // within a repeat
-  std::size_t inner_ = 0;       // step within the repeat body
+  const scenario::Scenario& scenario_;
+  std::size_t item_ = 0;         // in scenario.client.events
+  std::uint64_t iteration_ = 0;  // within a repeat
+  std::size_t inner_ = 0;        // event within the repeat body
   std::vector<ExpectedEvent> window_;
 };
 
 // The `client event` line as the scenario language writes it, rendered for `index`:
 // "mutation vb=0 key=\"a\" value=\"hello\" flags=18".
-std::string describe(const mockserver::ClientEvent& event, std::uint64_t index);
+std::string describe(const scenario::ClientEvent& event, std::uint64_t index);
 // An observed event in the same syntax, every field.
 std::string describe_observed(const protocol::TapEvent& event);
 // The fields of `observed` that `expected` rules out ("key, cas"); empty when it matches.
-std::vector<std::string> differing_fields(const mockserver::ClientEvent& expected, std::uint64_t index,
+std::vector<std::string> differing_fields(const scenario::ClientEvent& expected, std::uint64_t index,
                                           const protocol::TapEvent& observed);
 
 class ClientCheck {
  public:
-  explicit ClientCheck(const mockserver::Scenario& scenario);
+  explicit ClientCheck(const scenario::Scenario& scenario);
 
   void observe(const client::ReportedItem& item);
   // An external client printed a line that is not the event format.
@@ -83,7 +82,7 @@ class ClientCheck {
   void settle_pending();
   void fail(ClientFailure failure);
 
-  const mockserver::Scenario& scenario_;
+  const scenario::Scenario& scenario_;
   ExpectedEvents expected_;
   std::vector<ClientFailure> failures_;
   std::size_t failures_dropped_ = 0;
@@ -95,7 +94,7 @@ class ClientCheck {
 };
 
 // "{\"end\":\"eof\"}"-style words for an end, as `client end` writes it.
-std::string describe(const mockserver::ClientEnd& end);
+std::string describe(const scenario::ClientEnd& end);
 std::string describe(const client::ReportedEnd& end);
 
 }  // namespace tapharness::runner

@@ -96,7 +96,7 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
   if (vm.count("seed")) command.run.seed = seed;
   if (!trace_dir.empty()) command.run.trace_dir = trace_dir;
   if (!mutate.empty()) {
-    command.mutation = mockserver::parse_mutation(mutate);
+    command.mutation = scenario::parse_mutation(mutate);
     if (!command.mutation) {
       return RunnerUsage{2, fmt::format("tap_scenario: --mutate '{}' is not SEED or SEED:COUNT\n", mutate)};
     }
@@ -123,8 +123,8 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
   return command;
 }
 
-std::variant<std::vector<std::string>, std::string> collect_scenarios(const std::vector<std::string>& inputs,
-                                                                       const std::string& base) {
+Result<std::vector<std::string>, InputError> collect_scenarios(const std::vector<std::string>& inputs,
+                                                              const std::string& base) {
   std::vector<std::string> files;
   for (const auto& input : inputs) {
     fs::path path(input);
@@ -136,13 +136,13 @@ std::variant<std::vector<std::string>, std::string> collect_scenarios(const std:
            it.increment(ec)) {
         if (it->is_regular_file() && it->path().extension() == ".scenario") found.push_back(it->path().string());
       }
-      if (ec) return fmt::format("cannot read directory {}: {}", input, ec.message());
+      if (ec) return InputError{input, fmt::format("cannot read the directory: {}", ec.message())};
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(path, ec)) {
       files.push_back(path.string());
     } else {
-      return fmt::format("no such file or directory: {}", input);
+      return InputError{input, "no such file or directory"};
     }
   }
   return files;

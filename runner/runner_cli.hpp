@@ -7,8 +7,9 @@
 #include <variant>
 #include <vector>
 
-#include "mockserver/mutation.hpp"
+#include "protocol/result.hpp"
 #include "runner/scenario_run.hpp"
+#include "scenario/mutation.hpp"
 
 namespace tapharness::runner {
 
@@ -20,7 +21,7 @@ struct RunnerCommand {
   bool check_only = false;
   bool update = false;
   bool timing = false;               // print the slowest scenarios and the suite's wall time
-  std::optional<mockserver::MutationSpec> mutation;  // --mutate SEED[:COUNT]
+  std::optional<scenario::MutationSpec> mutation;  // --mutate SEED[:COUNT]
   std::size_t shard_count = 1;
   std::size_t shard_index = 0;
   std::optional<std::string> shard_status_file;
@@ -38,8 +39,8 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
 // The scenario files the inputs name: files as given, directories searched recursively for
 // *.scenario, in sorted order. Relative inputs resolve against `base` when it is set (the
 // user's directory under `bazel run`).
-std::variant<std::vector<std::string>, std::string> collect_scenarios(const std::vector<std::string>& inputs,
-                                                                       const std::string& base);
+Result<std::vector<std::string>, InputError> collect_scenarios(const std::vector<std::string>& inputs,
+                                                              const std::string& base);
 
 // gtest-style filter: patterns with * and ? separated by ':', negative ones after '-'.
 bool filter_matches(const std::string& filter, const std::string& name);

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <boost/algorithm/string/replace.hpp>
+
 #include "client/tap_feed.hpp"
-#include "mockserver/mutation.hpp"
+#include "scenario/mutation.hpp"
 #include "mockserver/server.hpp"
 #include "runner/child_process.hpp"
 
@@ -12,15 +14,6 @@ namespace tapharness::runner {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Replaces every `placeholder` in `command`.
-std::string substitute(std::string command, std::string_view placeholder, const std::string& text) {
-  for (std::size_t at = command.find(placeholder); at != std::string::npos; at = command.find(placeholder, at)) {
-    command.replace(at, placeholder.size(), text);
-    at += text.size();
-  }
-  return command;
-}
 
 // Quotes a word for /bin/sh.
 std::string shell_quote(const std::string& word) {
@@ -39,7 +32,7 @@ std::string shell_quote(const std::string& word) {
 class Run {
  public:
   // `checked` is what the client is held to: the scenario itself, or its mutation.
-  Run(std::shared_ptr<const mockserver::Scenario> scenario, std::shared_ptr<const mockserver::Scenario> checked,
+  Run(std::shared_ptr<const scenario::Scenario> scenario, std::shared_ptr<const scenario::Scenario> checked,
       const RunOptions& options, ScenarioResult& result)
       : scenario_(std::move(scenario)),
         checked_(std::move(checked)),
@@ -48,22 +41,24 @@ class Run {
         check_(*checked_) {}
 
   void execute() {
-    std::optional<mockserver::MutationSpec> mutation;
-    if (options_.mutation_seed) mutation = mockserver::MutationSpec{*options_.mutation_seed, 1};
+    std::optional<scenario::MutationSpec> mutation;
+    if (options_.mutation_seed) mutation = scenario::MutationSpec{*options_.mutation_seed, 1};
     auto listening = mockserver::MockServer::listen(
         io_, scenario_,
         {.connections = 1, .trace_dir = options_.trace_dir, .seed = options_.seed, .mutation = mutation});
-    if (auto* error = std::get_if<std::string>(&listening)) {
-      result_.problem = *error;
+    if (!listening) {
+      result_.problem = listening.error().message();
       return;
     }
-    server_ = std::move(std::get<std::unique_ptr<mockserver::MockServer>>(listening));
+    server_ = std::move(*listening);
     server_->start([this](const mockserver::Report& r) { result_.server = r; }, [] {});
 
     const std::string port = std::to_string(server_->endpoint().port());
     if (options_.client_command) {
-      start_external(substitute(substitute(*options_.client_command, "{addr}", "127.0.0.1:" + port), "{args}",
-                                tail_flags(*scenario_)));
+      std::string command = *options_.client_command;
+      boost::algorithm::replace_all(command, "{addr}", "127.0.0.1:" + port);
+      boost::algorithm::replace_all(command, "{args}", tail_flags(*scenario_));
+      start_external(command);
     } else {
       start_builtin(port);
     }
@@ -112,12 +107,12 @@ class Run {
 
   void start_external(const std::string& command) {
     auto spawned = ChildProcess::spawn(io_, command);
-    if (auto* error = std::get_if<std::string>(&spawned)) {
-      result_.problem = fmt::format("cannot start the client: {}", *error);
+    if (!spawned) {
+      result_.problem = fmt::format("cannot start the client: {}", spawned.error().message());
       client_done_ = true;
       return;
     }
-    child_ = std::move(std::get<std::unique_ptr<ChildProcess>>(spawned));
+    child_ = std::move(*spawned);
     read_line();
     read_stderr();
   }
@@ -130,10 +125,10 @@ class Run {
                              stdout_buffer_.erase(0, n);
                              ++line_number_;
                              auto parsed = client::parse_json_line(line);
-                             if (auto* item = std::get_if<client::ReportedItem>(&parsed)) {
-                               observe(std::move(*item));
+                             if (parsed) {
+                               observe(std::move(*parsed));
                              } else {
-                               check_.bad_output(line_number_, std::get<std::string>(parsed), line);
+                               check_.bad_output(line_number_, parsed.error().message(), line);
                              }
                              read_line();
                            });
@@ -162,8 +157,8 @@ class Run {
   }
 
   asio::io_context io_;
-  std::shared_ptr<const mockserver::Scenario> scenario_;
-  std::shared_ptr<const mockserver::Scenario> checked_;
+  std::shared_ptr<const scenario::Scenario> scenario_;
+  std::shared_ptr<const scenario::Scenario> checked_;
   const RunOptions& options_;
   ScenarioResult& result_;
   ClientCheck check_;
@@ -178,16 +173,16 @@ class Run {
 
 }  // namespace
 
-client::FeedOptions feed_options(const mockserver::Scenario& scenario) {
+client::FeedOptions feed_options(const scenario::Scenario& scenario) {
   client::FeedOptions options;
-  if (scenario.client_args) {
-    options.args = scenario.client_args->args;
-    options.idle_timeout = scenario.client_args->idle_timeout;
+  if (scenario.client.args) {
+    options.args = scenario.client.args->args;
+    options.idle_timeout = scenario.client.args->idle_timeout;
   }
   return options;
 }
 
-std::string tail_flags(const mockserver::Scenario& scenario) {
+std::string tail_flags(const scenario::Scenario& scenario) {
   const auto options = feed_options(scenario);
   const auto& a = options.args;
   std::string out;
@@ -204,23 +199,23 @@ std::string tail_flags(const mockserver::Scenario& scenario) {
   return out.empty() ? out : out.substr(1);
 }
 
-std::chrono::duration<double> deliberate_delay(const mockserver::Scenario& scenario) {
+std::chrono::duration<double> deliberate_delay(const scenario::Scenario& scenario) {
   using Seconds = std::chrono::duration<double>;
-  auto step_delay = [&](const mockserver::Step& step) -> Seconds {
-    if (const auto* d = std::get_if<mockserver::Delay>(&step.action)) return d->duration;
+  auto step_delay = [&](const scenario::Step& step) -> Seconds {
+    if (const auto* d = std::get_if<scenario::Delay>(&step.action)) return d->duration;
     // A stall waits for the client's idle timeout on purpose (or for the scenario's).
-    if (const auto* c = std::get_if<mockserver::Close>(&step.action); c && c->how == mockserver::Close::How::stall) {
-      const auto idle = scenario.client_args ? scenario.client_args->idle_timeout : std::nullopt;
+    if (const auto* c = std::get_if<scenario::Close>(&step.action); c && c->how == scenario::Close::How::stall) {
+      const auto idle = scenario.client.args ? scenario.client.args->idle_timeout : std::nullopt;
       return idle.value_or(scenario.timeout);
     }
-    if (const auto* s = std::get_if<mockserver::Send>(&step.action); s && s->fault.bytewise) {
+    if (const auto* s = std::get_if<scenario::Send>(&step.action); s && s->fault.bytewise) {
       return s->fault.gap * static_cast<double>(s->frame.fixed_length().value_or(1) - 1);
     }
     return Seconds{0};
   };
   Seconds total{0};
   for (const auto& step : scenario.steps) {
-    if (const auto* repeat = std::get_if<mockserver::Repeat>(&step.action)) {
+    if (const auto* repeat = std::get_if<scenario::Repeat>(&step.action)) {
       Seconds body{0};
       for (const auto& inner : repeat->body) body += step_delay(inner);
       total += body * static_cast<double>(repeat->count);
@@ -231,10 +226,10 @@ std::chrono::duration<double> deliberate_delay(const mockserver::Scenario& scena
   return total;
 }
 
-ScenarioResult run_scenario(std::shared_ptr<const mockserver::Scenario> scenario, const RunOptions& options) {
+ScenarioResult run_scenario(std::shared_ptr<const scenario::Scenario> scenario, const RunOptions& options) {
   auto checked = scenario;
   if (options.mutation_seed) {
-    checked = std::make_shared<const mockserver::Scenario>(mockserver::mutate(*scenario, *options.mutation_seed));
+    checked = std::make_shared<const scenario::Scenario>(scenario::mutate(*scenario, *options.mutation_seed));
   }
   ScenarioResult result;
   result.name = checked->name;
@@ -251,24 +246,23 @@ ScenarioResult run_scenario(std::shared_ptr<const mockserver::Scenario> scenario
 }
 
 ScenarioResult run_scenario_file(const std::string& path, const RunOptions& options) {
-  auto parsed = mockserver::load_scenario(path);
-  if (auto* error = std::get_if<mockserver::ParseError>(&parsed)) {
+  auto parsed = scenario::load_scenario(path);
+  if (!parsed) {
     ScenarioResult result;
     result.path = path;
     result.name = path;
     result.verdict = Verdict::invalid;
-    result.parse_error = *error;
+    result.parse_error = parsed.error();
     return result;
   }
-  return run_scenario(std::make_shared<const mockserver::Scenario>(std::get<mockserver::Scenario>(std::move(parsed))),
-                      options);
+  return run_scenario(std::make_shared<const scenario::Scenario>(std::move(parsed).value()), options);
 }
 
 namespace {
 
 // "file:line", or just the file for what no line stands for (the whole file, a mutation's
 // added ending).
-std::string where(const mockserver::SourceLocation& l) {
+std::string where(const scenario::SourceLocation& l) {
   return l.line > 0 ? fmt::format("{}:{}", l.file, l.line) : l.file;
 }
 

@@ -16,8 +16,8 @@
 
 #include "client/json_lines.hpp"
 #include "mockserver/report.hpp"
-#include "mockserver/scenario.hpp"
-#include "mockserver/scenario_parser.hpp"
+#include "scenario/scenario.hpp"
+#include "scenario/parser.hpp"
 #include "runner/client_check.hpp"
 
 namespace tapharness::runner {
@@ -41,7 +41,7 @@ struct ScenarioResult {
   std::string name;
   std::string path;
   Verdict verdict = Verdict::invalid;
-  std::optional<mockserver::ParseError> parse_error;  // invalid
+  std::optional<scenario::Diagnostic> parse_error;  // invalid
   std::optional<mockserver::Report> server;           // the server's side
   std::vector<ClientFailure> client_failures;         // the client's side
   std::size_t client_failures_dropped = 0;
@@ -54,16 +54,16 @@ struct ScenarioResult {
 };
 
 ScenarioResult run_scenario_file(const std::string& path, const RunOptions& options);
-ScenarioResult run_scenario(std::shared_ptr<const mockserver::Scenario> scenario, const RunOptions& options);
+ScenarioResult run_scenario(std::shared_ptr<const scenario::Scenario> scenario, const RunOptions& options);
 
 // The client a scenario's `client args` describe.
-client::FeedOptions feed_options(const mockserver::Scenario& scenario);
+client::FeedOptions feed_options(const scenario::Scenario& scenario);
 
 // The scenario's `client args` as tap_tail flags: "--name r1 --backfill 0 --ack ...".
-std::string tail_flags(const mockserver::Scenario& scenario);
+std::string tail_flags(const scenario::Scenario& scenario);
 
 // How long a scenario waits on purpose: its delays and bytewise gaps, repeats included.
-std::chrono::duration<double> deliberate_delay(const mockserver::Scenario& scenario);
+std::chrono::duration<double> deliberate_delay(const scenario::Scenario& scenario);
 
 // "PASS name (0.12s)" or "FAIL name (0.12s)" with every failure, or "INVALID ..." with the
 // parse error.

@@ -3,27 +3,24 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
-#include "mockserver/mutation.hpp"
-#include "mockserver/scenario_parser.hpp"
 #include "runner/junit.hpp"
 #include "runner/runner_cli.hpp"
 #include "runner/scenario_run.hpp"
 #include "runner/update.hpp"
+#include "scenario/mutation.hpp"
+#include "scenario/parser.hpp"
 
 namespace {
 
 using namespace tapharness::runner;
 
-std::string name_of_path(const std::string& path) {
-  auto name = path.substr(path.find_last_of('/') + 1);
-  if (name.size() > 9 && name.ends_with(".scenario")) name.resize(name.size() - 9);
-  return name;
-}
+std::string name_of_path(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -32,26 +29,25 @@ bool write_file(const std::string& path, const std::string& text) {
 }
 
 void update(const ScenarioResult& result) {
-  auto parsed = tapharness::mockserver::load_scenario(result.path);
-  if (!std::holds_alternative<tapharness::mockserver::Scenario>(parsed)) return;
+  auto parsed = tapharness::scenario::load_scenario(result.path);
+  if (!parsed) return;
   std::ifstream in(result.path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
-  auto updated = updated_scenario_text(std::get<tapharness::mockserver::Scenario>(parsed), text.str(), result.observed);
-  if (auto* refused = std::get_if<UpdateRefused>(&updated)) {
-    fmt::print(stderr, "tap_scenario: not updated: {}\n", refused->reason);
-  } else if (std::get<0>(updated) != text.str()) {
-    if (write_file(result.path, std::get<0>(updated))) fmt::print("updated {}\n", result.path);
+  auto updated = updated_scenario_text(*parsed, text.str(), result.observed);
+  if (!updated) {
+    fmt::print(stderr, "tap_scenario: not updated: {}\n", updated.error().message());
+  } else if (*updated != text.str()) {
+    if (write_file(result.path, *updated)) fmt::print("updated {}\n", result.path);
   }
 }
 
 // Runs the scenario once per mutation seed; the first seed that breaks the client is the
 // result (with its replay command), or a pass covering every seed.
-ScenarioResult run_mutations(const std::string& path, RunOptions options, const tapharness::mockserver::MutationSpec& spec) {
-  auto parsed = tapharness::mockserver::load_scenario(path);
-  if (!std::holds_alternative<tapharness::mockserver::Scenario>(parsed)) return run_scenario_file(path, options);
-  auto scenario = std::make_shared<const tapharness::mockserver::Scenario>(
-      std::get<tapharness::mockserver::Scenario>(std::move(parsed)));
+ScenarioResult run_mutations(const std::string& path, RunOptions options, const tapharness::scenario::MutationSpec& spec) {
+  auto parsed = tapharness::scenario::load_scenario(path);
+  if (!parsed) return run_scenario_file(path, options);
+  auto scenario = std::make_shared<const tapharness::scenario::Scenario>(std::move(parsed).value());
   ScenarioResult total;
   for (std::uint64_t i = 0; i < spec.count; ++i) {
     options.mutation_seed = spec.seed + i;
@@ -60,7 +56,7 @@ ScenarioResult run_mutations(const std::string& path, RunOptions options, const 
     total.events += one.events;
     if (one.verdict != Verdict::passed) {
       one.elapsed = total.elapsed;
-      std::string mutated = tapharness::mockserver::describe_mutation(*scenario, spec.seed + i);
+      std::string mutated = tapharness::scenario::describe_mutation(*scenario, spec.seed + i);
       if (!mutated.empty() && mutated.back() == '\n') mutated.pop_back();
       for (std::size_t at = mutated.find('\n'); at != std::string::npos; at = mutated.find('\n', at + 1)) {
         mutated.replace(at, 1, "\n    ");
@@ -101,8 +97,8 @@ int main(int argc, char** argv) {
   const auto& command = std::get<RunnerCommand>(parsed);
   const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");  // set by `bazel run`
   auto files = collect_scenarios(command.inputs, user_dir ? user_dir : "");
-  if (auto* error = std::get_if<std::string>(&files)) {
-    fmt::print(stderr, "tap_scenario: {}\n", *error);
+  if (!files) {
+    fmt::print(stderr, "tap_scenario: {}\n", files.error().message());
     return 2;
   }
   if (command.shard_status_file) write_file(*command.shard_status_file, "");
@@ -110,16 +106,16 @@ int main(int argc, char** argv) {
   std::vector<ScenarioResult> results;
   std::size_t position = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (const auto& path : std::get<std::vector<std::string>>(files)) {
+  for (const auto& path : *files) {
     if (!filter_matches(command.filter, name_of_path(path))) continue;
     if (position++ % command.shard_count != command.shard_index) continue;
     ScenarioResult result;
     if (command.check_only) {
-      auto scenario = tapharness::mockserver::load_scenario(path);
+      auto scenario = tapharness::scenario::load_scenario(path);
       result.path = path;
       result.name = name_of_path(path);
-      if (auto* error = std::get_if<tapharness::mockserver::ParseError>(&scenario)) {
-        result.parse_error = *error;
+      if (!scenario) {
+        result.parse_error = scenario.error();
       } else {
         result.verdict = Verdict::passed;
       }

@@ -20,24 +20,17 @@ std::string client_end_line(const client::ReportedEnd& end) {
   return {};
 }
 
-std::variant<std::string, UpdateRefused> updated_scenario_text(const mockserver::Scenario& scenario,
-                                                             std::string_view text,
-                                                             const std::vector<client::ReportedItem>& observed) {
+Result<std::string, InputError> updated_scenario_text(const scenario::Scenario& scenario, std::string_view text,
+                                                      const std::vector<client::ReportedItem>& observed) {
   std::set<int> drop;
-  for (const auto& step : scenario.steps) {
-    if (const auto* repeat = std::get_if<mockserver::Repeat>(&step.action)) {
-      for (const auto& inner : repeat->body) {
-        if (std::holds_alternative<mockserver::ClientEvent>(inner.action)) {
-          return UpdateRefused{fmt::format("{}:{}: client events inside a repeat block cannot be updated "
-                                           "one by one",
-                                           scenario.path, inner.location.line)};
-        }
-      }
-    } else if (std::holds_alternative<mockserver::ClientEvent>(step.action)) {
-      drop.insert(step.location.line);
+  for (const auto& item : scenario.client.events) {
+    if (const auto* repeat = std::get_if<scenario::EventRepeat>(&item)) {
+      return InputError{fmt::format("{}:{}", scenario.path, repeat->body.front().location.line),
+                        "client events inside a repeat block cannot be updated one by one"};
     }
+    drop.insert(std::get<scenario::EventLine>(item).location.line);
   }
-  if (scenario.client_end) drop.insert(scenario.client_end_location.line);
+  if (scenario.client.end) drop.insert(scenario.client.end_location.line);
 
   std::string lines;
   for (const auto& item : observed) {

@@ -4,24 +4,18 @@
 
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "client/json_lines.hpp"
-#include "mockserver/scenario.hpp"
+#include "protocol/result.hpp"
+#include "scenario/scenario.hpp"
 
 namespace tapharness::runner {
 
-// Why a file cannot be rewritten.
-struct UpdateRefused {
-  std::string reason;
-};
-
-// The new text of the file, or why it cannot be rewritten (client events inside a repeat
-// block cannot be written back one by one).
-std::variant<std::string, UpdateRefused> updated_scenario_text(const mockserver::Scenario& scenario,
-                                                             std::string_view text,
-                                                             const std::vector<client::ReportedItem>& observed);
+// The new text of the file, or why it cannot be rewritten, at which line (client events
+// inside a repeat block cannot be written back one by one).
+Result<std::string, InputError> updated_scenario_text(const scenario::Scenario& scenario, std::string_view text,
+                                                      const std::vector<client::ReportedItem>& observed);
 
 // The `client end` line for how a client ended; errors match on the reason only
 // ("truncated"), which stays stable when offsets change.

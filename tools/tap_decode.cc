@@ -41,11 +41,9 @@ std::string strip_comments(std::string text) {
 }
 
 int decode(const std::string& source, const std::string& text) {
-  HexError hex_error;
-  auto bytes = parse_hex(strip_comments(text), &hex_error);
+  auto bytes = parse_hex(strip_comments(text));
   if (!bytes) {
-    fmt::print(stderr, "tap_decode: {}: character {}: {}\n", source, hex_error.position,
-               hex_error.reason);
+    fmt::print(stderr, "tap_decode: {}: {}\n", source, bytes.error());
     return 2;
   }
   FrameDecoder decoder;

@@ -4,6 +4,15 @@
 // All state lives on one strand. The reader coroutine decodes frames into a bounded queue
 // and pauses when the queue is full; consumers take items from the front; ACKs are written
 // in order, one write in flight, once the event they acknowledge has reached its consumer.
+//
+// The feed's life is one State, each transition one assignment:
+//
+//   connecting --(connected: TAP_CONNECT queued)--> streaming --(an end: finish())--> draining
+//   connecting --(timeout, error, close())--------------------------------------------> draining
+//   draining --(the queued events' ACKs written, or the stream failed)--> done (stream closed)
+//
+// Which end the consumer sees is end_; close() before the consumer has seen it replaces it
+// with `closed`.
 #pragma once
 
 #include <algorithm>
@@ -14,7 +23,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -101,6 +109,13 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   bool closing() const { return closed_.load(); }
 
  private:
+  enum class State : std::uint8_t {
+    connecting,  // TCP: resolving and connecting; nothing is written yet
+    streaming,   // TAP_CONNECT is sent or queued; the reader decodes frames
+    draining,    // the end is known; queued events and their ACKs still go out
+    done,        // the stream is closed
+  };
+
   // What a waiting consumer is handed: owned events (and perhaps the end), and the ACKs
   // owed once it has them, in queue order (an ignored frame's among the events').
   struct Handout {
@@ -136,7 +151,8 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   };
 
   void begin() {
-    if (finished_) return;
+    if (state_ != State::connecting) return;  // ended (closed) before it began
+    state_ = State::streaming;
     protocol::Bytes connect;
     protocol::encode_tap_connect(connect, options_.args);
     enqueue_write(connect);
@@ -149,30 +165,27 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     resolver_.emplace(strand_);
     connect_timer_.expires_after(options_.connect_timeout);
     connect_timer_.async_wait([self](const boost::system::error_code& ec) {
-      if (ec || self->connected_) return;
-      self->connect_timed_out_ = true;
-      self->resolver_->cancel();
-      boost::system::error_code ignored;
-      self->stream_.close(ignored);
+      if (ec || self->state_ != State::connecting) return;
+      FeedEnd end{.reason = EndReason::connect_timeout};
+      end.timeout = self->options_.connect_timeout;
+      self->finish(std::move(end));
+      self->close_stream();
+      self->deliver();
     });
     boost::system::error_code ec;
     auto endpoints =
         co_await resolver_->async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec && !connect_timed_out_ && !finished_) {
+    if (!ec && state_ == State::connecting) {
       co_await asio::async_connect(stream_, endpoints, asio::redirect_error(asio::use_awaitable, ec));
     }
-    connected_ = !ec && !connect_timed_out_;
     connect_timer_.cancel();
-    if (finished_) co_return;  // closed meanwhile
-    if (connect_timed_out_) {
-      FeedEnd end{.reason = EndReason::connect_timeout};
-      end.timeout = options_.connect_timeout;
-      finish(std::move(end));
-    } else if (ec) {
+    if (state_ != State::connecting) co_return;  // timed out or closed meanwhile
+    if (ec) {
       FeedEnd end{.reason = EndReason::io_error};
       end.io_error = ec;
       end.context = fmt::format("connect to {}:{}", host, port);
       finish(std::move(end));
+      close_stream();
     } else {
       // ACKs are small and the producer may be waiting for them (its opaque gate): no Nagle.
       stream_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -186,9 +199,9 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     last_frame_ = std::chrono::steady_clock::now();
     std::size_t need = protocol::kHeaderSize;
     bool got_frame = false;
-    while (!finished_) {
+    while (state_ == State::streaming) {
       // Decode what is buffered, as far as the queue allows.
-      while (!finished_) {
+      while (state_ == State::streaming) {
         if (queue_full()) {
           deliver();  // waiting consumers first, or nobody would ever make room
           if (queue_full()) {
@@ -215,7 +228,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
       if (got_frame) last_frame_ = std::chrono::steady_clock::now();
       got_frame = false;
       deliver();
-      if (finished_) break;
+      if (state_ != State::streaming) break;
 
       auto space = buffer_.prepare(need);
       arm_idle_timer();
@@ -230,7 +243,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   }
 
   void on_read_error(const boost::system::error_code& ec) {
-    if (finished_) return;
+    if (state_ != State::streaming) return;
     // Only a read the idle timer cancelled ended by idleness. Its cancel misses a read that
     // had already completed, leaving idle_expired_ set while the feed reads on; a later EOF
     // or reset is then what it is, not an idle timeout.
@@ -301,17 +314,19 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     if (!options_.idle_timeout) return;
     idle_timer_.expires_at(last_frame_ + *options_.idle_timeout);
     idle_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || self->finished_) return;
+      if (ec || self->state_ != State::streaming) return;
       self->idle_expired_ = true;
       boost::system::error_code ignored;
       self->stream_.cancel(ignored);
     });
   }
 
+  bool ended() const { return state_ == State::draining || state_ == State::done; }
+
   // Records the end (the first one wins) and stops the reader.
   void finish(FeedEnd end) {
-    if (finished_) return;
-    finished_ = true;
+    if (ended()) return;
+    state_ = State::draining;
     end.offset = decoder_.offset();
     end_ = std::move(end);
     idle_timer_.cancel();
@@ -328,11 +343,11 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   void do_close() {
     // A natural end nobody has seen yet gives way: after close() the consumer sees `closed`.
-    if (!end_delivered_) {
-      finished_ = false;
-      end_.reset();
+    if (!ended()) {
+      finish(FeedEnd{.reason = EndReason::closed});
+    } else if (!end_delivered_) {
+      end_ = FeedEnd{.reason = EndReason::closed, .offset = end_->offset};
     }
-    finish(FeedEnd{.reason = EndReason::closed});
     queue_.clear();
     queued_bytes_ = 0;
     close_stream();
@@ -340,7 +355,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   }
 
   void close_stream() {
-    writable_ = false;
+    state_ = State::done;
     connect_timer_.cancel();
     if (resolver_) resolver_->cancel();
     boost::system::error_code ignored;
@@ -374,7 +389,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
           queue_.pop_front();
         }
       }
-      if (queue_.empty() && finished_ && handout.items.size() < max) {
+      if (queue_.empty() && ended() && handout.items.size() < max) {
         end_delivered_ = true;
         handout.items.emplace_back(*end_);
       }
@@ -402,7 +417,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
       }
       if (item.ack && !closed_.load()) enqueue_ack(*item.ack);
     }
-    if (finished_ && end_sink_ && !end_delivered_) {
+    if (ended() && end_sink_ && !end_delivered_) {
       end_delivered_ = true;
       asio::post(strand_, [sink = std::move(end_sink_), end = *end_] { sink(end); });
     }
@@ -441,13 +456,13 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   }
 
   void enqueue_write(protocol::ByteView bytes) {
-    if (!writable_) return;
+    if (state_ == State::done) return;
     protocol::append(write_queue_, bytes);
   }
 
   // One write in flight; everything queued meanwhile goes out in the next one.
   void maybe_write() {
-    if (writing_ || write_queue_.empty() || !writable_ || (!connected_ && needs_connect())) return;
+    if (writing_ || write_queue_.empty() || state_ == State::connecting || state_ == State::done) return;
     writing_ = true;
     std::swap(write_queue_, write_inflight_);
     write_queue_.clear();
@@ -462,8 +477,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     writing_ = false;
     write_inflight_.clear();
     if (ec) {
-      if (!finished_) fail_io(ec, "write");
-      writable_ = false;
+      fail_io(ec, "write");  // the first end wins: after an end this only closes the stream
       write_queue_.clear();
     }
     deliver();
@@ -471,15 +485,10 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   // After the end, the stream stays open only until the queued events' ACKs are written.
   void close_when_done() {
-    if (finished_ && queue_.empty() && events_in_flight_ == 0 && !writing_ &&
-        write_queue_.empty() && stream_open_) {
-      stream_open_ = false;
+    if (state_ == State::draining && queue_.empty() && events_in_flight_ == 0 && !writing_ &&
+        write_queue_.empty()) {
       close_stream();
     }
-  }
-
-  static constexpr bool needs_connect() {
-    return std::is_same_v<Stream, asio::ip::tcp::socket>;
   }
 
   Stream stream_;
@@ -498,8 +507,6 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   std::vector<std::uint8_t> write_queue_;
   std::vector<std::uint8_t> write_inflight_;
   bool writing_ = false;
-  bool writable_ = true;
-  bool stream_open_ = true;
 
   asio::steady_timer idle_timer_;
   asio::steady_timer space_timer_;
@@ -507,11 +514,9 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   std::optional<asio::ip::tcp::resolver> resolver_;
   std::chrono::steady_clock::time_point last_frame_;
   bool waiting_for_space_ = false;
-  bool idle_expired_ = false;
-  bool connected_ = !needs_connect();
-  bool connect_timed_out_ = false;
+  bool idle_expired_ = false;  // the idle timer cancelled the read: its abort is the idle timeout
 
-  bool finished_ = false;
+  State state_ = State::connecting;  // start() or the TCP connect moves it on
   bool end_delivered_ = false;
   std::optional<FeedEnd> end_;
   std::atomic<bool> closed_{false};

@@ -175,7 +175,7 @@ void stream_until_closed(tcp::socket& s) {
   read_exactly(s, 36);
   protocol::Bytes batch;
   for (int i = 0; i < 64; ++i) {
-    protocol::encode_tap_message(batch, protocol::ep_engine::mutation(
+    protocol::append(batch, protocol::ep_engine::mutation(
                                             {.key = "k", .value = "v", .opaque = 1, .tap_flags = 1}));
   }
   boost::system::error_code ec;

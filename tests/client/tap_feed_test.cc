@@ -311,7 +311,7 @@ TEST(TapFeed, SlowConsumerPausesReadingAndLosesNothing) {
   std::vector<std::size_t> frame_ends;
   const int n = 2000;
   for (int i = 0; i < n; ++i) {
-    protocol::encode_tap_message(
+    protocol::append(
         stream, protocol::ep_engine::mutation({.key = fmt::format("key-{}", i), .value = "v"}));
     frame_ends.push_back(stream.size());
   }
@@ -338,7 +338,7 @@ TEST(TapFeed, QueueBoundInBytesAlsoPausesReading) {
   protocol::Bytes stream;
   const std::string value(1024, 'v');
   for (int i = 0; i < 100; ++i) {
-    protocol::encode_tap_message(stream, protocol::ep_engine::mutation({.key = "k", .value = value}));
+    protocol::append(stream, protocol::ep_engine::mutation({.key = "k", .value = value}));
   }
   f.send(stream);
   f.io().poll();

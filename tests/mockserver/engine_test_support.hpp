@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "mockserver/engine.hpp"
-#include "mockserver/scenario_parser.hpp"
+#include "scenario/parser.hpp"
 #include "protocol/hex.hpp"
 #include "protocol/tap_connect.hpp"
 #include "tests/support/memory_stream.hpp"
@@ -19,12 +19,12 @@ namespace tapharness::mockserver::testing {
 using tapharness::testing::MemoryStream;
 
 inline std::shared_ptr<const Scenario> parse(std::string_view text) {
-  auto parsed = parse_scenario(text, "t.scenario");
-  if (auto* error = std::get_if<ParseError>(&parsed)) {
-    ADD_FAILURE() << error->text();
+  auto parsed = scenario::parse_scenario(text, "t.scenario");
+  if (!parsed) {
+    ADD_FAILURE() << parsed.error().text();
     return std::make_shared<Scenario>();
   }
-  return std::make_shared<Scenario>(std::get<Scenario>(std::move(parsed)));
+  return std::make_shared<Scenario>(std::move(parsed).value());
 }
 
 class EngineHarness {

@@ -105,7 +105,7 @@ TEST(TapMockserver, BadUsageIsStatusTwoWithTheReasonAndTheUsage) {
       {{"--scenario", good, "--listen", "127.0.0.1:99999"}, "the port must be a number from 0 to 65535"},
       {{"--scenario", good, "--listen", "127.0.0.1:http"}, "the port must be a number from 0 to 65535"},
       {{"--scenario", good, "--check", good}, "--check and --scenario do not go together"},
-      {{"--scenario", good, "--trace", good}, "cannot write traces to " + good + ": Not a directory"},
+      {{"--scenario", good, "--trace", good}, good + ": cannot write traces: Not a directory"},
   };
   for (const auto& [args, reason] : cases) {
     ChildProcess process(kBinary, args);

@@ -35,8 +35,8 @@ using testing::StreamOutcome;
 
 Bytes hex(std::string_view text) {
   auto bytes = parse_hex(text);
-  EXPECT_TRUE(bytes.has_value()) << text;
-  return bytes.value_or(Bytes{});
+  EXPECT_TRUE(bytes.ok()) << text;
+  return bytes ? *bytes : Bytes{};
 }
 
 Bytes concat(std::initializer_list<std::string_view> parts) {
@@ -320,14 +320,12 @@ TEST(Names, OpcodesStatusesAndUnknownValuesPrintReadably) {
 }
 
 TEST(Hex, ParsesWithSeparatorsAndReportsWhereItFailed) {
-  EXPECT_EQ(parse_hex("80 0a:FF\n00"), (Bytes{0x80, 0x0a, 0xff, 0x00}));
-  HexError error;
-  EXPECT_FALSE(parse_hex("80 0g", &error));
-  EXPECT_EQ(error.position, 4u);
-  EXPECT_FALSE(parse_hex("80 0", &error));
-  EXPECT_EQ(error.position, 3u);
-  EXPECT_FALSE(parse_hex("8 0", &error));
-  EXPECT_EQ(error.position, 1u);
+  EXPECT_EQ(parse_hex("80 0a:FF\n00").value(), (Bytes{0x80, 0x0a, 0xff, 0x00}));
+  EXPECT_EQ(parse_hex("80 0g").error(), (DecodeError{DecodeErrorCode::hex_not_a_digit, 4, "hex", 'g', 0}));
+  EXPECT_EQ(parse_hex("80 0").error(), (DecodeError{DecodeErrorCode::hex_odd_digits, 3, "hex", '0', 0}));
+  EXPECT_EQ(parse_hex("8 0").error(), (DecodeError{DecodeErrorCode::hex_odd_digits, 1, "hex", ' ', 0}));
+  EXPECT_EQ(parse_hex("80 0g").error().message(),
+            "hex_not_a_digit at text offset 4, field hex = 0x67: not a hex digit");
 }
 
 }  // namespace

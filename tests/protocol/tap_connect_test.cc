@@ -97,9 +97,8 @@ TEST(TapConnect, DecodesEverySeedVectorBackToItsArguments) {
     FrameDecoder decoder;
     auto decoded = std::get<Decoded>(decoder.decode(frame));
     auto result = decode_tap_connect(decoded.frame);
-    ASSERT_TRUE(std::holds_alternative<TapConnectRequest>(result))
-        << v.args_line << ": " << fmt::format("{}", std::get<DecodeError>(result));
-    const auto& request = std::get<TapConnectRequest>(result);
+    ASSERT_TRUE(result) << v.args_line << ": " << result.error().message();
+    const auto& request = *result;
     EXPECT_EQ(request.flags, connect_flags(v.args)) << v.args_line;
     EXPECT_EQ(request.name, v.args.client_name);
     if (v.args.backfill != 0) {
@@ -126,7 +125,7 @@ TEST(TapConnect, DecodesTapMdWorkedExample) {
   const Bytes frame = parse_hex(golden::kConnectNode1).value();
   FrameDecoder decoder;
   auto decoded = std::get<Decoded>(decoder.decode(frame));
-  auto request = std::get<TapConnectRequest>(decode_tap_connect(decoded.frame));
+  auto request = decode_tap_connect(decoded.frame).value();
   EXPECT_EQ(request.name, "node1");
   EXPECT_EQ(request.flags, 0x35u);
   EXPECT_TRUE(request.has(TapConnectFlag::support_ack));
@@ -147,7 +146,7 @@ TEST(TapConnect, DecodesACheckpointMapAndTheOldRegisteredByte) {
                           .value();
   FrameDecoder decoder;
   auto decoded = std::get<Decoded>(decoder.decode(frame));
-  auto request = std::get<TapConnectRequest>(decode_tap_connect(decoded.frame));
+  auto request = decode_tap_connect(decoded.frame).value();
   ASSERT_EQ(request.checkpoints.size(), 1u);
   EXPECT_EQ(request.checkpoints[0], (CheckpointPosition{7, 9}));
   EXPECT_EQ(request.closed_checkpoints_only, 1);
@@ -172,8 +171,8 @@ TEST_P(TapConnectErrors, RejectsBodiesThatContradictTheFlags) {
   auto decoded = decoder.decode(frame);
   ASSERT_TRUE(std::holds_alternative<Decoded>(decoded)) << fmt::format("{}", decoded);
   auto result = decode_tap_connect(std::get<Decoded>(decoded).frame);
-  ASSERT_TRUE(std::holds_alternative<DecodeError>(result)) << fmt::format("{}", std::get<0>(result));
-  const auto& error = std::get<DecodeError>(result);
+  ASSERT_FALSE(result) << fmt::format("{}", *result);
+  const auto& error = result.error();
   EXPECT_EQ(error.code, c.code) << error.message();
   EXPECT_EQ(error.offset, c.offset) << error.message();
   EXPECT_EQ(error.field, c.field) << error.message();

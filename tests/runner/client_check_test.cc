@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "mockserver/scenario_parser.hpp"
+#include "scenario/parser.hpp"
 
 namespace tapharness::runner {
 namespace {
@@ -13,11 +13,10 @@ using client::ReportedEnd;
 using protocol::TapEvent;
 using protocol::TapEventKind;
 
-mockserver::Scenario parse(std::string_view text) {
-  auto parsed = mockserver::parse_scenario(text, "c.scenario");
-  EXPECT_TRUE(std::holds_alternative<mockserver::Scenario>(parsed))
-      << std::get<mockserver::ParseError>(parsed).text();
-  return std::get<mockserver::Scenario>(std::move(parsed));
+scenario::Scenario parse(std::string_view text) {
+  auto parsed = scenario::parse_scenario(text, "c.scenario");
+  EXPECT_TRUE(parsed.ok()) << (parsed ? "" : parsed.error().text());
+  return parsed ? std::move(parsed).value() : scenario::Scenario{};
 }
 
 TapEvent mutation(std::string key, std::uint64_t cas = 0, std::uint16_t vb = 0) {

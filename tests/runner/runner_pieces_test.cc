@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "mockserver/scenario_parser.hpp"
+#include "scenario/parser.hpp"
 #include "runner/junit.hpp"
 #include "runner/runner_cli.hpp"
 #include "runner/scenario_run.hpp"
@@ -68,8 +68,8 @@ TEST(Filter, GtestStylePatterns) {
 
 TEST(Collect, MissingInputsAreNamed) {
   auto missing = collect_scenarios({"no/such/dir"}, "");
-  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
-  EXPECT_EQ(std::get<std::string>(missing), "no such file or directory: no/such/dir");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message(), "no/such/dir: no such file or directory");
 }
 
 TEST(Junit, EscapesMarkupAndControlBytes) {
@@ -82,8 +82,8 @@ TEST(Junit, EscapesMarkupAndControlBytes) {
   EXPECT_NE(xml.find(R"(tests="1" failures="0" errors="0")"), std::string::npos);
 }
 
-mockserver::Scenario parse_scenario_text(std::string_view text) {
-  return std::get<mockserver::Scenario>(mockserver::parse_scenario(text, "u.scenario"));
+scenario::Scenario parse_scenario_text(std::string_view text) {
+  return scenario::parse_scenario(text, "u.scenario").value();
 }
 
 TEST(Update, ReplacesTheClientLinesWhereTheFirstOneWas) {
@@ -98,15 +98,14 @@ TEST(Update, ReplacesTheClientLinesWhereTheFirstOneWas) {
   m.key = "a";
   std::vector<client::ReportedItem> observed{m, client::ReportedEnd{client::ReportedEnd::How::error, "truncated: x"}};
   auto updated = updated_scenario_text(parse_scenario_text(text), text, observed);
-  ASSERT_TRUE(std::holds_alternative<std::string>(updated));
-  EXPECT_EQ(std::get<std::string>(updated),
+  ASSERT_TRUE(updated) << updated.error().message();
+  EXPECT_EQ(*updated,
             "send mutation key=\"a\"\n"
             "client event mutation vb=0 key=\"a\" value=\"\" flags=0 expiry=0 cas=0\n"
             "client end error match=\"truncated\"\n"
             "send flush\n");
   // What --update writes parses again.
-  EXPECT_TRUE(std::holds_alternative<mockserver::Scenario>(
-      mockserver::parse_scenario(std::get<std::string>(updated), "u.scenario")));
+  EXPECT_TRUE(scenario::parse_scenario(*updated, "u.scenario").ok());
 }
 
 TEST(TailFlags, ClientArgsBecomeTapTailFlags) {

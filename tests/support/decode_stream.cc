@@ -71,22 +71,19 @@ StreamOutcome decode_stream(ByteView stream, const std::vector<std::size_t>& cut
   return ::testing::AssertionSuccess();
 }
 
-}  // namespace tapharness::testing
-
-auto fmt::formatter<tapharness::testing::OwnedFrame>::format(
-    const tapharness::testing::OwnedFrame& f, fmt::format_context& ctx) const -> decltype(ctx.out()) {
-  using tapharness::protocol::to_hex;
-  return fmt::format_to(ctx.out(), "@{} {} extras={} engine={} key={} value={}", f.offset, f.header,
+FormatOut describe_to(FormatOut out, const OwnedFrame& f) {
+  using protocol::to_hex;
+  return fmt::format_to(out, "@{} {} extras={} engine={} key={} value={}", f.offset, f.header,
                         to_hex(f.extras), to_hex(f.engine_specific), to_hex(f.key), to_hex(f.value));
 }
 
-auto fmt::formatter<tapharness::testing::StreamOutcome>::format(
-    const tapharness::testing::StreamOutcome& o, fmt::format_context& ctx) const
-    -> decltype(ctx.out()) {
-  auto out = fmt::format_to(ctx.out(), "{} frames", o.frames.size());
+FormatOut describe_to(FormatOut out, const StreamOutcome& o) {
+  out = fmt::format_to(out, "{} frames", o.frames.size());
   for (std::size_t i = 0; i < o.frames.size(); ++i) {
     out = fmt::format_to(out, "\n    {} -> {}", o.frames[i], o.steps[i]);
   }
   if (o.error) return fmt::format_to(out, "\n    then error: {}", *o.error);
   return fmt::format_to(out, "\n    then {} bytes pending, need {} more", o.pending, o.need_more);
 }
+
+}  // namespace tapharness::testing

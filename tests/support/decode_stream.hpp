@@ -47,18 +47,9 @@ StreamOutcome decode_stream(protocol::ByteView stream, const std::vector<std::si
 ::testing::AssertionResult same_at_every_split(protocol::ByteView stream, StreamOutcome* whole,
                                                protocol::Limits limits = {});
 
+FormatOut describe_to(FormatOut out, const OwnedFrame& frame);
+FormatOut describe_to(FormatOut out, const StreamOutcome& outcome);
+
 }  // namespace tapharness::testing
-
-template <>
-struct fmt::formatter<tapharness::testing::OwnedFrame> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::testing::OwnedFrame& f, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};
-
-template <>
-struct fmt::formatter<tapharness::testing::StreamOutcome> : fmt::formatter<std::string_view> {
-  auto format(const tapharness::testing::StreamOutcome& o, fmt::format_context& ctx) const
-      -> decltype(ctx.out());
-};
 
 TAPHARNESS_FMT_PRINTER(tapharness::testing)

@@ -1,0 +1,124 @@
+#include "mockserver/ack_book.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace tapharness::mockserver {
+
+void AckBook::owe(AckTarget target, const scenario::SourceLocation& where) {
+  owed_.push_back(Owed{sequence_++, target, where});
+}
+
+std::optional<AckBook::Claim> AckBook::claim(const scenario::ExpectAck& expect) {
+  auto named = [&](const Owed& o) { return !expect.opaque || o.target.opaque == *expect.opaque; };
+  // owed_ is in send order; arrived_ is in the order the ACKs came, so look for its oldest send.
+  const auto owed_it = std::find_if(owed_.begin(), owed_.end(), named);
+  auto arrived_it = arrived_.end();
+  for (auto it = arrived_.begin(); it != arrived_.end(); ++it) {
+    if (named(it->owed) && (arrived_it == arrived_.end() || it->owed.sequence < arrived_it->owed.sequence)) {
+      arrived_it = it;
+    }
+  }
+  const bool take_arrived =
+      arrived_it != arrived_.end() && (owed_it == owed_.end() || arrived_it->owed.sequence < owed_it->sequence);
+  std::optional<Claim> claimed;
+  if (take_arrived) {
+    claimed = Claim{arrived_it->owed, arrived_it->header, arrived_it->arrival};
+    arrived_.erase(arrived_it);
+  } else if (owed_it != owed_.end()) {
+    claimed = Claim{*owed_it, std::nullopt};
+    owed_.erase(owed_it);
+  } else if (expect.opaque) {
+    claimed = Claim{Owed{sequence_++, AckTarget{*expect.opaque, std::nullopt, std::nullopt}, {}}, std::nullopt};
+  }
+  if (!claimed) return std::nullopt;
+  if (expect.opcode) claimed->owed.target.opcode = expect.opcode;
+  claimed->owed.target.status = expect.status;
+  return claimed;
+}
+
+void AckBook::tolerate(const scenario::ExpectGroup& group) {
+  for (const auto& item : group.items) {
+    auto claimed = claim(item.ack);
+    if (claimed && !claimed->arrived) tolerated_.push_back(claimed->owed);  // arrived: nothing to wait for
+  }
+}
+
+AckBook::GroupClaim AckBook::claim_group(const scenario::ExpectGroup& group, scenario::Duration default_within) {
+  GroupClaim out;
+  for (const auto& item : group.items) {
+    auto claimed = claim(item.ack);
+    if (!claimed) {
+      out.unclaimable.push_back(item.location);
+      continue;
+    }
+    claimed->owed.location = item.location;
+    out.newest = std::max(out.newest, claimed->owed.sequence);
+    if (claimed->arrived) {
+      out.arrived.push_back(*claimed);
+    } else {
+      out.waiting.push_back(claimed->owed);
+      out.within = std::max(out.within, item.ack.within.value_or(default_within));
+    }
+  }
+  return out;
+}
+
+bool AckBook::has_ack_expectations(const scenario::Scenario& scenario) {
+  auto expects = [](const scenario::Step& step) {
+    return std::holds_alternative<scenario::ExpectAck>(step.action) ||
+           std::holds_alternative<scenario::ExpectGroup>(step.action);
+  };
+  for (const scenario::Step& step : scenario.steps) {
+    if (expects(step)) return true;
+    if (const auto* repeat = std::get_if<scenario::Repeat>(&step.action)) {
+      if (std::any_of(repeat->body.begin(), repeat->body.end(), expects)) return true;
+    }
+  }
+  return false;
+}
+
+AckVerdict AckBook::judge_arrived(const Claim& claimed, std::uint64_t newest) const {
+  if (const auto jumped = jumped_ahead(newest, claimed.arrival)) {
+    return {false, describe(claimed.owed.target),
+            fmt::format("{} first (out of order)", describe_client_frame(*jumped))};
+  }
+  return judge(claimed.owed, *claimed.arrived);
+}
+
+AckVerdict AckBook::judge(const Owed& owed, const protocol::Header& frame) {
+  if (matches(owed.target, frame)) return {};
+  const auto miss = near_miss(owed.target, frame);
+  return {false, describe(owed.target),
+          fmt::format("{}{}", describe_client_frame(frame), miss.empty() ? "" : " (" + miss + ")")};
+}
+
+std::optional<protocol::Header> AckBook::jumped_ahead(std::uint64_t newest, std::uint64_t before) const {
+  for (const Arrived& other : arrived_) {
+    if (other.arrival < before && other.owed.sequence > newest) return other.header;
+  }
+  return std::nullopt;
+}
+
+bool AckBook::accept_unclaimed(const protocol::Header& frame, std::optional<std::uint64_t> before) {
+  for (auto it = tolerated_.begin(); it != tolerated_.end(); ++it) {
+    if (matches(it->target, frame)) {
+      tolerated_.erase(it);
+      return true;
+    }
+  }
+  for (auto it = owed_.begin(); it != owed_.end(); ++it) {
+    if (before && it->sequence >= *before) break;
+    if (matches(it->target, frame)) {
+      if (acks_auto_ && it != owed_.begin()) return false;  // out of send order
+      // Kept for an `expect ack` that may claim it later (nothing to keep if none can).
+      if (claims_acks_) arrived_.push_back(Arrived{*it, frame, arrivals_++});
+      owed_.erase(it);
+      return true;
+    }
+  }
+  return allow_unexpected_;
+}
+
+}  // namespace tapharness::mockserver

@@ -1,0 +1,24 @@
+// How the engine runs a scenario (engine.hpp): overrides, tracing, and the client's limits.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "mockserver/trace.hpp"
+#include "protocol/frame_decoder.hpp"
+
+namespace tapharness::mockserver {
+
+struct EngineOptions {
+  std::optional<std::uint64_t> seed;  // overrides the scenario's seed
+  TraceSink trace;                    // may be empty
+  std::size_t connection = 1;         // for the report
+  // Mutation mode: the client may leave at any point, so a send to a departed client ends
+  // the run without failing it (scenario/mutation.hpp).
+  bool mutation = false;
+  // What a client may send: a TAP_CONNECT with a long vbucket list fits easily.
+  protocol::Limits client_limits{.max_body = 1 << 20, .max_key = 4096, .max_extras = 64};
+};
+
+}  // namespace tapharness::mockserver

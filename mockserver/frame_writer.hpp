@@ -1,0 +1,75 @@
+// How the engine writes to the client: every write bounded by the scenario's timeout (a
+// client that stops reading, or vanishes without FIN or RST, would hold it forever), and
+// under `writes coalesced` frames gathered into one write of up to kCoalesceLimit bytes.
+//
+//   FrameWriter<Stream> writer(stream, timeout, [&] { close_the_connection(); });
+//   co_await writer.write(asio::buffer(bytes), ec, keep_alive);
+//   render_into(writer.coalesced());
+//   if (writer.coalesce_full()) co_await writer.flush(ec, keep_alive);
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "protocol/bytes.hpp"
+#include "scenario/scenario.hpp"
+#include "third_party/asio.hpp"
+
+namespace tapharness::mockserver {
+
+template <class Stream>
+class FrameWriter {
+ public:
+  static constexpr std::size_t kCoalesceLimit = 64 * 1024;
+
+  // `on_stall` runs when a write is not done in time; it must close the stream, which ends
+  // the write with operation_aborted.
+  FrameWriter(Stream& stream, scenario::Duration timeout, std::function<void()> on_stall)
+      : stream_(stream), timeout_(timeout), on_stall_(std::move(on_stall)) {}
+
+  // Writes all of `bytes`; `keep_alive` holds the owner while the guard timer may fire.
+  asio::awaitable<std::size_t> write(asio::const_buffer bytes, boost::system::error_code& ec,
+                                     std::shared_ptr<void> keep_alive) {
+    const std::uint64_t generation = ++generation_;
+    asio::steady_timer guard(stream_.get_executor(), timeout_);
+    guard.async_wait([this, keep_alive, generation](boost::system::error_code expired) {
+      if (expired || generation_ != generation) return;  // the write finished first
+      stalled_ = true;
+      on_stall_();
+    });
+    const std::size_t written = co_await asio::async_write(stream_, bytes, asio::redirect_error(asio::use_awaitable, ec));
+    ++generation_;
+    co_return written;
+  }
+
+  // Why a write failed, in words for a report.
+  std::string failure(const boost::system::error_code& ec) const {
+    return stalled_ ? fmt::format("not done within {}ms (the client is not reading)", timeout_.count()) : ec.message();
+  }
+
+  // `writes coalesced`: frames rendered here wait for one write.
+  protocol::Bytes& coalesced() { return coalesced_; }
+  bool coalesce_full() const { return coalesced_.size() >= kCoalesceLimit; }
+
+  // Writes what was gathered (if anything) and empties the buffer; how many bytes that was.
+  asio::awaitable<std::size_t> flush(boost::system::error_code& ec, std::shared_ptr<void> keep_alive) {
+    const std::size_t size = coalesced_.size();
+    if (size > 0) co_await write(asio::buffer(coalesced_), ec, std::move(keep_alive));
+    coalesced_.clear();
+    co_return size;
+  }
+
+ private:
+  Stream& stream_;
+  scenario::Duration timeout_;
+  std::function<void()> on_stall_;
+  std::uint64_t generation_ = 0;  // bumped as each write starts and ends
+  bool stalled_ = false;
+  protocol::Bytes coalesced_;
+};
+
+}  // namespace tapharness::mockserver

@@ -1,0 +1,460 @@
+// The engine's session: one scenario over one stream, the sequencing of its steps and the
+// waits for what the client sends. Use it through async_run_scenario() (engine.hpp).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "mockserver/ack_book.hpp"
+#include "mockserver/engine_options.hpp"
+#include "mockserver/client_inbox.hpp"
+#include "mockserver/expectations.hpp"
+#include "mockserver/frame_writer.hpp"
+#include "mockserver/report.hpp"
+#include "mockserver/trace.hpp"
+#include "mockserver/transport.hpp"
+#include "protocol/frame_decoder.hpp"
+#include "protocol/tap_connect.hpp"
+#include "scenario/faults.hpp"
+#include "scenario/render.hpp"
+#include "scenario/scenario.hpp"
+#include "third_party/asio.hpp"
+
+namespace tapharness::mockserver {
+
+using scenario::Duration;
+using scenario::Scenario;
+using scenario::SourceLocation;
+
+namespace detail {
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream stream, std::shared_ptr<const Scenario> scenario, EngineOptions options)
+      : stream_(std::move(stream)),
+        scenario_(std::move(scenario)),
+        options_(std::move(options)),
+        random_(options_.seed.value_or(scenario_->seed)),
+        renderer_(random_),
+        inbox_(stream_, options_.client_limits,
+               [this](const typename Inbox::Frame& frame) {
+                 ++report_.frames_received;
+                 trace({.kind = TraceRecord::Kind::received, .frame = frame.bytes, .location = last_location_});
+               },
+               [this](const std::string& why) { trace({.note = why, .location = last_location_}); }),
+        writer_(stream_, scenario_->timeout, [this] { close_now([](Stream& s) { transport::close(s); }); }),
+        book_(scenario_->acks_auto, AckBook::has_ack_expectations(*scenario_)),
+        report_(scenario_->name, options_.connection),
+        started_(Clock::now()) {}
+
+  asio::awaitable<Report> run(std::shared_ptr<Session> self) {
+    asio::co_spawn(stream_.get_executor(), inbox_.read_loop(self), asio::detached);
+    if (co_await expect_connect()) {
+      for (const scenario::Step& step : scenario_->steps) {
+        if (aborted_) break;
+        if (const auto* repeat = std::get_if<scenario::Repeat>(&step.action)) {
+          co_await run_repeat(*repeat);
+        } else {
+          co_await run_step(step, std::nullopt);
+        }
+      }
+      co_await flush_coalesced();
+      if (!closed_) co_await finish_and_close(last_location_);
+    } else {
+      close_now([](Stream& s) { transport::close(s); });
+    }
+    drain(last_location_, last_step_);
+    co_return std::move(report_);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  using Inbox = ClientInbox<Stream>;
+  using Owed = AckBook::Owed;
+
+  // ---- the connect -------------------------------------------------------------------
+
+  asio::awaitable<bool> expect_connect() {
+    const SourceLocation where =
+        scenario_->connect_location.line > 0 ? scenario_->connect_location : SourceLocation{scenario_->path, 0, 0};
+    last_location_ = where;
+    last_step_ = "expect connect";
+    const std::string expected = describe(scenario_->connect);
+    co_await inbox_.wait(Clock::now() + scenario_->timeout);
+    if (inbox_.empty()) {
+      report_.fail(where, last_step_, expected, silence(scenario_->timeout));
+      co_return false;
+    }
+    if (const auto problem = judge_connect(scenario_->connect, inbox_.take().bytes)) {
+      report_.fail(where, last_step_, expected, *problem);
+      co_return false;
+    }
+    report_.pass(where, last_step_);
+    co_return true;
+  }
+
+  // ---- steps -------------------------------------------------------------------------
+
+  asio::awaitable<void> run_repeat(const scenario::Repeat& repeat) {
+    for (std::uint64_t i = 0; i < repeat.count && !aborted_; ++i) {
+      for (const scenario::Step& inner : repeat.body) {
+        if (aborted_) break;
+        // A coalesced frame is only rendered: no coroutine per frame of a volume run.
+        if (const auto* send = coalescible(inner); send && sendable(inner.location, *send, i)) {
+          gather(*send, inner.location, i);
+          if (writer_.coalesce_full()) co_await flush_coalesced();
+          continue;
+        }
+        co_await run_step(inner, i);
+      }
+    }
+  }
+
+  asio::awaitable<void> run_step(const scenario::Step& step, std::optional<std::uint64_t> index) {
+    last_location_ = step.location;
+    // Coalesced frames go out before anything that is not another coalesced frame.
+    if (!coalescible(step)) co_await flush_coalesced();
+    // perform() copies what it needs into its own frame; a coroutine lambda here would
+    // outlive its captures.
+    co_await std::visit([&](const auto& action) { return perform(action, step.location, index); }, step.action);
+  }
+
+  asio::awaitable<void> perform(const scenario::Repeat&, const SourceLocation&, std::optional<std::uint64_t>) {
+    co_return;  // expanded by run(); repeats do not nest
+  }
+
+  asio::awaitable<void> perform(const scenario::AllowUnexpected&, const SourceLocation& where,
+                                std::optional<std::uint64_t>) {
+    drain(where, "allow unexpected");
+    book_.allow_unexpected();
+    report_.pass(where, "allow unexpected");
+    co_return;
+  }
+
+  asio::awaitable<void> perform(const scenario::Delay& delay, const SourceLocation& where,
+                                std::optional<std::uint64_t>) {
+    last_step_ = "delay";
+    co_await sleep(delay.duration);
+    drain(where, last_step_);
+    report_.pass(where, last_step_);
+  }
+
+  asio::awaitable<void> perform(const scenario::Send& send, const SourceLocation& where,
+                                std::optional<std::uint64_t> index) {
+    if (!sendable(where, send, index)) co_return;
+    if (coalescible(send)) {
+      gather(send, where, index);
+      if (writer_.coalesce_full()) co_await flush_coalesced();
+      co_return;
+    }
+    frame_.clear();
+    owe(renderer_.render(send.frame, index.value_or(0), next_opaque_, frame_), where);
+    auto planned = scenario::plan_writes(frame_, send.fault, where);
+    if (!planned) {
+      report_.fail(where, last_step_, "a fault plan that fits the frame", planned.error().message, index);
+      co_return;
+    }
+    const scenario::PlannedWrites& writes = *planned;
+    trace({.kind = TraceRecord::Kind::sent, .frame = frame_, .chunks = writes.chunks, .written = writes.bytes,
+           .location = where});
+    for (const scenario::WriteChunk& chunk : writes.chunks) {
+      if (chunk.delay_before.count() > 0) co_await sleep(chunk.delay_before);
+      const std::size_t length = chunk.end - chunk.begin;
+      boost::system::error_code ec;
+      const std::size_t written =
+          co_await writer_.write(asio::buffer(writes.bytes.data() + chunk.begin, length), ec, this->shared_from_this());
+      if (ec) {
+        if (options_.mutation) {
+          trace({.note = fmt::format("the client is gone: {}", ec.message()), .location = where});
+        } else {
+          report_.fail(where, last_step_, "to write the frame",
+                       fmt::format("writing failed after {} of {} bytes: {}", chunk.begin + written,
+                                   writes.bytes.size(), writer_.failure(ec)),
+                       index);
+        }
+        aborted_ = true;
+        co_return;
+      }
+      report_.bytes_sent += length;
+    }
+    ++report_.frames_sent;
+    report_.pass(where, last_step_);
+  }
+
+  bool coalescible(const scenario::Send& send) const { return scenario_->coalesce_writes && send.fault.empty(); }
+  const scenario::Send* coalescible(const scenario::Step& step) const {
+    const auto* send = std::get_if<scenario::Send>(&step.action);
+    return send && coalescible(*send) ? send : nullptr;
+  }
+
+  // Whether a send may go ahead: judges what arrived meanwhile, and fails the step when
+  // either side has closed.
+  bool sendable(const SourceLocation& where, const scenario::Send& send, std::optional<std::uint64_t> index) {
+    last_step_ = scenario::send_statement(send.frame.kind);
+    drain(where, last_step_);
+    if (half_closed_ || closed_) {
+      report_.fail(where, last_step_, "to send a frame", "the server already closed its side", index);
+      return false;
+    }
+    if (inbox_.state() == Inbox::State::eof || inbox_.state() == Inbox::State::error) {
+      if (!options_.mutation) report_.fail(where, last_step_, "to send a frame", inbox_.detail(), index);
+      aborted_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  // Records the ACK a sent frame asked for, and advances the producer sequence.
+  void owe(const scenario::FrameInfo& frame, const SourceLocation& where) {
+    if (frame.uses_sequence) ++next_opaque_;
+    if (frame.wants_ack) book_.owe(AckTarget{frame.opaque, frame.opcode, protocol::Status::success}, where);
+  }
+
+  // Renders a frame without faults straight into the pending coalesced write.
+  void gather(const scenario::Send& send, const SourceLocation& where, std::optional<std::uint64_t> index) {
+    protocol::Bytes& coalesced = writer_.coalesced();
+    const std::size_t start = coalesced.size();
+    owe(renderer_.render(send.frame, index.value_or(0), next_opaque_, coalesced), where);
+    if (options_.trace) {
+      const protocol::ByteView bytes(coalesced.data() + start, coalesced.size() - start);
+      trace({.kind = TraceRecord::Kind::sent, .frame = bytes, .chunks = {{0, bytes.size(), Duration{0}}},
+             .written = bytes, .location = where});
+    }
+    ++report_.frames_sent;
+    report_.pass(where, last_step_);
+  }
+
+  // Writes the frames `writes coalesced` has gathered, in one write.
+  asio::awaitable<void> flush_coalesced() {
+    if (aborted_) co_return;
+    boost::system::error_code ec;
+    const std::size_t size = co_await writer_.flush(ec, this->shared_from_this());
+    if (ec && !options_.mutation) {
+      report_.fail(last_location_, "send (coalesced)", "to write the frames",
+                   fmt::format("writing {} bytes failed: {}", size, writer_.failure(ec)));
+    }
+    if (ec) aborted_ = true;
+    if (!ec) report_.bytes_sent += size;
+  }
+
+  // ---- what the client sends ---------------------------------------------------------
+
+  void report_verdict(const AckVerdict& verdict, const SourceLocation& where, std::optional<std::uint64_t> index) {
+    if (verdict.passed) {
+      report_.pass(where, "expect ack");
+    } else {
+      report_.fail(where, "expect ack", verdict.expected, verdict.observed, index);
+    }
+  }
+
+  asio::awaitable<void> perform(const scenario::ExpectAck& expect, const SourceLocation& where,
+                                std::optional<std::uint64_t> index) {
+    last_step_ = "expect ack";
+    auto claimed = book_.claim(expect);
+    if (!claimed) {
+      report_.fail(where, last_step_, "a send with `ack` to acknowledge", "no such send", index);
+      co_return;
+    }
+    claimed->owed.location = where;
+    if (claimed->arrived) {
+      report_verdict(book_.judge_arrived(*claimed, claimed->owed.sequence), where, index);
+      co_return;
+    }
+    std::vector<Owed> targets{claimed->owed};
+    co_await await_acks(targets, expect.within.value_or(scenario_->timeout), claimed->owed.sequence, index);
+  }
+
+  asio::awaitable<void> perform(const scenario::ExpectGroup& group, const SourceLocation& where,
+                                std::optional<std::uint64_t> index) {
+    if (group.kind == scenario::ExpectGroup::Kind::optional) {
+      book_.tolerate(group);
+      report_.pass(where, "optional");
+      co_return;
+    }
+    last_step_ = "unordered";
+    AckBook::GroupClaim claims = book_.claim_group(group, scenario_->timeout);
+    for (const auto& where : claims.unclaimable) {
+      report_.fail(where, "expect ack", "a send with `ack` to acknowledge", "no such send", index);
+    }
+    for (const auto& claimed : claims.arrived) {
+      report_verdict(book_.judge_arrived(claimed, claims.newest), claimed.owed.location, index);
+    }
+    co_await await_acks(std::move(claims.waiting), claims.within, claims.newest, index);
+  }
+
+  // Waits for every target, in any order. Frames before them must be ACKs owed by earlier
+  // sends or tolerated ones; anything else fails the wait. `newest` is the newest send the
+  // expectation claims (a group's arrived members count).
+  asio::awaitable<void> await_acks(std::vector<Owed> targets, Duration within, std::uint64_t newest,
+                                   std::optional<std::uint64_t> index) {
+    const auto deadline = Clock::now() + within;
+    for (const auto& t : targets) newest = std::max(newest, t.sequence);
+    while (!targets.empty()) {
+      co_await inbox_.wait(deadline);
+      if (inbox_.empty()) {
+        for (const auto& t : targets) report_.fail(t.location, "expect ack", describe(t.target), silence(within), index);
+        co_return;
+      }
+      const typename Inbox::Frame frame = inbox_.take();
+      auto hit = std::find_if(targets.begin(), targets.end(), [&](const Owed& t) { return matches(t.target, frame.header); });
+      if (hit != targets.end()) {
+        if (const auto jumped = book_.jumped_ahead(newest, book_.arrivals())) {
+          report_.fail(hit->location, "expect ack", describe(hit->target),
+                       fmt::format("{} first (out of order)", describe_client_frame(*jumped)), index);
+        } else {
+          report_.pass(hit->location, "expect ack");
+        }
+        targets.erase(hit);
+        continue;
+      }
+      if (book_.accept_unclaimed(frame.header, newest)) continue;
+      // The closest target explains the miss.
+      report_verdict(AckBook::judge(targets.front(), frame.header), targets.front().location, index);
+      targets.erase(targets.begin());
+    }
+  }
+
+  // Judges the frames that arrived while no expectation was waiting.
+  void drain(const SourceLocation& where, std::string_view step) {
+    while (!inbox_.empty()) {
+      const typename Inbox::Frame frame = inbox_.take();
+      if (book_.accept_unclaimed(frame.header, std::nullopt)) continue;
+      std::string expected = "nothing from the client";
+      if (book_.acks_auto() && book_.oldest_owed()) expected = describe(book_.oldest_owed()->target) + " (acks auto)";
+      report_.fail(where, step, std::move(expected), fmt::format("unexpected {}", describe_client_frame(frame.header)));
+    }
+    if (inbox_.state() == Inbox::State::garbage && !garbage_reported_) {
+      garbage_reported_ = true;
+      report_.fail(where, step, "frames that decode", inbox_.detail());
+    }
+  }
+
+  // What a wait that found nothing saw. A failure that quotes the garbage has reported it, so
+  // drain() does not report it again.
+  std::string silence(Duration waited) {
+    if (inbox_.state() == Inbox::State::garbage) garbage_reported_ = true;
+    return inbox_.silence(waited);
+  }
+
+  // ---- endings -----------------------------------------------------------------------
+
+  asio::awaitable<void> perform(const scenario::Close& close, const SourceLocation& where,
+                                std::optional<std::uint64_t>) {
+    last_step_ = fmt::format("close {}", scenario::name_of(close.how));
+    using How = scenario::Close::How;
+    switch (close.how) {
+      case How::fin:
+        co_await require_auto_acks(where);
+        close_now([](Stream& s) { transport::close(s); });
+        break;
+      case How::rst:
+        close_now([](Stream& s) { transport::reset(s); });
+        break;
+      case How::half_close:
+        drain(where, last_step_);
+        transport::half_close(stream_);
+        half_closed_ = true;
+        trace({.note = "server half-closed (FIN), still reading", .location = where});
+        break;
+      case How::stall:
+        trace({.note = "server stalls: sends nothing more", .location = where});
+        co_await wait_for_client_close(Clock::now() + scenario_->timeout, /*judge=*/false, where);
+        close_now([](Stream& s) { transport::close(s); });
+        break;
+      case How::wait:
+        co_await wait_for_client_close(Clock::now() + scenario_->timeout, /*judge=*/true, where);
+        close_now([](Stream& s) { transport::close(s); });
+        break;
+    }
+    drain(where, last_step_);
+    if (!report_.has_failed_at(where)) report_.pass(where, last_step_);
+  }
+
+  // Reads on until the client closes; under `judge`, not closing in time fails the step.
+  asio::awaitable<void> wait_for_client_close(Clock::time_point deadline, bool judge, const SourceLocation& where) {
+    while (inbox_.open() && Clock::now() < deadline) {
+      co_await inbox_.wait(deadline);
+      drain(where, last_step_);
+    }
+    if (judge && inbox_.open()) {
+      report_.fail(where, last_step_, "the client to close the connection",
+                   fmt::format("still open after {}ms", scenario_->timeout.count()));
+    }
+  }
+
+  // The end of the steps without a `close`: owed `acks auto` ACKs, then FIN.
+  asio::awaitable<void> finish_and_close(const SourceLocation& where) {
+    last_step_ = half_closed_ ? "end of scenario (after half_close)" : "end of scenario (close fin)";
+    co_await require_auto_acks(where);
+    close_now([](Stream& s) { transport::close(s); });
+  }
+
+  // Under `acks auto`, every owed ACK must arrive, in order, before the connection closes.
+  asio::awaitable<void> require_auto_acks(const SourceLocation& where) {
+    if (!book_.acks_auto()) co_return;
+    const auto deadline = Clock::now() + scenario_->timeout;
+    while (book_.oldest_owed()) {
+      drain(where, last_step_);
+      if (!book_.oldest_owed()) break;
+      co_await inbox_.wait(deadline);
+      if (inbox_.empty()) {
+        const Owed& owed = *book_.oldest_owed();
+        report_.fail(owed.location, "send (acks auto)", describe(owed.target), silence(scenario_->timeout));
+        co_return;
+      }
+    }
+  }
+
+  template <class CloseFn>
+  void close_now(CloseFn&& how) {
+    if (closed_) return;
+    closed_ = true;
+    how(stream_);
+    inbox_.stop();  // every run ends here, so a reader paused for room never holds the session
+    trace({.note = "server closed the connection", .location = last_location_});
+  }
+
+  asio::awaitable<void> sleep(Duration d) {
+    asio::steady_timer timer(stream_.get_executor(), d);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  void trace(TraceRecord record) {
+    if (!options_.trace) return;
+    record.at = std::chrono::duration_cast<Duration>(Clock::now() - started_);
+    options_.trace(record);
+  }
+
+  Stream stream_;
+  std::shared_ptr<const Scenario> scenario_;
+  EngineOptions options_;
+  scenario::ScenarioRandom random_;
+  scenario::FrameRenderer renderer_;
+  protocol::Bytes frame_;  // the frame being sent (faults apply to it)
+  Inbox inbox_;
+  FrameWriter<Stream> writer_;
+  AckBook book_;
+  Report report_;
+  Clock::time_point started_;
+
+  std::uint32_t next_opaque_ = 1;  // ep-engine's tap_ack_initial_sequence_number
+  bool garbage_reported_ = false;
+  bool half_closed_ = false;
+  bool closed_ = false;
+  bool aborted_ = false;
+  SourceLocation last_location_;
+  std::string last_step_ = "expect connect";
+};
+
+}  // namespace detail
+
+}  // namespace tapharness::mockserver

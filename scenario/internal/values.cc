@@ -1,0 +1,217 @@
+#include "scenario/internal/values.hpp"
+
+#include <charconv>
+#include <limits>
+
+#include "protocol/hex.hpp"
+
+namespace tapharness::scenario {
+namespace {
+
+enum class NumberSyntax { ok, not_a_number, too_large };
+
+NumberSyntax parse_unsigned(std::string_view text, std::uint64_t& out) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    text.remove_prefix(2);
+  }
+  // from_chars accepts no sign for unsigned types, so digits are all it takes.
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out, base);
+  if (text.empty() || end != text.data() + text.size()) return NumberSyntax::not_a_number;
+  if (error == std::errc::result_out_of_range) return NumberSyntax::too_large;
+  return error == std::errc{} ? NumberSyntax::ok : NumberSyntax::not_a_number;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+struct DurationUnit {
+  std::string_view suffix;
+  std::int64_t milliseconds;
+};
+constexpr DurationUnit kDurationUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}};
+
+std::string bytes_forms() { return "a \"string\", x\"hex\", random(N) or fill(N) / fill(N,BYTE)"; }
+
+}  // namespace
+
+std::nullopt_t ValueReader::fail_index_outside_repeat(const Word& at) {
+  return errors_.fail(at, "'{n}' is the repeat index; it is allowed only inside a repeat body");
+}
+
+std::optional<std::uint64_t> ValueReader::number(const Word& value, std::string_view what,
+                                                 std::uint64_t max) {
+  if (value.text == kIndexPlaceholder) {
+    if (!repeat_count_) return fail_index_outside_repeat(value);
+    return errors_.fail(value, fmt::format("'{}' needs a fixed number; '{{n}}' is not allowed here", what));
+  }
+  std::uint64_t n = 0;
+  switch (parse_unsigned(value.text, n)) {
+    case NumberSyntax::ok: break;
+    case NumberSyntax::not_a_number:
+      return errors_.fail(value, fmt::format("expected a number for '{}' (decimal or 0x hex), got {}",
+                                             what, quoted(value.text)));
+    case NumberSyntax::too_large:
+      return errors_.fail(value, fmt::format("'{}' is at most {}, got {}", what, max, quoted(value.text)));
+  }
+  if (n > max) return errors_.fail(value, fmt::format("'{}' is at most {}, got {}", what, max, n));
+  return n;
+}
+
+std::optional<NumberValue> ValueReader::number_or_index(const Word& value, std::string_view what,
+                                                        std::uint64_t max) {
+  if (value.text != kIndexPlaceholder) {
+    const auto n = number(value, what, max);
+    if (!n) return std::nullopt;
+    return NumberValue{*n, false};
+  }
+  if (!repeat_count_) return fail_index_outside_repeat(value);
+  if (*repeat_count_ - 1 > max) {
+    return errors_.fail(value, fmt::format("'{}' is at most {}, but '{{n}}' reaches {} in this repeat",
+                                           what, max, *repeat_count_ - 1));
+  }
+  return NumberValue{0, true};
+}
+
+std::optional<BytesValue> ValueReader::bytes(const Word& value, std::string_view what) {
+  const std::string_view text = value.text;
+  if (text.starts_with('"')) {
+    BytesValue out;
+    if (!decode_string(value, &out)) return std::nullopt;
+    return out;
+  }
+  if (text.starts_with("x\"")) {
+    const std::size_t close = text.find('"', 2);
+    if (close == std::string_view::npos) {
+      return errors_.fail(value, fmt::format("unterminated hex string for '{}'", what));
+    }
+    auto hex = protocol::parse_hex(text.substr(2, close - 2));
+    if (!hex) {
+      const protocol::DecodeError& error = hex.error();
+      const char c = static_cast<char>(error.value);
+      const std::string reason = error.code == protocol::DecodeErrorCode::hex_not_a_digit
+                                     ? fmt::format("'{}' is not a hex digit", c)
+                                 : hex_digit(c) < 0 ? "a byte needs two hex digits"
+                                                    : "odd number of hex digits";
+      return errors_.fail(value.part(2 + error.offset), fmt::format("bad hex in '{}': {}", what, reason));
+    }
+    if (close + 1 != text.size()) {
+      return errors_.fail(value.part(close + 1), fmt::format("unexpected {} after the hex string",
+                                                             quoted(text.substr(close + 1))));
+    }
+    return BytesValue{.kind = BytesValue::Kind::hex, .hex = std::move(*hex)};
+  }
+  if (text.starts_with("random(") || text.starts_with("fill(")) return generated(value, what);
+  return errors_.fail(value, fmt::format("expected bytes for '{}': {}; got {}", what, bytes_forms(),
+                                         quoted(text)));
+}
+
+std::optional<BytesValue> ValueReader::generated(const Word& value, std::string_view what) {
+  const bool is_fill = value.text.starts_with("fill(");
+  const std::size_t open = value.text.find('(');
+  if (!value.text.ends_with(')')) {
+    return errors_.fail(value.part(value.text.size()),
+                        fmt::format("expected ')' to close {} for '{}'", quoted(value.text.substr(0, open + 1)), what));
+  }
+  const Word arguments = value.part(open + 1, value.text.size() - open - 2);
+  const std::size_t comma = arguments.text.find(',');
+  if (!is_fill && comma != std::string_view::npos) {
+    return errors_.fail(arguments.part(comma), "random(N) takes one argument, the length");
+  }
+  const Word length_word = arguments.part(0, comma);
+  const auto length = number(length_word, is_fill ? "fill length" : "random length", kMaxGeneratedBytes);
+  if (!length) return std::nullopt;
+  BytesValue out{.kind = is_fill ? BytesValue::Kind::fill : BytesValue::Kind::random,
+                 .length = static_cast<std::size_t>(*length)};
+  if (comma != std::string_view::npos) {
+    const auto byte = number(arguments.part(comma + 1), "fill byte", 0xff);
+    if (!byte) return std::nullopt;
+    out.fill_byte = static_cast<std::uint8_t>(*byte);
+  }
+  return out;
+}
+
+std::optional<std::string> ValueReader::string(const Word& value, std::string_view what) {
+  if (!value.text.starts_with('"')) {
+    return errors_.fail(value, fmt::format("expected a quoted string for '{}', got {}", what, quoted(value.text)));
+  }
+  return decode_string(value, nullptr);
+}
+
+// Decodes a quoted string that starts the word. With `pieces`, `{n}` splits the text into
+// BytesValue pieces; without, `{n}` is an error. Returns the whole text on success.
+std::optional<std::string> ValueReader::decode_string(const Word& value, BytesValue* pieces) {
+  const std::string_view text = value.text;
+  std::string current;
+  std::size_t i = 1;
+  while (i < text.size() && text[i] != '"') {
+    if (text.substr(i, kIndexPlaceholder.size()) == kIndexPlaceholder) {
+      // Plain strings (names, error texts) belong to statements that cannot repeat.
+      if (!repeat_count_ || !pieces) return fail_index_outside_repeat(value.part(i));
+      pieces->pieces.push_back(std::move(current));
+      current.clear();
+      i += kIndexPlaceholder.size();
+      continue;
+    }
+    if (text[i] != '\\') {
+      current += text[i++];
+      continue;
+    }
+    const char escape = i + 1 < text.size() ? text[i + 1] : '\0';
+    switch (escape) {
+      case '\\': current += '\\'; break;
+      case '"': current += '"'; break;
+      case 'n': current += '\n'; break;
+      case 'r': current += '\r'; break;
+      case 't': current += '\t'; break;
+      case 'x': {
+        const int high = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+        const int low = i + 3 < text.size() ? hex_digit(text[i + 3]) : -1;
+        if (high < 0 || low < 0) {
+          return errors_.fail(value.part(i), "'\\x' needs two hex digits, as in \\x0a");
+        }
+        current += static_cast<char>(high << 4 | low);
+        i += 2;
+        break;
+      }
+      default:
+        return errors_.fail(value.part(i), fmt::format("unknown escape {}; expected one of \\\\ \\\" \\n \\r \\t \\xHH",
+                                                       quoted(text.substr(i, 2))));
+    }
+    i += 2;
+  }
+  if (i >= text.size()) return errors_.fail(value, "unterminated string; expected a closing '\"'");
+  if (i + 1 != text.size()) {
+    return errors_.fail(value.part(i + 1), fmt::format("unexpected {} after the closing quote",
+                                                       quoted(text.substr(i + 1))));
+  }
+  if (pieces) pieces->pieces.push_back(current);
+  return current;
+}
+
+std::optional<Duration> ValueReader::duration(const Word& value, std::string_view what) {
+  const std::string_view text = value.text;
+  const std::size_t digits = std::min(text.find_first_not_of("0123456789"), text.size());
+  const std::string_view suffix = text.substr(digits);
+  if (digits == 0) {
+    return errors_.fail(value, fmt::format("expected a duration for '{}' such as 250ms, 2s or 1m, got {}",
+                                           what, quoted(text)));
+  }
+  for (const auto& unit : kDurationUnits) {
+    if (suffix != unit.suffix) continue;
+    const std::int64_t max = std::numeric_limits<Duration::rep>::max() / unit.milliseconds;
+    const auto n = number(value.part(0, digits), what, static_cast<std::uint64_t>(max));
+    if (!n) return std::nullopt;
+    return Duration{static_cast<std::int64_t>(*n) * unit.milliseconds};
+  }
+  return errors_.fail(value.part(digits),
+                      fmt::format("a duration for '{}' needs a unit: ms, s or m; got {}", what,
+                                  quoted(suffix.empty() ? text : suffix)));
+}
+
+}  // namespace tapharness::scenario

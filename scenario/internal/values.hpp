@@ -1,0 +1,109 @@
+// Reads the values written in scenario lines (scenarios/README.md, "Values"): numbers, `{n}`,
+// bytes, strings, durations, comma lists and enum names. Every reader names the field in its
+// errors and points at the offending character; none throws.
+//
+//   ErrorSink errors(path);
+//   ValueReader values(errors);
+//   std::optional<std::uint64_t> vb = values.number(word, "vb", 0xffff);
+//   // "vb=70000" -> x.scenario:3:9: 'vb' is at most 65535, got 70000
+//
+// Limits: random(N) and fill(N) are at most kMaxGeneratedBytes; strings and hex are bounded
+// by the line length.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "scenario/scenario.hpp"
+#include "scenario/internal/diagnostics.hpp"
+#include "scenario/internal/word.hpp"
+#include "protocol/named_value.hpp"
+
+namespace tapharness::scenario {
+
+inline constexpr std::uint64_t kMaxGeneratedBytes = 16 * 1024 * 1024;
+
+// The repeat index as written in a value.
+inline constexpr std::string_view kIndexPlaceholder = "{n}";
+
+class ValueReader {
+ public:
+  explicit ValueReader(ErrorSink& errors) : errors_(errors) {}
+
+  ErrorSink& errors() { return errors_; }
+
+  // `{n}` is allowed only while reading a repeat body of `count` iterations.
+  void enter_repeat(std::uint64_t count) { repeat_count_ = count; }
+  void leave_repeat() { repeat_count_.reset(); }
+
+  // An unsigned number, decimal or 0x hex, at most `max`. `what` names it in errors.
+  std::optional<std::uint64_t> number(const Word& value, std::string_view what, std::uint64_t max);
+  // A number, or `{n}` inside a repeat whose indexes all fit under `max`.
+  std::optional<NumberValue> number_or_index(const Word& value, std::string_view what,
+                                             std::uint64_t max);
+  // A string (with `{n}` pieces inside a repeat), x"hex", random(N) or fill(N[,BYTE]).
+  std::optional<BytesValue> bytes(const Word& value, std::string_view what);
+  // A quoted string without `{n}`: client names, error texts.
+  std::optional<std::string> string(const Word& value, std::string_view what);
+  // 250ms, 2s, 1m.
+  std::optional<Duration> duration(const Word& value, std::string_view what);
+
+  // Calls `item(Word)` for each comma-separated item; false at the first failure.
+  template <class F>
+  bool each_item(const Word& value, std::string_view what, F&& item);
+
+  // A name from `table` (any case) or, when `number_max` is set, a number up to it.
+  template <class E>
+  std::optional<E> name(const Word& value, std::string_view what,
+                        std::span<const protocol::NamedValue<E>> table, Spelling spelling,
+                        std::optional<std::uint64_t> number_max = std::nullopt);
+
+ private:
+  std::nullopt_t fail_index_outside_repeat(const Word& at);
+  std::optional<std::string> decode_string(const Word& value, BytesValue* pieces);
+  std::optional<BytesValue> generated(const Word& value, std::string_view what);
+
+  ErrorSink& errors_;
+  std::optional<std::uint64_t> repeat_count_;
+};
+
+inline bool starts_with_digit(std::string_view text) {
+  return !text.empty() && text.front() >= '0' && text.front() <= '9';
+}
+
+template <class F>
+bool ValueReader::each_item(const Word& value, std::string_view what, F&& item) {
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = std::min(value.text.find(',', start), value.text.size());
+    const Word piece = value.part(start, comma - start);
+    if (piece.text.empty()) {
+      errors_.fail(piece, fmt::format("empty item in the list for '{}'; write items as a,b,c", what));
+      return false;
+    }
+    if (!item(piece)) return false;
+    if (comma == value.text.size()) return true;
+    start = comma + 1;
+  }
+}
+
+template <class E>
+std::optional<E> ValueReader::name(const Word& value, std::string_view what,
+                                   std::span<const protocol::NamedValue<E>> table,
+                                   Spelling spelling, std::optional<std::uint64_t> number_max) {
+  if (number_max && (starts_with_digit(value.text) || value.text == kIndexPlaceholder)) {
+    const auto n = number(value, what, *number_max);
+    if (!n) return std::nullopt;
+    return static_cast<E>(*n);
+  }
+  if (auto found = protocol::find_value(table, value.text)) return found;
+  return fail_unknown(errors_, value, what, names_of(table), spelling,
+                      number_max ? " or a number" : "");
+}
+
+}  // namespace tapharness::scenario

@@ -1,0 +1,471 @@
+// The scenario parser's driver: reads lines, dispatches on each line's keyword, keeps blocks
+// (`repeat N {`, `unordered {`, `optional {`) and checks what depends on more than one line:
+// directive and client-line duplicates, `expect connect` before the first send, what may
+// follow a `close`, and `expect ack` claims (scenarios/README.md). Statements with fields are
+// parsed in *_statement(s).cc.
+#include "scenario/parser.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "scenario/internal/ack_ledger.hpp"
+#include "scenario/internal/diagnostics.hpp"
+#include "scenario/internal/fields.hpp"
+#include "scenario/internal/lexer.hpp"
+#include "scenario/internal/statements.hpp"
+#include "scenario/internal/values.hpp"
+#include "scenario/internal/suggest.hpp"
+
+namespace tapharness::scenario {
+namespace {
+
+constexpr std::uint64_t kMaxRepeatCount = 100'000'000;
+constexpr std::size_t kMaxFileSize = 64 * 1024 * 1024;  // a hand-written script is far smaller
+
+// The file name without directory and extension: "scenarios/backfill.scenario" -> "backfill".
+std::string name_from_path(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+
+// What a step is to the rules about `close`.
+enum class AfterClose {
+  never,            // send
+  after_half_close, // expect ack, groups, delay
+  before_only,      // every other step
+};
+
+class Parser {
+ public:
+  Parser(std::string_view text, std::string path)
+      : errors_(path), values_(errors_), lines_(text, errors_) {
+    scenario_.name = name_from_path(path);
+    scenario_.path = std::move(path);
+  }
+
+  Result<Scenario, Diagnostic> run() {
+    Line line;
+    while (lines_.next(line) && statement(line.words)) {
+    }
+    if (!errors_.failed()) finish();
+    if (errors_.failed()) return errors_.take();
+    return std::move(scenario_);
+  }
+
+ private:
+  struct OpenBlock {
+    Step step;
+    Word keyword;
+  };
+
+  bool statement(std::span<const Word> words) {
+    if (group_) return group_line(words);
+    if (words[0].text == "}") return close_brace(words);
+    using Handler = bool (Parser::*)(std::span<const Word>);
+    static constexpr std::pair<std::string_view, Handler> kStatements[] = {
+        {"seed", &Parser::seed},     {"timeout", &Parser::timeout}, {"acks", &Parser::acks},
+        {"writes", &Parser::writes}, {"allow", &Parser::allow},     {"expect", &Parser::expect},
+        {"send", &Parser::send},     {"delay", &Parser::delay},     {"unordered", &Parser::unordered},
+        {"optional", &Parser::optional}, {"close", &Parser::close}, {"repeat", &Parser::repeat},
+        {"client", &Parser::client},
+    };
+    for (const auto& [keyword, handler] : kStatements) {
+      if (keyword == words[0].text) return (this->*handler)(words);
+    }
+    std::vector<std::string_view> keywords;
+    for (const auto& statement : kStatements) keywords.push_back(statement.first);
+    fail_unknown(errors_, words[0], "keyword", keywords);
+    return false;
+  }
+
+  // --- directives ---
+
+  bool seed(std::span<const Word> words) {
+    if (!directive_once(words[0]) || !has_word(words, 1, "'seed' needs a number, as in seed 42")) {
+      return false;
+    }
+    const auto seed = values_.number(words[1], "seed", kMaxU64);
+    if (!seed) return false;
+    scenario_.seed = *seed;
+    return no_more_words(words, 2);
+  }
+
+  bool timeout(std::span<const Word> words) {
+    if (!directive_once(words[0]) ||
+        !has_word(words, 1, "'timeout' needs a duration, as in timeout 5s")) {
+      return false;
+    }
+    const auto timeout = values_.duration(words[1], "timeout");
+    if (!timeout) return false;
+    if (timeout->count() == 0) return fail(words[1], "'timeout' must be more than 0");
+    scenario_.timeout = *timeout;
+    return no_more_words(words, 2);
+  }
+
+  bool acks(std::span<const Word> words) {
+    constexpr std::array<std::string_view, 1> kModes{"auto"};
+    if (!directive_once(words[0]) || !choice(words, 1, kModes)) return false;
+    scenario_.acks_auto = true;
+    return no_more_words(words, 2);
+  }
+
+  bool writes(std::span<const Word> words) {
+    constexpr std::array<std::string_view, 1> kModes{"coalesced"};
+    if (!directive_once(words[0]) || !choice(words, 1, kModes)) return false;
+    scenario_.coalesce_writes = true;
+    return no_more_words(words, 2);
+  }
+
+  bool allow(std::span<const Word> words) {
+    constexpr std::array<std::string_view, 1> kWhat{"unexpected"};
+    if (!choice(words, 1, kWhat) || !may_follow_close(words[0], "allow unexpected", AfterClose::before_only)) {
+      return false;
+    }
+    add_step(words[0], AllowUnexpected{});
+    return no_more_words(words, 2);
+  }
+
+  // Directives set the whole scenario, once.
+  bool directive_once(const Word& keyword) {
+    if (repeat_) {
+      return fail(keyword, fmt::format("'{}' sets the whole scenario; it cannot be inside a repeat", keyword.text));
+    }
+    const auto [first, inserted] = directive_lines_.try_emplace(keyword.text, keyword.line);
+    if (!inserted) {
+      return fail(keyword, fmt::format("duplicate '{}'; it is set at line {} already", keyword.text, first->second));
+    }
+    return true;
+  }
+
+  // --- the server's steps ---
+
+  bool expect(std::span<const Word> words) {
+    constexpr std::array<std::string_view, 2> kWhat{"connect", "ack"};
+    const auto what = choice(words, 1, kWhat);
+    if (!what) return false;
+    return *what == 0 ? expect_connect(words) : expect_ack(words);
+  }
+
+  bool expect_connect(std::span<const Word> words) {
+    const Word& keyword = words[0];
+    if (repeat_) return fail(keyword, "'expect connect' cannot be inside a repeat: a client connects once");
+    if (scenario_.connect_location.line != 0) {
+      return fail(keyword, fmt::format("duplicate 'expect connect'; the first is at line {}",
+                                       scenario_.connect_location.line));
+    }
+    if (first_send_line_) {
+      return fail(keyword, fmt::format("'expect connect' must come before the first send (line {})",
+                                       *first_send_line_));
+    }
+    if (!may_follow_close(keyword, "expect connect", AfterClose::before_only)) return false;
+    auto connect = parse_expect_connect(values_, words);
+    if (!connect) return false;
+    scenario_.connect = std::move(*connect);
+    scenario_.connect_location = location(keyword);
+    return true;
+  }
+
+  bool expect_ack(std::span<const Word> words) {
+    if (!may_follow_close(words[0], "expect ack", AfterClose::after_half_close)) return false;
+    const auto ack = parse_expect_ack(values_, words);
+    if (!ack || !claim(*ack, words[0])) return false;
+    add_step(words[0], *ack);
+    return true;
+  }
+
+  // An `expect ack` without opaque= claims the oldest unclaimed send with `ack`.
+  bool claim(const ExpectAck& ack, const Word& keyword) {
+    if (ack.opaque || ledger_.claim(location(keyword))) return true;
+    return fail(keyword, "'expect ack' without opaque= has no earlier send with 'ack' left to claim; "
+                         "add 'ack' to a send or name the opaque=");
+  }
+
+  bool send(std::span<const Word> words) {
+    if (!may_follow_close(words[0], "send", AfterClose::never)) return false;
+    auto send = parse_send(values_, words);
+    if (!send) return false;
+    if (send->frame.wants_ack()) ledger_.add_send();
+    if (!first_send_line_) first_send_line_ = words[0].line;
+    add_step(words[0], std::move(*send));
+    return true;
+  }
+
+  bool delay(std::span<const Word> words) {
+    if (!may_follow_close(words[0], "delay", AfterClose::after_half_close) ||
+        !has_word(words, 1, "'delay' needs a duration, as in delay 200ms")) {
+      return false;
+    }
+    const auto duration = values_.duration(words[1], "delay");
+    if (!duration) return false;
+    add_step(words[0], Delay{*duration});
+    return no_more_words(words, 2);
+  }
+
+  bool close(std::span<const Word> words) {
+    const Word& keyword = words[0];
+    if (repeat_) return fail(keyword, "'close' cannot be inside a repeat: a connection closes once");
+    if (!may_follow_close(keyword, "close", AfterClose::before_only)) return false;
+    const std::span<const protocol::NamedValue<Close::How>> forms = all_close_forms();
+    const auto form = choice(words, 1, names_of(forms));
+    if (!form) return false;
+    const Close::How how = forms[*form].value;
+    closed_ = ClosedAt{how, keyword.line};
+    add_step(keyword, Close{how});
+    return no_more_words(words, 2);
+  }
+
+  // No send may follow a close; after `close half_close`, expectations, delays and client
+  // lines may (scenarios/README.md, "Timing and endings").
+  bool may_follow_close(const Word& keyword, std::string_view step, AfterClose rule) {
+    if (!closed_) return true;
+    const std::string_view how = name_of(closed_->how);
+    const bool half = closed_->how == Close::How::half_close;
+    if (rule == AfterClose::never) {
+      return fail(keyword, fmt::format("no send may follow a close; the scenario closed at line {} with 'close {}'",
+                                       closed_->line, how));
+    }
+    if (half && rule == AfterClose::after_half_close) return true;
+    if (half) {
+      return fail(keyword, fmt::format("'{}' may not follow 'close half_close' (line {}); only expect ack, "
+                                       "unordered and optional blocks, delay and client lines may",
+                                       step, closed_->line));
+    }
+    if (rule == AfterClose::after_half_close) {
+      return fail(keyword, fmt::format("'{}' may follow only 'close half_close', not 'close {}' (line {})", step,
+                                       how, closed_->line));
+    }
+    return fail(keyword, fmt::format("'{}' may not follow 'close {}' (line {}); only client lines may", step, how,
+                                     closed_->line));
+  }
+
+  // --- blocks ---
+
+  bool unordered(std::span<const Word> words) { return open_group(words, ExpectGroup::Kind::unordered); }
+  bool optional(std::span<const Word> words) { return open_group(words, ExpectGroup::Kind::optional); }
+
+  bool open_group(std::span<const Word> words, ExpectGroup::Kind kind) {
+    const Word& keyword = words[0];
+    if (one_line_repeat_) return fail_one_line_repeat(keyword);
+    if (!may_follow_close(keyword, keyword.text, AfterClose::after_half_close) ||
+        !has_word(words, 1, fmt::format("expected '{{' after '{}'", keyword.text))) {
+      return false;
+    }
+    if (words[1].text != "{") return fail(words[1], fmt::format("expected '{{' after '{}'", keyword.text));
+    if (!no_more_words(words, 2)) return false;
+    group_ = OpenBlock{Step{ExpectGroup{.kind = kind}, location(keyword)}, keyword};
+    return true;
+  }
+
+  // Inside `unordered {` / `optional {`: only `expect ack` lines, then `}`.
+  bool group_line(std::span<const Word> words) {
+    const Word& keyword = words[0];
+    auto& group = std::get<ExpectGroup>(group_->step.action);
+    if (keyword.text == "}") {
+      if (!no_more_words(words, 1)) return false;
+      if (group.items.empty()) {
+        return fail(group_->keyword, fmt::format("empty '{}' block; it needs at least one 'expect ack'",
+                                                 group_->keyword.text));
+      }
+      add_step(std::move(group_->step));
+      group_.reset();
+      return true;
+    }
+    if (keyword.text != "expect" || words.size() < 2 || words[1].text != "ack") {
+      return fail(keyword, fmt::format("only 'expect ack' lines may be inside '{}' (line {}); close it with '}}' "
+                                       "first",
+                                       group_->keyword.text, group_->keyword.line));
+    }
+    const auto ack = parse_expect_ack(values_, words);
+    if (!ack || !claim(*ack, keyword)) return false;
+    group.items.push_back({*ack, location(keyword)});
+    return true;
+  }
+
+  bool repeat(std::span<const Word> words) {
+    const Word& keyword = words[0];
+    if (repeat_) {
+      return fail(keyword, fmt::format("repeat blocks do not nest; this one is inside the repeat at line {}",
+                                       repeat_->keyword.line));
+    }
+    if (!has_word(words, 1, "'repeat' needs a count: repeat N STEP, or repeat N { ... }")) return false;
+    const auto count = values_.number(words[1], "repeat count", kMaxRepeatCount);
+    if (!count) return false;
+    if (*count == 0) return fail(words[1], "'repeat 0' repeats nothing; the count must be at least 1");
+    if (!has_word(words, 2, "expected a step or '{' after 'repeat N'")) return false;
+    repeat_ = OpenBlock{Step{Repeat{.count = *count}, location(keyword)}, keyword};
+    repeat_events_ = EventRepeat{.count = *count};
+    values_.enter_repeat(*count);
+    ledger_.begin_repeat();
+    if (words[2].text == "{") return no_more_words(words, 3);
+    one_line_repeat_ = true;
+    if (!statement(words.subspan(2))) return false;
+    one_line_repeat_ = false;
+    return end_repeat();
+  }
+
+  bool end_repeat() {
+    const Repeat& repeat = std::get<Repeat>(repeat_->step.action);
+    if (repeat.body.empty() && repeat_events_.body.empty()) {
+      return fail(repeat_->keyword, "empty repeat block; it needs at least one step");
+    }
+    if (const auto shortfall = ledger_.end_repeat(repeat.count)) {
+      errors_.fail(shortfall->location.line, shortfall->location.column,
+                   fmt::format("'expect ack' without opaque= has no send with 'ack' left to claim in iteration "
+                               "{{n}}={} of the repeat at line {}; add 'ack' to a send or name the opaque=",
+                               shortfall->iteration, repeat_->keyword.line));
+      return false;
+    }
+    values_.leave_repeat();
+    // The server repeats its steps and the client its events, each side only what it has.
+    if (!repeat.body.empty()) scenario_.steps.push_back(std::move(repeat_->step));
+    if (!repeat_events_.body.empty()) scenario_.client.events.emplace_back(std::move(repeat_events_));
+    repeat_.reset();
+    return true;
+  }
+
+  bool close_brace(std::span<const Word> words) {
+    if (one_line_repeat_) return fail_one_line_repeat(words[0]);
+    if (!repeat_) return fail(words[0], "'}' without an open block");
+    return no_more_words(words, 1) && end_repeat();
+  }
+
+  bool fail_one_line_repeat(const Word& at) {
+    return fail(at, "a one-line repeat takes a single step; write 'repeat N {' for a block");
+  }
+
+  // A block still open at the end of the file.
+  void finish() {
+    for (const auto* block : {&group_, &repeat_}) {
+      if (*block) {
+        fail((*block)->keyword, fmt::format("'{}' block is never closed; expected '}}'", (*block)->keyword.text));
+        return;
+      }
+    }
+  }
+
+  // --- what the client must report ---
+
+  bool client(std::span<const Word> words) {
+    constexpr std::array<std::string_view, 3> kWhat{"args", "event", "end"};
+    const auto what = choice(words, 1, kWhat);
+    if (!what) return false;
+    if (*what == 1) {
+      auto event = parse_client_event(values_, words);
+      if (!event) return false;
+      EventLine line{std::move(*event), location(words[0])};
+      if (repeat_) {
+        repeat_events_.body.push_back(std::move(line));
+      } else {
+        scenario_.client.events.emplace_back(std::move(line));
+      }
+      return true;
+    }
+    const std::string_view name = *what == 0 ? "client args" : "client end";
+    SourceLocation& first = *what == 0 ? scenario_.client.args_location : scenario_.client.end_location;
+    if (repeat_) return fail(words[0], fmt::format("'{}' cannot be inside a repeat", name));
+    if (first.line != 0) {
+      return fail(words[0], fmt::format("duplicate '{}'; the first is at line {}", name, first.line));
+    }
+    first = location(words[0]);
+    if (*what == 0) {
+      scenario_.client.args = parse_client_args(values_, words);
+      return scenario_.client.args.has_value();
+    }
+    scenario_.client.end = parse_client_end(values_, words);
+    return scenario_.client.end.has_value();
+  }
+
+  // --- helpers ---
+
+  bool fail(const Word& at, std::string message) {
+    errors_.fail(at, std::move(message));
+    return false;
+  }
+
+  // Fails just past the last word when words[index] is missing.
+  bool has_word(std::span<const Word> words, std::size_t index, std::string message) {
+    if (index < words.size()) return true;
+    errors_.fail(words.back().line, words.back().end_column(), std::move(message));
+    return false;
+  }
+
+  bool no_more_words(std::span<const Word> words, std::size_t used) {
+    if (words.size() <= used) return true;
+    return fail(words[used], fmt::format("unexpected {}; expected the end of the line", quoted(words[used].text)));
+  }
+
+  // words[index] as one of `choices` (exactly), by its position in them.
+  std::optional<std::size_t> choice(std::span<const Word> words, std::size_t index,
+                                    std::span<const std::string_view> choices) {
+    const Word& before = words[index - 1];
+    if (!has_word(words, index, fmt::format("'{}' must be followed by one of {}", before.text, word_list(choices)))) {
+      return std::nullopt;
+    }
+    const Word& word = words[index];
+    for (std::size_t i = 0; i < choices.size(); ++i) {
+      if (choices[i] == word.text) return i;
+    }
+    return errors_.fail(word,
+                        fmt::format("unexpected {} after '{}'; expected one of {}", quoted(word.text), before.text,
+                                    word_list(choices)),
+                        std::string(closest_word(word.text, choices)));
+  }
+
+  SourceLocation location(const Word& word) const { return {errors_.path(), word.line, word.column}; }
+
+  template <class Action>
+  void add_step(const Word& keyword, Action action) {
+    add_step(Step{std::move(action), location(keyword)});
+  }
+
+  void add_step(Step step) {
+    auto& steps = repeat_ ? std::get<Repeat>(repeat_->step.action).body : scenario_.steps;
+    steps.push_back(std::move(step));
+  }
+
+  ErrorSink errors_;
+  ValueReader values_;
+  LineReader lines_;
+  Scenario scenario_;
+  AckLedger ledger_;
+
+  std::optional<OpenBlock> repeat_;  // the repeat being read...
+  EventRepeat repeat_events_;        // ...and the client events of its body
+  bool one_line_repeat_ = false;     // `repeat N STEP`: one step, no blocks
+  std::optional<OpenBlock> group_;   // the unordered / optional block being read
+
+  struct ClosedAt {
+    Close::How how;
+    int line;
+  };
+  std::optional<ClosedAt> closed_;
+  std::optional<int> first_send_line_;
+  std::map<std::string_view, int> directive_lines_;  // where each directive was set
+};
+
+}  // namespace
+
+Result<Scenario, Diagnostic> parse_scenario(std::string_view text, std::string path) {
+  return Parser(text, std::move(path)).run();
+}
+
+Result<Scenario, Diagnostic> load_scenario(const std::string& path) {
+  auto unreadable = [&](std::string_view why) {
+    return Diagnostic{SourceLocation{path, 0, 0}, fmt::format("cannot read the file ({})", why), {}};
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return unreadable(std::strerror(errno));
+  std::string text;
+  std::array<char, 64 * 1024> buffer;
+  while (in.read(buffer.data(), buffer.size()) || in.gcount() > 0) {
+    if (text.size() + static_cast<std::size_t>(in.gcount()) > kMaxFileSize) {
+      return unreadable(fmt::format("larger than {} bytes", kMaxFileSize));
+    }
+    text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) return unreadable(std::strerror(errno));
+  return parse_scenario(text, path);
+}
+
+}  // namespace tapharness::scenario

@@ -1,0 +1,205 @@
+#include "scenario/render.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "protocol/frame.hpp"
+#include "protocol/tap_message.hpp"
+
+namespace tapharness::scenario {
+namespace {
+
+using protocol::Bytes;
+using protocol::Opcode;
+
+constexpr std::string_view kAlphabet =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+template <class T>
+T number_or(const std::optional<NumberValue>& v, std::uint64_t index, T fallback) {
+  return v ? static_cast<T>(v->render(index)) : fallback;
+}
+
+Opcode opcode_of(FrameKind kind) {
+  switch (kind) {
+    case FrameKind::mutation: return Opcode::tap_mutation;
+    case FrameKind::deletion: return Opcode::tap_delete;
+    case FrameKind::flush: return Opcode::tap_flush;
+    case FrameKind::opaque: return Opcode::tap_opaque;
+    case FrameKind::vbucket_set: return Opcode::tap_vbucket_set;
+    case FrameKind::checkpoint_start: return Opcode::tap_checkpoint_start;
+    case FrameKind::checkpoint_end: return Opcode::tap_checkpoint_end;
+    case FrameKind::connect_error: return Opcode::tap_connect;
+    case FrameKind::noop:
+    case FrameKind::raw: return Opcode::noop;
+  }
+  return Opcode::noop;
+}
+
+// The TAP message for a spec: ep-engine's shape, then the fields the step names. The view
+// points into `key`, `value`, `engine` and `scratch`.
+template <class RenderBytes>
+protocol::TapMessage tap_message(const FrameSpec& s, std::uint64_t index, RenderBytes&& render,
+                                     std::uint32_t opaque, std::string& key, std::string& value, std::string& engine,
+                                     protocol::ep_engine::Scratch& scratch) {
+  namespace ep = protocol::ep_engine;
+  const auto vb = number_or<std::uint16_t>(s.vbucket, index, 0);
+  const auto tap_flags = s.tap_flags.value_or(0);
+  const std::string_view key_bytes = s.key ? render(*s.key, key) : std::string_view();
+  const std::string_view value_bytes = s.value ? render(*s.value, value) : std::string_view();
+  const ep::Item item{.vbucket = vb,
+                      .key = key_bytes,
+                      .value = value_bytes,
+                      .flags = number_or<std::uint32_t>(s.flags, index, 0),
+                      .expiry = number_or<std::uint32_t>(s.expiry, index, 0),
+                      .cas = number_or<std::uint64_t>(s.cas, index, 0),
+                      .opaque = opaque,
+                      .tap_flags = tap_flags,
+                      .rev_seqno = number_or<std::uint64_t>(s.rev_seqno, index, 1),
+                      .nru = number_or<std::uint8_t>(s.nru, index, 0)};
+  const auto checkpoint = number_or<std::uint64_t>(s.checkpoint, index, 0);
+  // Each case returns its view directly, so it is built in place (a view assigned after the
+  // fact is copied through memory, stalling on the stores that just made it).
+  auto shape = [&]() -> protocol::TapMessage {
+    switch (s.kind) {
+      case FrameKind::mutation: return ep::mutation(item, scratch);
+      case FrameKind::deletion: return ep::deletion(item, scratch);
+      case FrameKind::flush: return ep::flush(opaque, tap_flags, scratch);
+      case FrameKind::opaque:
+        return ep::opaque(vb, static_cast<protocol::TapOpaqueCode>(s.code.value_or(0)), opaque, tap_flags, scratch);
+      case FrameKind::vbucket_set:
+        return ep::vbucket_set(vb, static_cast<protocol::VBucketState>(s.state.value_or(1)), opaque, tap_flags,
+                               scratch);
+      case FrameKind::checkpoint_start: return ep::checkpoint_start(vb, checkpoint, opaque, tap_flags, scratch);
+      case FrameKind::checkpoint_end: return ep::checkpoint_end(vb, checkpoint, opaque, tap_flags, scratch);
+      default: return {};
+    }
+  };
+  protocol::TapMessage v = shape();
+  v.vbucket = vb;
+  v.cas = item.cas;
+  v.datatype = number_or<std::uint8_t>(s.datatype, index, 0);
+  v.ttl = number_or<std::uint8_t>(s.ttl, index, protocol::kProducerTtl);
+  if (s.engine) v.engine_specific = protocol::as_bytes(render(*s.engine, engine));
+  return v;
+}
+
+// Lies are written over the frame that starts at `at` in `bytes`.
+void apply_lies(const FrameSpec& s, Bytes& bytes, std::size_t start) {
+  namespace at = protocol::header_offset;
+  const std::size_t size = bytes.size() - start;
+  if (size < protocol::kHeaderSize) return;  // a raw fragment has no header to lie in
+  std::uint8_t* frame = bytes.data() + start;
+  if (s.magic) frame[at::magic] = *s.magic;
+  if (s.opcode) frame[at::opcode] = *s.opcode;
+  if (s.keylen) protocol::store_be16(frame + at::keylen, *s.keylen);
+  if (s.extlen) frame[at::extlen] = *s.extlen;
+  if (s.bodylen) protocol::store_be32(frame + at::bodylen, *s.bodylen);
+  if (s.engine_length && size >= protocol::kHeaderSize + 2) {
+    protocol::store_be16(frame + protocol::kHeaderSize, *s.engine_length);
+  }
+}
+
+}  // namespace
+
+std::string ScenarioRandom::text(std::size_t length) {
+  std::string out(length, '\0');
+  for (char& c : out) c = kAlphabet[next() % kAlphabet.size()];
+  return out;
+}
+
+void render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& random, std::string& out) {
+  out.clear();
+  switch (value.kind) {
+    case BytesValue::Kind::text: {
+      if (value.pieces.empty()) return;
+      char digits[24];
+      const auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), index);
+      const std::size_t ndigits = static_cast<std::size_t>(end - digits);
+      // Sized once and filled by copies: volume scenarios render a numbered key per frame.
+      std::size_t size = ndigits * (value.pieces.size() - 1);
+      for (const auto& piece : value.pieces) size += piece.size();
+      out.resize(size);
+      char* at = out.data();
+      for (std::size_t i = 0; i < value.pieces.size(); ++i) {
+        if (i > 0) at = std::copy_n(digits, ndigits, at);
+        at = std::copy(value.pieces[i].begin(), value.pieces[i].end(), at);
+      }
+      return;
+    }
+    case BytesValue::Kind::hex: out.assign(value.hex.begin(), value.hex.end()); return;
+    case BytesValue::Kind::random: out = random.text(value.length); return;
+    case BytesValue::Kind::fill: out.assign(value.length, static_cast<char>(value.fill_byte)); return;
+  }
+}
+
+std::string render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& random) {
+  std::string out;
+  render_bytes(value, index, random, out);
+  return out;
+}
+
+const FrameInfo& FrameRenderer::render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,
+                                      Bytes& out) {
+  const std::size_t start = out.size();
+  FrameInfo& info = info_;
+  info = FrameInfo{};
+  info.opcode = opcode_of(spec.kind);
+  switch (spec.kind) {
+    case FrameKind::raw:
+      render_bytes(spec.raw, index, random_, scratch_);
+      out.insert(out.end(), scratch_.begin(), scratch_.end());
+      break;
+    case FrameKind::noop:
+      info.opaque = number_or<std::uint32_t>(spec.opaque, index, 0);
+      protocol::encode_frame(out, {.opcode = Opcode::noop,
+                                   .vbucket_or_status = number_or<std::uint16_t>(spec.vbucket, index, 0),
+                                   .opaque = info.opaque,
+                                   .cas = number_or<std::uint64_t>(spec.cas, index, 0)});
+      break;
+    case FrameKind::connect_error: {
+      scratch_.clear();
+      if (spec.body) render_bytes(*spec.body, index, random_, scratch_);
+      info.opaque = number_or<std::uint32_t>(spec.opaque, index, 0);
+      const auto status = spec.status.value_or(protocol::Status::not_supported);
+      protocol::encode_frame(out, {.magic = protocol::Magic::response,
+                                   .opcode = Opcode::tap_connect,
+                                   .vbucket_or_status = static_cast<std::uint16_t>(status),
+                                   .opaque = info.opaque,
+                                   .value = protocol::as_bytes(scratch_)});
+      break;
+    }
+    default:
+      info.uses_sequence = !spec.opaque;
+      info.opaque = spec.opaque ? static_cast<std::uint32_t>(spec.opaque->render(index)) : next_opaque;
+      protocol::encode_tap_message(
+          out, tap_message(
+                   spec, index, [&](const BytesValue& v, std::string& text) { return bytes(v, index, text); },
+                   info.opaque, key_, value_, engine_, scratch_bytes_));
+      info.wants_ack = spec.wants_ack();
+      break;
+  }
+  apply_lies(spec, out, start);
+  return info;
+}
+
+std::string_view FrameRenderer::bytes(const BytesValue& value, std::uint64_t index, std::string& scratch) {
+  if (value.has_index() || value.kind == BytesValue::Kind::random) {
+    render_bytes(value, index, random_, scratch);
+    return scratch;
+  }
+  for (const auto& [address, text] : constants_) {
+    if (address == &value) return text;
+  }
+  constants_.emplace_back(&value, render_bytes(value, index, random_));
+  return constants_.back().second;
+}
+
+RenderedFrame render_frame(const FrameSpec& spec, std::uint64_t index, ScenarioRandom& random,
+                           std::uint32_t next_opaque) {
+  RenderedFrame out;
+  static_cast<FrameInfo&>(out) = FrameRenderer(random).render(spec, index, next_opaque, out.bytes);
+  return out;
+}
+
+}  // namespace tapharness::scenario

@@ -1,0 +1,83 @@
+// Turns a scenario's FrameSpec into the exact bytes to send: ep-engine's shape by default
+// (shared/protocol.md section 4.2), the fields the step names, and then its lies written
+// over the encoded header.
+//
+//   ScenarioRandom random(scenario.seed);
+//   RenderedFrame f = render_frame(spec, /*index=*/0, random, /*next_opaque=*/7);
+//   f.bytes;         // what goes on the wire (before faults)
+//   f.wants_ack;     // the frame asks for an ACK with f.opcode and f.opaque
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string_view>
+#include <random>
+#include <string>
+
+#include "scenario/scenario.hpp"
+#include "protocol/bytes.hpp"
+#include "protocol/tap_message.hpp"
+
+namespace tapharness::scenario {
+
+// The scenario's deterministic generator: the same seed gives the same bytes on every
+// platform (mt19937_64's sequence is fixed by the standard; the mapping to bytes is ours).
+class ScenarioRandom {
+ public:
+  explicit ScenarioRandom(std::uint64_t seed) : engine_(seed) {}
+  std::uint64_t next() { return engine_(); }
+  // `length` letters and digits.
+  std::string text(std::size_t length);
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// A BytesValue rendered for repeat index `index`.
+std::string render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& random);
+// The same into `out`, reusing its buffer.
+void render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& random, std::string& out);
+
+// What a rendered frame is, besides its bytes.
+struct FrameInfo {
+  protocol::Opcode opcode = protocol::Opcode::noop;  // as encoded, before lies
+  std::uint32_t opaque = 0;
+  bool wants_ack = false;
+  bool uses_sequence = false;  // took `next_opaque`: the caller advances its counter
+};
+
+struct RenderedFrame : FrameInfo {
+  protocol::Bytes bytes;
+};
+
+// Renders frames one after another, reusing its buffers (a volume scenario renders
+// millions). `next_opaque` is the producer sequence number an unset opaque takes (TAP
+// messages only; NOOP and connect_error default to 0, as ep-engine sends them).
+class FrameRenderer {
+ public:
+  explicit FrameRenderer(ScenarioRandom& random) : random_(random) {}
+
+  // Appends the frame to `out`. The info stays valid until the next render (a reference,
+  // not a small struct returned through memory: this runs once per frame).
+  const FrameInfo& render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,
+                          protocol::Bytes& out);
+
+ private:
+  // `value` rendered into `scratch`, or from `constants_` when it cannot change.
+  std::string_view bytes(const BytesValue& value, std::uint64_t index, std::string& scratch);
+
+  ScenarioRandom& random_;
+  FrameInfo info_;
+  // Values without {n} or random(): rendered once per renderer, by address.
+  std::deque<std::pair<const BytesValue*, std::string>> constants_;  // deque: views stay valid
+  protocol::ep_engine::Scratch scratch_bytes_;
+  std::string key_;
+  std::string value_;
+  std::string engine_;
+  std::string scratch_;
+};
+
+RenderedFrame render_frame(const FrameSpec& spec, std::uint64_t index, ScenarioRandom& random,
+                           std::uint32_t next_opaque);
+
+}  // namespace tapharness::scenario

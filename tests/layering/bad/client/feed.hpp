@@ -1,0 +1,2 @@
+#include "client/feed_end.hpp"
+#include "mockserver/engine.hpp"

@@ -1,0 +1,2 @@
+#include "scenario/scenario.hpp"
+#include "client/tap_feed.hpp"

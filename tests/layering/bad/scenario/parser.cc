@@ -1,0 +1,2 @@
+#include "scenario/parser.hpp"
+#include "third_party/asio.hpp"

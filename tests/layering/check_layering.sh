@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Checks the layering the README's Layout section states, on the sources under ROOT:
+# - protocol/ includes only the standard library, fmt and protocol/;
+# - client/ and mockserver/ never include each other (nor runner/);
+# - scenario/ does no I/O: no Asio, and nothing from client/, mockserver/ or runner/;
+# - only the top-level BUILD (and testing/, the fixture users link) makes anything public.
+# Prints one line per violation, "file:line: what", and exits 1 when there is any.
+#
+#   check_layering.sh ROOT
+set -u
+root=${1:?usage: check_layering.sh ROOT}
+cd "$root" || exit 2
+status=0
+violation() { echo "$1: $2"; status=1; }
+
+# Every #include of the files under DIR, as "file:line:target".
+includes() {
+  local dir=$1
+  [ -d "$dir" ] || return 0
+  grep -RnE '^[[:space:]]*#[[:space:]]*include' --include='*.hpp' --include='*.cc' "$dir" |
+    sed -E 's/^([^:]+):([0-9]+):[[:space:]]*#[[:space:]]*include[[:space:]]*(.*)$/\1:\2:\3/'
+}
+
+while IFS=: read -r file line target; do
+  case $target in
+    \"protocol/*) ;;
+    \<fmt/*) ;;
+    \<*/*\>) violation "$file:$line" "protocol/ may include the standard library, fmt and protocol/ only, not $target" ;;
+    \<*\>) ;;  # a standard header: no directory
+    *) violation "$file:$line" "protocol/ may include the standard library, fmt and protocol/ only, not $target" ;;
+  esac
+done < <(includes protocol)
+
+while IFS=: read -r file line target; do
+  case $target in
+    \"mockserver/*|\"scenario/*|\"runner/*) violation "$file:$line" "client/ must not include $target" ;;
+  esac
+done < <(includes client)
+
+while IFS=: read -r file line target; do
+  case $target in
+    \"client/*|\"runner/*) violation "$file:$line" "mockserver/ must not include $target" ;;
+  esac
+done < <(includes mockserver)
+
+while IFS=: read -r file line target; do
+  case $target in
+    \"third_party/asio.hpp\"|\<boost/asio*) violation "$file:$line" "scenario/ does no I/O; it must not include $target" ;;
+    \"client/*|\"mockserver/*|\"runner/*) violation "$file:$line" "scenario/ must not include $target" ;;
+  esac
+done < <(includes scenario)
+
+while IFS=: read -r file line _; do
+  case $file in
+    BUILD|testing/BUILD) ;;
+    *) violation "$file:$line" "only //:BUILD's aliases (and //testing) are public; use visibility.bzl" ;;
+  esac
+done < <(find -L . \( -name BUILD -o -name BUILD.bazel \) -not -path './examples/*' -not -path './bazel-*' -not -path './third_party/remote_coverage_tools/*' \
+           -exec grep -Hn '//visibility:public' {} + | sed 's|^\./||')
+
+exit $status

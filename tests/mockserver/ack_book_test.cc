@@ -1,0 +1,146 @@
+// The engine's ACK bookkeeping on its own: sends that owe ACKs, `expect ack` claims, ACKs
+// that come early, out of order, or for nobody. No stream and no io_context: frames are
+// headers the test makes.
+#include "mockserver/ack_book.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tapharness::mockserver {
+namespace {
+
+using protocol::Header;
+using protocol::Opcode;
+using protocol::Status;
+
+const scenario::SourceLocation kWhere{"t.scenario", 3, 1};
+
+Header ack(Opcode opcode, std::uint32_t opaque, Status status = Status::success) {
+  Header h;
+  h.magic = protocol::Magic::response;
+  h.opcode = opcode;
+  h.opaque = opaque;
+  h.vbucket_or_status = static_cast<std::uint16_t>(status);
+  return h;
+}
+
+AckTarget target(Opcode opcode, std::uint32_t opaque) { return {opaque, opcode, Status::success}; }
+
+TEST(AckBook, AnExpectAckClaimsTheOldestSendThatAskedAndIsJudgedOnTheAckThatComes) {
+  AckBook book(/*acks_auto=*/false, /*claims_acks=*/true);
+  book.owe(target(Opcode::tap_opaque, 1), kWhere);
+  book.owe(target(Opcode::tap_mutation, 2), kWhere);
+  auto first = book.claim({});
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->owed.target.opaque, 1u);
+  EXPECT_FALSE(first->arrived);
+  EXPECT_TRUE(AckBook::judge(first->owed, ack(Opcode::tap_opaque, 1)).passed);
+
+  const AckVerdict miss = AckBook::judge(first->owed, ack(Opcode::tap_opaque, 7));
+  EXPECT_FALSE(miss.passed);
+  EXPECT_EQ(miss.expected, "ACK (response) TAP_OPAQUE opaque=0x00000001 status=SUCCESS");
+  EXPECT_EQ(miss.observed, "response TAP_OPAQUE opaque=0x00000007 status=SUCCESS (opaque differs: 0x00000007)");
+
+  auto second = book.claim({});
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->owed.target.opaque, 2u);
+  EXPECT_FALSE(book.claim({})) << "nothing is left to claim";
+}
+
+TEST(AckBook, AnAckThatCameEarlyIsKeptForTheClaimThatComesLater) {
+  AckBook book(false, true);
+  book.owe(target(Opcode::tap_mutation, 5), kWhere);
+  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 5), std::nullopt));
+  EXPECT_EQ(book.arrivals(), 1u);
+  auto claim = book.claim({.opaque = 5});
+  ASSERT_TRUE(claim);
+  ASSERT_TRUE(claim->arrived);
+  EXPECT_TRUE(book.judge_arrived(*claim, claim->owed.sequence).passed);
+}
+
+TEST(AckBook, AnAckForALaterSendMustNotComeBeforeTheOneAwaited) {
+  AckBook book(false, true);
+  book.owe(target(Opcode::tap_mutation, 1), kWhere);
+  book.owe(target(Opcode::tap_mutation, 2), kWhere);
+  // The ACK for the second send comes first, while nothing waits.
+  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 2), std::nullopt));
+  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 1), std::nullopt));
+  auto first = book.claim({});
+  ASSERT_TRUE(first && first->arrived);
+  EXPECT_EQ(first->owed.target.opaque, 1u);
+  const AckVerdict verdict = book.judge_arrived(*first, first->owed.sequence);
+  EXPECT_FALSE(verdict.passed);
+  EXPECT_EQ(verdict.observed, "response TAP_MUTATION opaque=0x00000002 status=SUCCESS first (out of order)");
+}
+
+TEST(AckBook, WhileAnExpectationWaitsOnlyEarlierSendsMayBeAcked) {
+  AckBook book(false, true);
+  book.owe(target(Opcode::tap_mutation, 1), kWhere);
+  book.owe(target(Opcode::tap_mutation, 2), kWhere);
+  book.owe(target(Opcode::tap_mutation, 3), kWhere);
+  // An expectation waits for the send with sequence 1: only sequence 0 may come before it.
+  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 1), /*before=*/1));
+  EXPECT_FALSE(book.accept_unclaimed(ack(Opcode::tap_mutation, 3), /*before=*/1));
+}
+
+TEST(AckBook, AcksAutoAcceptsOwedAcksOnlyInSendOrder) {
+  AckBook book(/*acks_auto=*/true, /*claims_acks=*/false);
+  book.owe(target(Opcode::tap_mutation, 1), kWhere);
+  book.owe(target(Opcode::tap_mutation, 2), kWhere);
+  EXPECT_FALSE(book.accept_unclaimed(ack(Opcode::tap_mutation, 2), std::nullopt)) << "out of send order";
+  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 1), std::nullopt));
+  ASSERT_TRUE(book.oldest_owed());
+  EXPECT_EQ(book.oldest_owed()->target.opaque, 2u);
+  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 2), std::nullopt));
+  EXPECT_FALSE(book.oldest_owed());
+}
+
+TEST(AckBook, OptionalAcksAreAcceptedOnceAndNeverRequired) {
+  AckBook book(false, true);
+  book.owe(target(Opcode::tap_opaque, 9), kWhere);
+  scenario::ExpectGroup optional{.kind = scenario::ExpectGroup::Kind::optional};
+  optional.items.push_back({scenario::ExpectAck{}, kWhere});
+  book.tolerate(optional);
+  EXPECT_FALSE(book.oldest_owed()) << "the optional group claimed it";
+  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_opaque, 9), std::nullopt));
+  EXPECT_FALSE(book.accept_unclaimed(ack(Opcode::tap_opaque, 9), std::nullopt)) << "accepted once";
+}
+
+TEST(AckBook, AnUnorderedGroupSplitsIntoWaitingArrivedAndUnclaimable) {
+  AckBook book(false, true);
+  book.owe(target(Opcode::tap_mutation, 1), kWhere);
+  book.owe(target(Opcode::tap_mutation, 2), kWhere);
+  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 2), std::nullopt));
+  scenario::ExpectGroup group;
+  const scenario::SourceLocation a{"t.scenario", 4, 3}, b{"t.scenario", 5, 3}, c{"t.scenario", 6, 3};
+  group.items.push_back({scenario::ExpectAck{.opaque = 1, .within = scenario::Duration{700}}, a});
+  group.items.push_back({scenario::ExpectAck{.opaque = 2}, b});
+  group.items.push_back({scenario::ExpectAck{}, c});
+  const auto claims = book.claim_group(group, scenario::Duration{5000});
+  ASSERT_EQ(claims.waiting.size(), 1u);
+  EXPECT_EQ(claims.waiting[0].target.opaque, 1u);
+  EXPECT_EQ(claims.waiting[0].location, a);
+  ASSERT_EQ(claims.arrived.size(), 1u);
+  EXPECT_EQ(claims.arrived[0].owed.location, b);
+  ASSERT_EQ(claims.unclaimable.size(), 1u);
+  EXPECT_EQ(claims.unclaimable[0], c);
+  EXPECT_EQ(claims.newest, 1u);
+  EXPECT_EQ(claims.within, scenario::Duration{700});
+}
+
+TEST(AckBook, ANamedOpaqueNoSendOwesIsStillClaimedWithTheStatusAsked) {
+  AckBook book(false, true);
+  auto claim = book.claim({.opaque = 0x77, .opcode = Opcode::tap_delete, .status = Status::etmpfail});
+  ASSERT_TRUE(claim);
+  EXPECT_TRUE(AckBook::judge(claim->owed, ack(Opcode::tap_delete, 0x77, Status::etmpfail)).passed);
+  EXPECT_FALSE(AckBook::judge(claim->owed, ack(Opcode::tap_delete, 0x77)).passed);
+}
+
+TEST(AckBook, AnythingGoesUnderAllowUnexpected) {
+  AckBook book(false, false);
+  EXPECT_FALSE(book.accept_unclaimed(ack(Opcode::noop, 0), std::nullopt));
+  book.allow_unexpected();
+  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::noop, 0), std::nullopt));
+}
+
+}  // namespace
+}  // namespace tapharness::mockserver

@@ -1,0 +1,55 @@
+"""Who may use each layer's libraries: the build states the architecture (README, Layout).
+
+protocol/ is at the bottom; client/ and mockserver/ stand side by side on it (mockserver/ on
+scenario/ too) and never use each other; runner/, fuzz/, bench/ and tools/ are on top. Tests
+reach what they test. What users' own BUILD files reach is public through the aliases in
+//:BUILD (and //testing), nothing else.
+"""
+
+_TESTS = ["//tests:__subpackages__", "//fuzz:__pkg__", "//bench:__pkg__"]
+
+# //protocol: everything above it.
+PROTOCOL_USERS = [
+    "//:__pkg__",
+    "//client:__subpackages__",
+    "//scenario:__subpackages__",
+    "//mockserver:__pkg__",
+    "//runner:__pkg__",
+    "//tools:__pkg__",
+] + _TESTS
+
+# //scenario: the engine and the runner (and the client never).
+SCENARIO_USERS = [
+    "//scenario:__pkg__",
+    "//mockserver:__pkg__",
+    "//runner:__pkg__",
+] + _TESTS
+
+# //client: the runner, and users through //:feed.
+CLIENT_USERS = [
+    "//:__pkg__",
+    "//client:__subpackages__",
+    "//runner:__pkg__",
+] + _TESTS
+
+# //mockserver: the runner, and users through //:tap_mockserver.
+MOCKSERVER_USERS = [
+    "//:__pkg__",
+    "//mockserver:__pkg__",
+    "//runner:__pkg__",
+] + _TESTS
+
+# //runner: users through //:tap_scenario and the scenario macro.
+RUNNER_USERS = [
+    "//:__pkg__",
+    "//runner:__pkg__",
+    "//scenarios:__pkg__",
+] + _TESTS
+
+def layering_sources():
+    """The package's sources and BUILD file, for //tests/layering to check."""
+    native.filegroup(
+        name = "sources",
+        srcs = native.glob(["**/*.hpp", "**/*.cc"]) + ["BUILD"],
+        visibility = ["//tests/layering:__pkg__"],
+    )
