@@ -66,7 +66,7 @@ void decode_events(benchmark::State& state) {
       auto result = decoder.decode(rest);
       const auto* d = std::get_if<protocol::Decoded>(&result);
       if (!d) break;
-      auto step = protocol::map_feed_frame_view(d->frame);
+      auto step = protocol::map_feed_frame_view(d->frame, protocol::position_of(d->frame));
       events += std::holds_alternative<protocol::DeliverView>(step);
       rest = rest.subspan(d->consumed);
     }

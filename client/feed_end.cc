@@ -27,19 +27,31 @@ std::string FeedEnd::message() const {
       case EndReason::end_stream:
         return fmt::format("the server sent CLOSE_TAP_STREAM at offset {}", offset);
       case EndReason::connect_rejected:
-        return fmt::format("the server refused TAP_CONNECT with status {}: {}", status,
-                           protocol::escape_bytes(body));
+        // The body as it came: the JSON line escapes it (once), and it may be any bytes.
+        return body.empty() ? fmt::format("the server refused TAP_CONNECT with status {}", status)
+                            : fmt::format("the server refused TAP_CONNECT with status {}: {}", status, body);
       case EndReason::truncated:
         return fmt::format("the stream ended inside a frame at offset {} ({} bytes of it arrived)",
                            offset, partial_bytes);
       case EndReason::protocol_error:
         return decode_error ? decode_error->message() : "protocol error";
       case EndReason::io_error:
-        return fmt::format("{}: {} (at offset {})", context, io_error.message(), offset);
+        // Before the first frame an offset says nothing (a failed connect has none).
+        return offset == 0 ? fmt::format("{}: {}", context, io_error.message())
+                           : fmt::format("{}: {} (at offset {})", context, io_error.message(), offset);
       case EndReason::connect_timeout:
         return fmt::format("no connection within {}ms", timeout.count());
       case EndReason::idle_timeout:
-        return fmt::format("no frame within {}ms (at offset {})", timeout.count(), offset);
+        if (offset == 0 && partial_bytes == 0) {
+          return fmt::format(
+              "nothing arrived within {}ms of TAP_CONNECT: the server may not speak TAP (a memcached "
+              "without TAP, such as Debian's memcached 1.6, answers nothing to it)",
+              timeout.count());
+        }
+        return partial_bytes == 0
+                   ? fmt::format("no bytes for {}ms (at offset {})", timeout.count(), offset)
+                   : fmt::format("no bytes for {}ms (at offset {}, {} bytes into a frame)", timeout.count(), offset,
+                                 partial_bytes);
       case EndReason::closed:
         return "the feed was closed by its consumer";
     }

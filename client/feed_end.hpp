@@ -29,7 +29,7 @@ enum class EndReason : std::uint8_t {
   protocol_error,    // the bytes broke the protocol (a DecodeError with its offset)
   io_error,          // reading, writing or connecting failed
   connect_timeout,   // no connection within FeedOptions::connect_timeout
-  idle_timeout,      // no frame within FeedOptions::idle_timeout
+  idle_timeout,      // no bytes for FeedOptions::idle_timeout
   closed,            // close() was called
 };
 
@@ -44,7 +44,7 @@ struct FeedEnd {
   std::string context;                                // io_error: what failed ("read", ...)
   protocol::Status status = protocol::Status::success;  // connect_rejected
   std::string body;                                   // connect_rejected: the server's text
-  std::size_t partial_bytes = 0;                      // truncated: bytes of the cut frame
+  std::size_t partial_bytes = 0;                      // truncated, idle_timeout: bytes of the unfinished frame
   Duration timeout{0};                                // connect_timeout, idle_timeout
 
   // eof and end_stream: the server finished the stream.

@@ -13,11 +13,12 @@ constexpr std::string_view kBase64 =
 
 std::string json_string(std::string_view bytes) { return "\"" + protocol::escape_bytes(bytes) + "\""; }
 
-std::string state_name(protocol::VBucketState state) {
+// "active", "replica", "pending", "dead"; a state without a name is its number, unquoted.
+std::string state_json(protocol::VBucketState state) {
   std::string name(protocol::name_of(state));
   if (name.empty()) return std::to_string(static_cast<std::uint32_t>(state));
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
+  return "\"" + name + "\"";
 }
 
 // nlohmann decodes \u00XX into UTF-8; our keys are bytes, so map code points back.
@@ -53,18 +54,20 @@ std::string event_json(const protocol::TapEvent& e) {
   std::string out = fmt::format("{{\"op\":\"{}\",\"vb\":{}", e.kind, e.vbucket);
   switch (e.kind) {
     case TapEventKind::mutation:
-      out += fmt::format(",\"key\":{},\"value_b64\":\"{}\",\"flags\":{},\"expiry\":{},\"cas\":{}",
-                         json_string(e.key), base64_encode(e.value), e.flags, e.expiry, e.cas);
+      out += fmt::format(",\"key\":{},\"value_b64\":\"{}\",\"flags\":{},\"expiry\":{},\"cas\":{},\"datatype\":{}",
+                         json_string(e.key), base64_encode(e.value), e.flags, e.expiry, e.cas, e.datatype);
       break;
     case TapEventKind::deletion:
-      out += fmt::format(",\"key\":{},\"cas\":{}", json_string(e.key), e.cas);
+      out += fmt::format(",\"key\":{}", json_string(e.key));
+      if (!e.value.empty()) out += fmt::format(",\"value_b64\":\"{}\"", base64_encode(e.value));
+      out += fmt::format(",\"cas\":{},\"datatype\":{}", e.cas, e.datatype);
       break;
     case TapEventKind::checkpoint_start:
     case TapEventKind::checkpoint_end:
       out += fmt::format(",\"checkpoint\":{}", e.checkpoint_id);
       break;
     case TapEventKind::vbucket_set:
-      out += fmt::format(",\"state\":\"{}\"", state_name(e.state));
+      out += fmt::format(",\"state\":{}", state_json(e.state));
       break;
     default:
       break;
@@ -102,6 +105,22 @@ Result<ReportedItem, InputError> parse_json_line(std::string_view line) {
     out = static_cast<T>(value);
     return std::nullopt;
   };
+  // A field that older clients may leave out: absent is `otherwise`.
+  auto optional_number = [&](const char* key, auto& out, auto otherwise) -> std::optional<InputError> {
+    if (!json.contains(key)) {
+      out = otherwise;
+      return std::nullopt;
+    }
+    return number(key, out);
+  };
+  auto value_b64 = [&](std::string& out) -> std::optional<InputError> {
+    std::string b64;
+    if (auto error = text("value_b64", b64)) return error;
+    auto value = base64_decode(b64);
+    if (!value) return field("value_b64", "is not base64: " + value.error().message());
+    out = std::move(*value);
+    return std::nullopt;
+  };
   auto bytes = [&](const char* key, std::string& out) -> std::optional<InputError> {
     std::string raw;
     if (auto error = text(key, raw)) return error;
@@ -118,7 +137,7 @@ Result<ReportedItem, InputError> parse_json_line(std::string_view line) {
     if (how == "end_stream") return ReportedItem(ReportedEnd{ReportedEnd::How::end_stream, {}});
     if (how != "error") return field("end", fmt::format("is \"{}\", not eof, end_stream or error", how));
     ReportedEnd end{ReportedEnd::How::error, {}};
-    if (auto error = text("error", end.error)) return *error;
+    if (auto error = bytes("error", end.error)) return *error;  // a refusal's body may be any bytes
     return ReportedItem(std::move(end));
   }
 
@@ -131,29 +150,35 @@ Result<ReportedItem, InputError> parse_json_line(std::string_view line) {
   if (auto error = number("vb", e.vbucket)) return *error;
   using protocol::TapEventKind;
   switch (e.kind) {
-    case TapEventKind::mutation: {
+    case TapEventKind::mutation:
       if (auto error = bytes("key", e.key)) return *error;
-      std::string b64;
-      if (auto error = text("value_b64", b64)) return *error;
-      auto value = base64_decode(b64);
-      if (!value) return field("value_b64", "is not base64: " + value.error().message());
-      e.value = std::move(*value);
+      if (auto error = value_b64(e.value)) return *error;
       if (auto error = number("flags", e.flags)) return *error;
       if (auto error = number("expiry", e.expiry)) return *error;
       if (auto error = number("cas", e.cas)) return *error;
+      if (auto error = optional_number("datatype", e.datatype, std::uint8_t{0})) return *error;
       break;
-    }
     case TapEventKind::deletion:
       if (auto error = bytes("key", e.key)) return *error;
+      if (json.contains("value_b64")) {
+        if (auto error = value_b64(e.value)) return *error;
+      }
       if (auto error = number("cas", e.cas)) return *error;
+      if (auto error = optional_number("datatype", e.datatype, std::uint8_t{0})) return *error;
       break;
     case TapEventKind::checkpoint_start:
     case TapEventKind::checkpoint_end:
       if (auto error = number("checkpoint", e.checkpoint_id)) return *error;
       break;
     case TapEventKind::vbucket_set: {
+      if (auto it = json.find("state"); it != json.end() && it->is_number_unsigned()) {
+        std::uint32_t raw = 0;
+        if (auto error = number("state", raw)) return *error;
+        e.state = static_cast<protocol::VBucketState>(raw);
+        break;
+      }
       std::string state;
-      if (auto error = text("state", state)) return *error;
+      if (auto error = text("state", state)) return field("state", "must be a state's name or a number");
       auto value = protocol::vbucket_state_from_name(state);
       if (!value) return field("state", fmt::format("is unknown: \"{}\"", state));
       e.state = *value;

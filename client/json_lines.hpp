@@ -1,7 +1,7 @@
 // The JSON-lines event format: one object per event, then one for the end. tap_tail
 // prints it; tap_scenario reads it back from external clients (README: "tap_tail output").
 //
-//   {"op":"mutation","vb":0,"key":"k1","value_b64":"aGk=","flags":18,"expiry":300,"cas":7}
+//   {"op":"mutation","vb":0,"key":"k1","value_b64":"aGk=","flags":18,"expiry":300,"cas":7,"datatype":0}
 //   {"op":"checkpoint_start","vb":0,"checkpoint":42}
 //   {"end":"error","error":"truncated: the stream ended inside a frame at offset 24 ..."}
 //

@@ -54,6 +54,8 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
   po::options_description described("options");
   std::string addr, name, backfill = "none", vbuckets;
   double timeout_seconds = 0;
+  const protocol::Limits defaults;
+  std::uint64_t max_value = defaults.max_value, max_key = defaults.max_key;
   // clang-format off
   described.add_options()
       ("help,h", "print this help")
@@ -70,8 +72,13 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
       ("checkpoint", "ask for checkpoint messages (CHECKPOINT)")
       ("registered", "register the client by name (REGISTERED_CLIENT)")
       ("timeout", po::value(&timeout_seconds)->value_name("SECONDS"),
-       "give up when connecting, or waiting for a frame, takes longer (default: 5 s to connect, "
-       "no idle limit)");
+       "give up when connecting takes longer, or when no bytes arrive for this long (default: 5 s to "
+       "connect, no idle limit)")
+      ("max-value", po::value(&max_value)->value_name("BYTES"),
+       "refuse a value longer than this (default 22020096, the reference client's MaxBodyLen); a "
+       "frame is refused from its header only when even its largest engine-specific length leaves "
+       "a longer value")
+      ("max-key", po::value(&max_key)->value_name("BYTES"), "refuse a key longer than this (default 4096)");
   // clang-format on
 
   po::variables_map vm;
@@ -122,6 +129,14 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
   args.keys_only = vm.count("keys-only") > 0;
   args.checkpoint = vm.count("checkpoint") > 0;
   args.registered_client = vm.count("registered") > 0;
+  if (max_value > std::numeric_limits<std::uint32_t>::max()) {
+    return usage_error(fmt::format("--max-value {} is over the 4 GiB a frame can hold", max_value));
+  }
+  if (max_key > std::numeric_limits<std::uint16_t>::max()) {
+    return usage_error(fmt::format("--max-key {} is over 65535, the most a frame's key length can say", max_key));
+  }
+  options.feed.limits.max_value = static_cast<std::uint32_t>(max_value);
+  options.feed.limits.max_key = static_cast<std::uint16_t>(max_key);
   if (vm.count("timeout")) {
     if (!(timeout_seconds > 0)) return usage_error("--timeout must be a positive number of seconds");
     const Duration timeout(static_cast<std::int64_t>(timeout_seconds * 1000));

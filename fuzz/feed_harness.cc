@@ -140,7 +140,7 @@ ExpectedFeed expect_feed(protocol::ByteView read, const protocol::Limits& limits
       return expected;
     }
     const auto& decoded = std::get<protocol::Decoded>(result);
-    auto step = protocol::map_feed_frame(decoded.frame);
+    auto step = protocol::map_feed_frame(decoded.frame, protocol::position_of(decoded.frame));
     rest = rest.subspan(decoded.consumed);
     if (auto* deliver = std::get_if<protocol::Deliver>(&step)) {
       expected.events.push_back(std::move(deliver->event));

@@ -5,13 +5,16 @@
 //   FrameWriter<Stream> writer(stream, timeout, [&] { close_the_connection(); });
 //   co_await writer.write(asio::buffer(bytes), ec, keep_alive);
 //   render_into(writer.coalesced());
+//   writer.end_frame();                      // one whole frame gathered
 //   if (writer.coalesce_full()) co_await writer.flush(ec, keep_alive);
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -51,16 +54,28 @@ class FrameWriter {
     return stalled_ ? fmt::format("not done within {}ms (the client is not reading)", timeout_.count()) : ec.message();
   }
 
-  // `writes coalesced`: frames rendered here wait for one write.
+  // `writes coalesced`: frames rendered here wait for one write; end_frame() marks where each
+  // ends, so a write that fails part-way counts the frames that left whole.
   protocol::Bytes& coalesced() { return coalesced_; }
+  void end_frame() { frame_ends_.push_back(coalesced_.size()); }
   bool coalesce_full() const { return coalesced_.size() >= kCoalesceLimit; }
 
-  // Writes what was gathered (if anything) and empties the buffer; how many bytes that was.
-  asio::awaitable<std::size_t> flush(boost::system::error_code& ec, std::shared_ptr<void> keep_alive) {
-    const std::size_t size = coalesced_.size();
-    if (size > 0) co_await write(asio::buffer(coalesced_), ec, std::move(keep_alive));
+  // What a flush put on the wire.
+  struct Flushed {
+    std::size_t size = 0;     // bytes gathered
+    std::size_t written = 0;  // bytes written (all of them unless it failed)
+    std::size_t frames = 0;   // frames written whole
+  };
+
+  // Writes what was gathered (if anything) and empties the buffer.
+  asio::awaitable<Flushed> flush(boost::system::error_code& ec, std::shared_ptr<void> keep_alive) {
+    Flushed out{coalesced_.size(), 0, 0};
+    if (out.size > 0) out.written = co_await write(asio::buffer(coalesced_), ec, std::move(keep_alive));
+    out.frames = static_cast<std::size_t>(
+        std::upper_bound(frame_ends_.begin(), frame_ends_.end(), out.written) - frame_ends_.begin());
     coalesced_.clear();
-    co_return size;
+    frame_ends_.clear();
+    co_return out;
   }
 
  private:
@@ -70,6 +85,7 @@ class FrameWriter {
   std::uint64_t generation_ = 0;  // bumped as each write starts and ends
   bool stalled_ = false;
   protocol::Bytes coalesced_;
+  std::vector<std::size_t> frame_ends_;  // offsets in coalesced_ where a frame ends
 };
 
 }  // namespace tapharness::mockserver

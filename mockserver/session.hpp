@@ -171,6 +171,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       boost::system::error_code ec;
       const std::size_t written =
           co_await writer_.write(asio::buffer(writes.bytes.data() + chunk.begin, length), ec, this->shared_from_this());
+      report_.bytes_sent += written;  // what left, also when the write failed part-way
       if (ec) {
         if (options_.mutation) {
           trace({.note = fmt::format("the client is gone: {}", ec.message()), .location = where});
@@ -183,7 +184,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         aborted_ = true;
         co_return;
       }
-      report_.bytes_sent += length;
     }
     ++report_.frames_sent;
     report_.pass(where, last_step_);
@@ -223,12 +223,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     protocol::Bytes& coalesced = writer_.coalesced();
     const std::size_t start = coalesced.size();
     owe(renderer_.render(send.frame, index.value_or(0), next_opaque_, coalesced), where);
+    writer_.end_frame();
     if (options_.trace) {
       const protocol::ByteView bytes(coalesced.data() + start, coalesced.size() - start);
       trace({.kind = TraceRecord::Kind::sent, .frame = bytes, .chunks = {{0, bytes.size(), Duration{0}}},
              .written = bytes, .location = where});
     }
-    ++report_.frames_sent;
     report_.pass(where, last_step_);
   }
 
@@ -236,13 +236,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   asio::awaitable<void> flush_coalesced() {
     if (aborted_) co_return;
     boost::system::error_code ec;
-    const std::size_t size = co_await writer_.flush(ec, this->shared_from_this());
+    const auto flushed = co_await writer_.flush(ec, this->shared_from_this());
+    report_.bytes_sent += flushed.written;
+    report_.frames_sent += flushed.frames;
     if (ec && !options_.mutation) {
       report_.fail(last_location_, "send (coalesced)", "to write the frames",
-                   fmt::format("writing {} bytes failed: {}", size, writer_.failure(ec)));
+                   fmt::format("writing {} bytes failed after {}: {}", flushed.size, flushed.written,
+                               writer_.failure(ec)));
     }
     if (ec) aborted_ = true;
-    if (!ec) report_.bytes_sent += size;
   }
 
   // ---- what the client sends ---------------------------------------------------------

@@ -10,6 +10,10 @@ std::string_view name_of(DecodeErrorCode code) {
     case DecodeErrorCode::body_too_long: return "body_too_long";
     case DecodeErrorCode::lengths_exceed_body: return "lengths_exceed_body";
     case DecodeErrorCode::engine_length_exceeds_body: return "engine_length_exceeds_body";
+    case DecodeErrorCode::value_too_long: return "value_too_long";
+    case DecodeErrorCode::tap_extras_length: return "tap_extras_length";
+    case DecodeErrorCode::connect_reply_mid_stream: return "connect_reply_mid_stream";
+    case DecodeErrorCode::unexpected_connect: return "unexpected_connect";
     case DecodeErrorCode::tap_extras_too_short: return "tap_extras_too_short";
     case DecodeErrorCode::connect_extras_length: return "connect_extras_length";
     case DecodeErrorCode::connect_body_too_short: return "connect_body_too_short";
@@ -37,6 +41,15 @@ std::string explain(const DecodeError& e) {
       return fmt::format("smaller than extlen + keylen = {}", e.limit);
     case DecodeErrorCode::engine_length_exceeds_body:
       return fmt::format("leaves only {} body bytes after the extras and the key", e.limit);
+    case DecodeErrorCode::value_too_long:
+      return e.field == "bodylen" ? fmt::format("the value it leaves is over the limit {}", e.limit)
+                                  : fmt::format("exceeds the limit {}", e.limit);
+    case DecodeErrorCode::tap_extras_length:
+      return fmt::format("this TAP message carries {} extras bytes", e.limit);
+    case DecodeErrorCode::connect_reply_mid_stream:
+      return "a TAP_CONNECT reply can only refuse the connect, before the stream starts";
+    case DecodeErrorCode::unexpected_connect:
+      return "a TAP_CONNECT request comes from a client, never from the server";
     case DecodeErrorCode::tap_extras_too_short:
       return fmt::format("a TAP message needs at least {} extras bytes", e.limit);
     case DecodeErrorCode::connect_extras_length:

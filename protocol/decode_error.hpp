@@ -29,14 +29,18 @@ enum class DecodeErrorCode : std::uint8_t {
   lengths_exceed_body,   // extlen + keylen > bodylen
   // Frame layer, from the first extras bytes of a TAP message.
   engine_length_exceeds_body,  // extlen + engine-specific length + keylen > bodylen
+  value_too_long,              // the value exceeds Limits::max_value (field bodylen: from the header)
   // TAP layer (decode_tap_connect, decode_tap_message, map_feed_frame).
   tap_extras_too_short,        // a TAP message without the 8-byte TAP extras prefix
+  tap_extras_length,           // extras that are not the shape of the message's kind (16 or 8)
   connect_extras_length,       // TAP_CONNECT extras are not exactly the 4 flag bytes
   connect_body_too_short,      // a flag announces a body field the body does not hold
   connect_body_trailing,       // body bytes that no connect flag accounts for
   checkpoint_id_length,        // CHECKPOINT_START/END value is not an 8-byte id
   vbucket_state_length,        // TAP_VBUCKET_SET engine-specific bytes are not a 4-byte state
   unexpected_response,         // a response (magic 0x81) where only requests belong
+  connect_reply_mid_stream,    // a TAP_CONNECT reply after the first frame: a refusal precedes the stream
+  unexpected_connect,          // a TAP_CONNECT request (magic 0x80) from the server
   // Hex text (parse_hex): the offset is the character's index in the text.
   hex_not_a_digit,             // a character that is neither a hex digit nor a separator
   hex_odd_digits,              // a byte with one digit: before a separator, or at the end

@@ -23,7 +23,7 @@ std::string describe_frame(const Frame& frame) {
   }
   // What a feed does applies to what a server sends, not to a client's ACKs.
   if (!request && frame.header.opcode != Opcode::tap_connect) return out;
-  return out + fmt::format("  feed: {}\n", map_feed_frame(frame));
+  return out + fmt::format("  feed: {}\n", map_feed_frame(frame, position_of(frame)));
 }
 
 }  // namespace tapharness::protocol

@@ -12,12 +12,15 @@
 //     report(std::get<DecodeError>(result));   // sticky until reset()
 //   }
 //
-// Limits are checked from the header alone, before any body byte is needed, so a header
-// claiming a 4 GiB body fails at once and nobody buffers for it.
+// Limits are checked before the body is buffered: from the header alone, then, for a TAP
+// message, from its first two extras bytes (the engine-specific length). A header claiming a
+// 4 GiB body fails at once and nobody buffers for it.
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <variant>
 
@@ -27,14 +30,24 @@
 
 namespace tapharness::protocol {
 
+// What a decoder accepts. The defaults are a TAP client's: the reference's value limit, and
+// keys and extras far above what a producer sends; the body is bounded by them.
 struct Limits {
-  // GOMC's MaxBodyLen: a 20 MiB item plus headroom.
-  std::uint32_t max_body = 22'020'096;
-  // Item keys are at most 250 bytes, but a TAP_CONNECT name may be longer.
+  // The whole body, whatever it holds. Unbounded by default (the limits below bound it); a
+  // server that accepts only small frames from its clients sets it (the mock server: ACKs).
+  std::uint32_t max_body = std::numeric_limits<std::uint32_t>::max();
+  // The value: body minus extras, engine-specific bytes and key. The reference client's
+  // MaxBodyLen (gomemcached mc_req.go), which it applies to the value after reading the
+  // body: a 20 MiB item plus headroom.
+  std::uint32_t max_value = 22'020'096;
+  // Item keys are at most 250 bytes in memcached; a TAP_CONNECT name may be longer.
   std::uint16_t max_key = 4096;
   // TAP messages use 8 or 16; TAP_CONNECT uses 4.
   std::uint8_t max_extras = 64;
 };
+
+// The most engine-specific bytes a TAP message can announce (a u16).
+inline constexpr std::uint32_t kMaxEngineSpecific = std::numeric_limits<std::uint16_t>::max();
 
 // A whole frame was decoded from the front of the input.
 struct Decoded {
@@ -87,6 +100,14 @@ class FrameDecoder {
   std::optional<DecodeError> error_;
 };
 
+// The shortest value `h` can carry: its body less extras, key and (for a TAP message) the
+// most engine-specific bytes it could announce. Needs extlen + keylen <= bodylen.
+constexpr std::uint32_t shortest_value(const Header& h) {
+  const std::uint32_t room = h.bodylen - h.extlen - h.keylen;
+  const std::uint32_t engine = has_engine_specific(h) ? kMaxEngineSpecific : 0;
+  return room > engine ? room - engine : 0;
+}
+
 // Checks a header against the limits and its own lengths: the checks decode() makes
 // before it needs any body byte. `offset` is the header's absolute stream offset.
 // (Inline: decode() runs it per frame, and the all-clear path then costs a few compares.)
@@ -104,13 +125,19 @@ inline std::optional<DecodeError> check_header(const Header& h, const Limits& li
                        h.keylen, limits.max_key};
   }
   if (h.bodylen > limits.max_body) {
-    return DecodeError{DecodeErrorCode::body_too_long, offset + header_offset::bodylen, "bodylen",
-                       h.bodylen, limits.max_body};
+    return DecodeError{DecodeErrorCode::body_too_long, offset + header_offset::bodylen, "bodylen", h.bodylen,
+                       limits.max_body};
   }
   const std::uint32_t fixed = std::uint32_t{h.extlen} + h.keylen;
   if (fixed > h.bodylen) {
     return DecodeError{DecodeErrorCode::lengths_exceed_body, offset + header_offset::bodylen,
                        "bodylen", h.bodylen, fixed};
+  }
+  // Refused from the header only when even the most engine-specific bytes leave too long a
+  // value; otherwise the value is checked exactly once its engine length is known.
+  if (shortest_value(h) > limits.max_value) {
+    return DecodeError{DecodeErrorCode::value_too_long, offset + header_offset::bodylen, "bodylen", h.bodylen,
+                       limits.max_value};
   }
   return std::nullopt;
 }
@@ -119,10 +146,27 @@ inline std::optional<DecodeError> check_header(const Header& h, const Limits& li
 // is never copied.
 namespace detail {
 
-// Splits a whole frame's body (exactly header.bodylen bytes) into `frame`'s parts, checking
-// the TAP engine-specific length against the body.
-[[gnu::always_inline]] inline std::optional<DecodeError> split_body(const Header& h, ByteView body,
-                                                                   std::uint64_t offset, Frame& frame) {
+// A TAP message's engine-specific length (the first two extras bytes, `extras` pointing at
+// them) checked against its body, and its value against the limit: the moment the value's
+// length is known, before the body is buffered.
+inline std::optional<DecodeError> check_engine_length(const Header& h, const std::uint8_t* extras, const Limits& limits,
+                                                      std::uint64_t offset) {
+  const std::uint16_t nengine = load_be16(extras);
+  const std::uint32_t room = h.bodylen - h.extlen - h.keylen;  // check_header: ext + key <= body
+  if (nengine > room) {
+    return DecodeError{DecodeErrorCode::engine_length_exceeds_body, offset + kHeaderSize, "engine_specific_length",
+                       nengine, room};
+  }
+  if (const std::uint32_t value = room - nengine; value > limits.max_value) {
+    return DecodeError{DecodeErrorCode::value_too_long, offset + kHeaderSize + h.extlen + nengine + h.keylen, "value",
+                       value, limits.max_value};
+  }
+  return std::nullopt;
+}
+
+// Splits a whole frame's body (exactly header.bodylen bytes, its engine-specific length
+// checked) into `frame`'s parts.
+[[gnu::always_inline]] inline void split_body(const Header& h, ByteView body, std::uint64_t offset, Frame& frame) {
   frame.header = h;
   frame.offset = offset;
   std::size_t at = 0;
@@ -130,19 +174,13 @@ namespace detail {
   at += h.extlen;
   frame.engine_specific = {};
   if (has_engine_specific(h)) {
-    const std::uint16_t nengine = load_be16(frame.extras.data());
-    const std::size_t room = body.size() - at - h.keylen;  // check_header: ext + key <= body
-    if (nengine > room) {
-      return DecodeError{DecodeErrorCode::engine_length_exceeds_body, offset + kHeaderSize,
-                         "engine_specific_length", nengine, room};
-    }
+    const std::uint16_t nengine = load_be16(frame.extras.data());  // decode(): it fits the body
     frame.engine_specific = body.subspan(at, nengine);
     at += nengine;
   }
   frame.key = body.subspan(at, h.keylen);
   at += h.keylen;
   frame.value = body.subspan(at);
-  return std::nullopt;
 }
 
 }  // namespace detail
@@ -164,16 +202,19 @@ inline DecodeResult FrameDecoder::decode(ByteView input) {
     result = *(error_ = error);
     return result;
   }
+  if (has_engine_specific(h) && input.size() >= kHeaderSize + 2) {
+    if (auto error = detail::check_engine_length(h, input.data() + kHeaderSize, limits_, offset_)) {
+      result = *(error_ = error);
+      return result;
+    }
+  }
   const std::size_t size = kHeaderSize + std::size_t{h.bodylen};
   if (input.size() < size) {
     result = NeedMore{size - input.size()};
     return result;
   }
   Decoded& decoded = std::get<Decoded>(result);
-  if (auto error = detail::split_body(h, input.subspan(kHeaderSize, h.bodylen), offset_, decoded.frame)) {
-    result = *(error_ = error);
-    return result;
-  }
+  detail::split_body(h, input.subspan(kHeaderSize, h.bodylen), offset_, decoded.frame);
   decoded.consumed = size;
   offset_ += size;
   return result;

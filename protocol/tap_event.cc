@@ -19,17 +19,22 @@ constexpr std::array kEventKinds{
 };
 
 constexpr std::size_t kCheckpointIdSize = 8;
-constexpr std::size_t kVBucketStateSize = 4;
+constexpr std::size_t kEngineCodeSize = 4;  // an opaque sub-code, a vbucket state
 
 std::optional<AckRequest> ack_for(const Header& h, bool wanted) {
   if (!wanted) return std::nullopt;
   return AckRequest{h.opcode, h.opaque};
 }
 
-// A frame outside 0x41..0x47 asks for an ACK the way the seed reads it: TAP flags at
-// extras[2..4], whatever the opcode.
-bool other_frame_wants_ack(const Frame& frame) {
-  return frame.extras.size() >= 4 && has_flag(load_be16(frame.extras.data() + 2), TapFlag::ack);
+// The extras ep-engine sends with each TAP message (protocol.md section 4.2): the item
+// layout for mutations and checkpoints, the bare TAP prefix for the others.
+constexpr std::size_t extras_of(Opcode opcode) {
+  switch (opcode) {
+    case Opcode::tap_mutation:
+    case Opcode::tap_checkpoint_start:
+    case Opcode::tap_checkpoint_end: return kTapItemExtrasSize;
+    default: return kTapExtrasSize;
+  }
 }
 
 // Reads the fields straight from the frame, not through a TapMessage, and fills the event
@@ -43,6 +48,12 @@ FeedStepView map_tap_message(const Frame& frame) {
     return step;
   }
   const Header& h = frame.header;
+  if (const std::size_t shape = extras_of(h.opcode); frame.extras.size() != shape) {
+    // Anything else cannot be read: an item's flags and expiry would come from other bytes.
+    step = DecodeError{DecodeErrorCode::tap_extras_length, frame.offset + header_offset::extlen, "extlen",
+                       frame.extras.size(), shape};
+    return step;
+  }
   const std::uint8_t* extras = frame.extras.data();
   DeliverView& deliver = std::get<DeliverView>(step);
   deliver.ack = ack_for(h, has_flag(load_be16(extras + tap_extras_offset::tap_flags), TapFlag::ack));
@@ -54,15 +65,16 @@ FeedStepView map_tap_message(const Frame& frame) {
       event.key = as_chars(frame.key);
       event.value = as_chars(frame.value);
       event.cas = h.cas;
-      if (frame.extras.size() >= kTapItemExtrasSize) {
-        event.flags = load_be32(extras + tap_extras_offset::item_flags);
-        event.expiry = load_be32(extras + tap_extras_offset::expiry);
-      }
+      event.datatype = h.datatype;
+      event.flags = load_be32(extras + tap_extras_offset::item_flags);
+      event.expiry = load_be32(extras + tap_extras_offset::expiry);
       return step;
     case Opcode::tap_delete:
       event.kind = TapEventKind::deletion;
       event.key = as_chars(frame.key);
+      event.value = as_chars(frame.value);
       event.cas = h.cas;
+      event.datatype = h.datatype;
       return step;
     case Opcode::tap_checkpoint_start:
     case Opcode::tap_checkpoint_end:
@@ -76,9 +88,9 @@ FeedStepView map_tap_message(const Frame& frame) {
       event.checkpoint_id = load_be64(frame.value.data());
       return step;
     case Opcode::tap_vbucket_set:
-      if (frame.engine_specific.size() != kVBucketStateSize) {
+      if (frame.engine_specific.size() != kEngineCodeSize) {
         step = DecodeError{DecodeErrorCode::vbucket_state_length, frame.offset + kHeaderSize,
-                           "engine_specific_length", frame.engine_specific.size(), kVBucketStateSize};
+                           "engine_specific_length", frame.engine_specific.size(), kEngineCodeSize};
         return step;
       }
       event.kind = TapEventKind::vbucket_set;
@@ -88,7 +100,9 @@ FeedStepView map_tap_message(const Frame& frame) {
       event.kind = TapEventKind::flush;
       return step;
     case Opcode::tap_opaque:
-      if (frame.engine_specific.size() >= 4) {
+      // ep-engine's consumer reads the sub-code only from exactly 4 engine-specific bytes;
+      // any other length is an opaque message it ignores (acknowledged when asked).
+      if (frame.engine_specific.size() == kEngineCodeSize) {
         switch (static_cast<TapOpaqueCode>(load_be32(frame.engine_specific.data()))) {
           case TapOpaqueCode::initial_vbucket_stream:
             event.kind = TapEventKind::begin_backfill;
@@ -120,7 +134,7 @@ std::optional<TapEventKind> tap_event_kind_from_name(std::string_view name) {
 
 std::span<const NamedValue<TapEventKind>> all_tap_event_kinds() { return kEventKinds; }
 
-FeedStep map_feed_frame(const Frame& frame) {
+FeedStep map_feed_frame(const Frame& frame, StreamPosition position) {
   return std::visit(
       [](auto&& step) -> FeedStep {
         if constexpr (std::is_same_v<std::decay_t<decltype(step)>, DeliverView>) {
@@ -129,20 +143,22 @@ FeedStep map_feed_frame(const Frame& frame) {
           return std::move(step);
         }
       },
-      map_feed_frame_view(frame));
+      map_feed_frame_view(frame, position));
 }
 
-FeedStepView map_feed_frame_view(const Frame& frame) {
+FeedStepView map_feed_frame_view(const Frame& frame, StreamPosition position) {
   const Header& h = frame.header;
+  auto at_magic = [&](DecodeErrorCode code) {
+    return DecodeError{code, frame.offset + header_offset::magic, "magic", static_cast<std::uint8_t>(h.magic), 0};
+  };
   if (h.opcode == Opcode::tap_connect) {
+    if (h.magic == Magic::request) return at_magic(DecodeErrorCode::unexpected_connect);
+    if (position != StreamPosition::first) return at_magic(DecodeErrorCode::connect_reply_mid_stream);
     return ConnectRejected{h.status(), std::string(as_chars(frame.value))};
   }
-  if (h.magic != Magic::request) {
-    return DecodeError{DecodeErrorCode::unexpected_response, frame.offset + header_offset::magic,
-                       "magic", static_cast<std::uint8_t>(h.magic), 0};
-  }
+  if (h.magic != Magic::request) return at_magic(DecodeErrorCode::unexpected_response);
   if (is_tap_message(h.opcode)) return map_tap_message(frame);
-  return Ignore{ack_for(h, h.opcode != Opcode::noop && other_frame_wants_ack(frame))};
+  return Ignore{};  // NOOP or another request: only TAP messages carry TAP flags
 }
 
 std::string escape_bytes(std::string_view bytes) {
@@ -166,10 +182,14 @@ FormatOut describe_to(FormatOut out, const TapEvent& e) {
   out = fmt::format_to(out, "{} vb={}", e.kind, e.vbucket);
   switch (e.kind) {
     case TapEventKind::mutation:
-      return fmt::format_to(out, " key=\"{}\" value=\"{}\" flags={} expiry={} cas={}",
-                            escape_bytes(e.key), escape_bytes(e.value), e.flags, e.expiry, e.cas);
+      out = fmt::format_to(out, " key=\"{}\" value=\"{}\" flags={} expiry={} cas={}", escape_bytes(e.key),
+                           escape_bytes(e.value), e.flags, e.expiry, e.cas);
+      return e.datatype != 0 ? fmt::format_to(out, " datatype={}", e.datatype) : out;
     case TapEventKind::deletion:
-      return fmt::format_to(out, " key=\"{}\" cas={}", escape_bytes(e.key), e.cas);
+      out = fmt::format_to(out, " key=\"{}\"", escape_bytes(e.key));
+      if (!e.value.empty()) out = fmt::format_to(out, " value=\"{}\"", escape_bytes(e.value));
+      out = fmt::format_to(out, " cas={}", e.cas);
+      return e.datatype != 0 ? fmt::format_to(out, " datatype={}", e.datatype) : out;
     case TapEventKind::checkpoint_start:
     case TapEventKind::checkpoint_end:
       return fmt::format_to(out, " checkpoint={}", e.checkpoint_id);

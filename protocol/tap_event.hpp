@@ -1,7 +1,7 @@
 // What a TAP feed does with each frame the server sends: the seed's makeTapEvent and
 // runFeed decisions (protocol.md section 6.3), with its bugs fixed and more events kept.
 //
-//   FeedStep step = map_feed_frame(frame);
+//   FeedStep step = map_feed_frame(frame, first ? StreamPosition::first : StreamPosition::later);
 //   std::visit(overloaded{
 //       [&](const Deliver& d) { consume(d.event); if (d.ack) send(tap_ack(...)); },
 //       [&](const Ignore& i) { if (i.ack) send(tap_ack(...)); },
@@ -9,21 +9,26 @@
 //       [&](const ConnectRejected& r) { fail(r.status, r.body); },
 //       [&](const DecodeError& e) { fail(e); }}, step);
 //
-// | frame                               | step                                          |
-// |-------------------------------------|-----------------------------------------------|
-// | TAP_MUTATION                        | mutation (key, value, item flags, expiry, cas) |
-// | TAP_DELETE                          | deletion (key, cas; never item flags)          |
-// | TAP_CHECKPOINT_START / _END         | checkpoint_start / _end with the 8-byte id     |
-// | TAP_OPAQUE INITIAL_VBUCKET_STREAM   | begin_backfill                                |
-// | TAP_OPAQUE CLOSE_BACKFILL           | end_backfill                                  |
-// | TAP_OPAQUE CLOSE_TAP_STREAM         | end of stream, not acknowledged               |
-// | TAP_OPAQUE other code or < 4 bytes  | ignored                                       |
-// | TAP_VBUCKET_SET                     | vbucket_set with the state (beyond the seed)  |
-// | TAP_FLUSH                           | flush (beyond the seed)                       |
-// | NOOP, any other opcode              | ignored                                       |
-// | TAP_CONNECT (any magic)             | the server refused the connect                |
-// | any other response (magic 0x81)     | error unexpected_response                     |
-// Every delivered or ignored message carrying TAP_FLAG_ACK asks for an ACK.
+// | frame                                     | step                                             |
+// |-------------------------------------------|--------------------------------------------------|
+// | TAP_MUTATION, extras 16                   | mutation (key, value, item flags, expiry, cas)   |
+// | TAP_DELETE, extras 8                      | deletion (key, value if any, cas; no item flags) |
+// | TAP_CHECKPOINT_START / _END, extras 16    | checkpoint_start / _end with the 8-byte id       |
+// | TAP_OPAQUE INITIAL_VBUCKET_STREAM         | begin_backfill                                   |
+// | TAP_OPAQUE CLOSE_BACKFILL                 | end_backfill                                     |
+// | TAP_OPAQUE CLOSE_TAP_STREAM               | end of stream, not acknowledged                  |
+// | TAP_OPAQUE other code, or engine bytes    | ignored (the sub-code is read only from exactly  |
+// |   other than 4                            |   4 engine-specific bytes, as ep-engine does)    |
+// | TAP_VBUCKET_SET, 4 engine-specific bytes  | vbucket_set with the state (beyond the seed)     |
+// | TAP_FLUSH, extras 8                       | flush (beyond the seed)                          |
+// | a TAP message with other extras           | error tap_extras_length (too_short under 8)      |
+// | NOOP, any other request                   | ignored, never acknowledged                      |
+// | TAP_CONNECT response as the first frame   | the server refused the connect                   |
+// | TAP_CONNECT response later                | error connect_reply_mid_stream                   |
+// | TAP_CONNECT request                       | error unexpected_connect                         |
+// | any other response (magic 0x81)           | error unexpected_response                        |
+// A delivered or ignored TAP message (0x41..0x47) carrying TAP_FLAG_ACK asks for an ACK; only
+// TAP messages carry TAP flags, so no other frame ever does.
 #pragma once
 
 #include <cstdint>
@@ -59,10 +64,11 @@ struct TapEvent {
   TapEventKind kind = TapEventKind::mutation;
   std::uint16_t vbucket = 0;
   std::string key;                  // mutation, deletion
-  std::string value;                // mutation
+  std::string value;                // mutation; deletion (usually empty)
   std::uint32_t flags = 0;          // mutation: item flags
   std::uint32_t expiry = 0;         // mutation
   std::uint64_t cas = 0;            // mutation, deletion
+  std::uint8_t datatype = 0;        // mutation, deletion: 0x01 JSON, 0x02 Snappy, 0x04 XATTR
   std::uint64_t checkpoint_id = 0;  // checkpoint_start, checkpoint_end
   VBucketState state{};             // vbucket_set
 
@@ -79,13 +85,20 @@ struct TapEventView {
   std::uint32_t flags = 0;
   std::uint32_t expiry = 0;
   std::uint64_t cas = 0;
+  std::uint8_t datatype = 0;
   std::uint64_t checkpoint_id = 0;
   VBucketState state{};
 
   TapEvent to_owned() const {
-    return TapEvent{kind, vbucket, std::string(key), std::string(value), flags, expiry, cas, checkpoint_id, state};
+    return TapEvent{kind, vbucket, std::string(key), std::string(value), flags, expiry, cas, datatype, checkpoint_id,
+                    state};
   }
 };
+
+// A view of an owned event (valid while it is).
+inline TapEventView view_of(const TapEvent& e) {
+  return {e.kind, e.vbucket, e.key, e.value, e.flags, e.expiry, e.cas, e.datatype, e.checkpoint_id, e.state};
+}
 
 // The ACK a message asked for: answer with tap_ack(opcode, opaque).
 struct AckRequest {
@@ -119,8 +132,16 @@ struct ConnectRejected {
 
 using FeedStep = std::variant<Deliver, Ignore, EndOfStream, ConnectRejected, DecodeError>;
 
+// Whether a frame is the first the server sent: only the first may refuse the connect.
+enum class StreamPosition : std::uint8_t { first, later };
+
+// The position of a frame whose decoder counted offsets from the connection's first byte.
+constexpr StreamPosition position_of(const Frame& frame) {
+  return frame.offset == 0 ? StreamPosition::first : StreamPosition::later;
+}
+
 // Decides what the feed does with one whole frame from the server.
-FeedStep map_feed_frame(const Frame& frame);
+FeedStep map_feed_frame(const Frame& frame, StreamPosition position);
 
 // The same decision with the event's bytes left in the frame (valid while it is).
 struct DeliverView {
@@ -128,7 +149,7 @@ struct DeliverView {
   std::optional<AckRequest> ack;
 };
 using FeedStepView = std::variant<DeliverView, Ignore, EndOfStream, ConnectRejected, DecodeError>;
-FeedStepView map_feed_frame_view(const Frame& frame);
+FeedStepView map_feed_frame_view(const Frame& frame, StreamPosition position);
 
 // Writes bytes as JSON string contents: printable ASCII as is (quote and backslash get a
 // backslash), every other byte as \u00XX. Used by formatters and tap_tail's output.

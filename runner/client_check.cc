@@ -105,6 +105,7 @@ std::string describe(const ClientEvent& e, std::uint64_t index) {
   if (e.flags) out += fmt::format(" flags={}", e.flags->render(index));
   if (e.expiry) out += fmt::format(" expiry={}", e.expiry->render(index));
   if (e.cas) out += fmt::format(" cas={}", e.cas->render(index));
+  if (e.datatype) out += fmt::format(" datatype={}", e.datatype->render(index));
   if (e.checkpoint) out += fmt::format(" checkpoint={}", e.checkpoint->render(index));
   if (e.state) out += " state=" + state_word(*e.state);
   return out;
@@ -116,8 +117,11 @@ std::string describe_observed(const TapEvent& e) {
     out += fmt::format(" key={} value={} flags={} expiry={} cas={}", bytes_literal(e.key),
                        bytes_literal(e.value), e.flags, e.expiry, e.cas);
   } else if (e.kind == TapEventKind::deletion) {
-    out += fmt::format(" key={} cas={}", bytes_literal(e.key), e.cas);
-  } else if (has_checkpoint(e.kind)) {
+    out += " key=" + bytes_literal(e.key);
+    if (!e.value.empty()) out += " value=" + bytes_literal(e.value);
+    out += fmt::format(" cas={}", e.cas);
+  }
+  if (has_key(e.kind) && e.datatype != 0) out += fmt::format(" datatype={}", e.datatype); else if (has_checkpoint(e.kind)) {
     out += fmt::format(" checkpoint={}", e.checkpoint_id);
   } else if (e.kind == TapEventKind::vbucket_set) {
     out += " state=" + state_word(e.state);
@@ -130,12 +134,11 @@ std::vector<std::string> differing_fields(const ClientEvent& x, std::uint64_t in
   if (x.kind != o.kind) out.push_back("kind");
   if (x.vbucket && x.vbucket->render(index) != o.vbucket) out.push_back("vb");
   if (x.key && (!has_key(o.kind) || render(*x.key, index) != o.key)) out.push_back("key");
-  if (x.value && (o.kind != TapEventKind::mutation || render(*x.value, index) != o.value)) {
-    out.push_back("value");
-  }
+  if (x.value && (!has_key(o.kind) || render(*x.value, index) != o.value)) out.push_back("value");
   if (x.flags && x.flags->render(index) != o.flags) out.push_back("flags");
   if (x.expiry && x.expiry->render(index) != o.expiry) out.push_back("expiry");
   if (x.cas && x.cas->render(index) != o.cas) out.push_back("cas");
+  if (x.datatype && x.datatype->render(index) != o.datatype) out.push_back("datatype");
   if (x.checkpoint && x.checkpoint->render(index) != o.checkpoint_id) out.push_back("checkpoint");
   if (x.state && *x.state != o.state) out.push_back("state");
   return out;
@@ -146,7 +149,8 @@ std::string describe(const scenario::ClientEnd& end) {
     case scenario::ClientEnd::How::eof: return "end eof";
     case scenario::ClientEnd::How::end_stream: return "end end_stream";
     case scenario::ClientEnd::How::error:
-      return end.match.empty() ? "end error" : fmt::format("end error match=\"{}\"", end.match);
+      if (end.message) return fmt::format("end error message=\"{}\"", protocol::escape_bytes(*end.message));
+      return end.match.empty() ? "end error" : fmt::format("end error match=\"{}\"", protocol::escape_bytes(end.match));
   }
   return {};
 }
@@ -155,7 +159,7 @@ std::string describe(const client::ReportedEnd& end) {
   switch (end.how) {
     case client::ReportedEnd::How::eof: return "end eof";
     case client::ReportedEnd::How::end_stream: return "end end_stream";
-    case client::ReportedEnd::How::error: return fmt::format("end error \"{}\"", end.error);
+    case client::ReportedEnd::How::error: return fmt::format("end error \"{}\"", protocol::escape_bytes(end.error));
   }
   return {};
 }
@@ -256,7 +260,8 @@ void ClientCheck::on_end(const client::ReportedEnd& end) {
     case scenario::ClientEnd::How::eof: ok = end.how == client::ReportedEnd::How::eof; break;
     case scenario::ClientEnd::How::end_stream: ok = end.how == client::ReportedEnd::How::end_stream; break;
     case scenario::ClientEnd::How::error:
-      ok = end.how == client::ReportedEnd::How::error && end.error.find(want.match) != std::string::npos;
+      ok = end.how == client::ReportedEnd::How::error && end.error.find(want.match) != std::string::npos &&
+           (!want.message || end.error == *want.message);
       break;
   }
   if (!ok) fail({scenario_.client.end_location, "client end", describe(want), describe(end)});

@@ -230,6 +230,7 @@ struct ClientEvent {
   std::optional<NumberValue> flags;
   std::optional<NumberValue> expiry;
   std::optional<NumberValue> cas;
+  std::optional<NumberValue> datatype;
   std::optional<NumberValue> checkpoint;
   std::optional<protocol::VBucketState> state;
 };
@@ -252,7 +253,8 @@ using ClientEventItem = std::variant<EventLine, EventRepeat>;
 struct ClientEnd {
   enum class How { eof, end_stream, error };
   How how = How::eof;
-  std::string match;  // error: the message must contain it (empty: any error)
+  std::string match;                   // error: the message must contain it (empty: any error)
+  std::optional<std::string> message;  // error: the message must be exactly this
 };
 
 struct ClientSide {

@@ -196,9 +196,8 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   // `self` keeps the core alive for as long as the coroutine runs.
   asio::awaitable<void> read_loop([[maybe_unused]] std::shared_ptr<FeedCore> self) {
-    last_frame_ = std::chrono::steady_clock::now();
+    last_bytes_ = std::chrono::steady_clock::now();
     std::size_t need = protocol::kHeaderSize;
-    bool got_frame = false;
     while (state_ == State::streaming) {
       // Decode what is buffered, as far as the queue allows.
       while (state_ == State::streaming) {
@@ -206,7 +205,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
           deliver();  // waiting consumers first, or nobody would ever make room
           if (queue_full()) {
             co_await wait_for_space();
-            last_frame_ = std::chrono::steady_clock::now();  // a paused reader measures no idleness
+            last_bytes_ = std::chrono::steady_clock::now();  // a paused reader measures no idleness
           }
           continue;
         }
@@ -214,7 +213,6 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
         if (auto* decoded = std::get_if<protocol::Decoded>(&result)) {
           handle_frame(decoded->frame);
           buffer_.consume(decoded->consumed);
-          got_frame = true;
         } else if (auto* more = std::get_if<protocol::NeedMore>(&result)) {
           need = more->bytes;
           break;
@@ -224,9 +222,6 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
           finish(std::move(end));
         }
       }
-      // Once per read, not per frame: a read brings hundreds of frames.
-      if (got_frame) last_frame_ = std::chrono::steady_clock::now();
-      got_frame = false;
       deliver();
       if (state_ != State::streaming) break;
 
@@ -237,6 +232,9 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
           asio::buffer(space.data(), space.size()), asio::redirect_error(asio::use_awaitable, ec));
       idle_timer_.cancel();
       buffer_.commit(n);
+      // Idle means no bytes at all: a large frame on a slow link is not idle. Once per read,
+      // not per frame: a read brings hundreds of frames.
+      if (n > 0) last_bytes_ = std::chrono::steady_clock::now();
       if (ec) on_read_error(ec);
     }
     deliver();
@@ -250,6 +248,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     if (idle_expired_ && ec == asio::error::operation_aborted) {
       FeedEnd end{.reason = EndReason::idle_timeout};
       end.timeout = *options_.idle_timeout;
+      end.partial_bytes = buffer_.size();
       finish(std::move(end));
     } else if (ec == asio::error::eof) {
       if (buffer_.empty()) {
@@ -265,7 +264,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   }
 
   void handle_frame(const protocol::Frame& frame) {
-    auto step = protocol::map_feed_frame_view(frame);
+    auto step = protocol::map_feed_frame_view(frame, protocol::position_of(frame));
     if (auto* deliver = std::get_if<protocol::DeliverView>(&step)) {
       if (sink_ && queue_.empty()) {
         // Push: the consumer takes the event now, straight from the read buffer.
@@ -312,7 +311,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   void arm_idle_timer() {
     if (!options_.idle_timeout) return;
-    idle_timer_.expires_at(last_frame_ + *options_.idle_timeout);
+    idle_timer_.expires_at(last_bytes_ + *options_.idle_timeout);
     idle_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
       if (ec || self->state_ != State::streaming) return;
       self->idle_expired_ = true;
@@ -411,9 +410,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
       queued_bytes_ -= item.bytes;
       if (item.event) {
         if (closed_.load()) continue;
-        const auto& e = *item.event;
-        sink_(protocol::TapEventView{e.kind, e.vbucket, e.key, e.value, e.flags, e.expiry, e.cas, e.checkpoint_id,
-                                     e.state});
+        sink_(protocol::view_of(*item.event));
       }
       if (item.ack && !closed_.load()) enqueue_ack(*item.ack);
     }
@@ -512,7 +509,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   asio::steady_timer space_timer_;
   asio::steady_timer connect_timer_;
   std::optional<asio::ip::tcp::resolver> resolver_;
-  std::chrono::steady_clock::time_point last_frame_;
+  std::chrono::steady_clock::time_point last_bytes_;  // when the last bytes arrived
   bool waiting_for_space_ = false;
   bool idle_expired_ = false;  // the idle timer cancelled the read: its abort is the idle timeout
 

@@ -1,5 +1,5 @@
 // What the client must report (scenarios/README.md): `client event KIND fields` and
-// `client end eof|end_stream|error [match="..."]`.
+// `client end eof|end_stream|error [match="..."] [message="..."]`.
 #include <array>
 
 #include "scenario/internal/fields.hpp"
@@ -24,10 +24,11 @@ constexpr FieldRule<ClientEvent> kClientEventRules[] = {
     {"vb", kEveryKind, Arity::value, &number_field<kMaxU16, &ClientEvent::vbucket>},
     {"vbucket", kEveryKind, Arity::value, &number_field<kMaxU16, &ClientEvent::vbucket>, "vb"},
     {"key", kItemEvents, Arity::value, &bytes_field<&ClientEvent::key>},
-    {"value", kind_bits(E::mutation), Arity::value, &bytes_field<&ClientEvent::value>},
+    {"value", kItemEvents, Arity::value, &bytes_field<&ClientEvent::value>},
     {"flags", kind_bits(E::mutation), Arity::value, &number_field<kMaxU32, &ClientEvent::flags>},
     {"expiry", kind_bits(E::mutation), Arity::value, &number_field<kMaxU32, &ClientEvent::expiry>},
     {"cas", kItemEvents, Arity::value, &number_field<kMaxU64, &ClientEvent::cas>},
+    {"datatype", kItemEvents, Arity::value, &number_field<kMaxU8, &ClientEvent::datatype>},
     {"checkpoint", kCheckpointEvents, Arity::value, &number_field<kMaxU64, &ClientEvent::checkpoint>},
     {"state", kind_bits(E::vbucket_set), Arity::value, &read_state},
 };
@@ -41,6 +42,7 @@ constexpr std::array kEndings{
 
 constexpr FieldRule<ClientEnd> kClientEndRules[] = {
     {"match", kind_bits(How::error), Arity::value, &string_field<&ClientEnd::match>},
+    {"message", kind_bits(How::error), Arity::value, &string_field<&ClientEnd::message>},
 };
 
 // The kind word after `client event` / `client end`, from `table`.

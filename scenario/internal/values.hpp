@@ -22,11 +22,14 @@
 #include "scenario/scenario.hpp"
 #include "scenario/internal/diagnostics.hpp"
 #include "scenario/internal/word.hpp"
+#include "protocol/frame_decoder.hpp"
 #include "protocol/named_value.hpp"
 
 namespace tapharness::scenario {
 
-inline constexpr std::uint64_t kMaxGeneratedBytes = 16 * 1024 * 1024;
+// The largest value a client takes by default (protocol::Limits::max_value), so a value
+// exactly at the limit can be written.
+inline constexpr std::uint64_t kMaxGeneratedBytes = protocol::Limits{}.max_value;
 
 // The repeat index as written in a value.
 inline constexpr std::string_view kIndexPlaceholder = "{n}";

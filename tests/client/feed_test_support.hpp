@@ -81,6 +81,12 @@ class MemoryFeed {
     return items.value_or(std::vector<FeedItem>{});
   }
 
+  // Lets the feed run for `duration`: its reads complete, its timers fire.
+  void run_for(std::chrono::milliseconds duration) {
+    io_.restart();
+    io_.run_for(duration);
+  }
+
   // Reads items until the end; returns the events, and the end through `end`.
   std::vector<protocol::TapEvent> drain(FeedEnd* end) {
     std::vector<protocol::TapEvent> events;

@@ -25,7 +25,7 @@ TapEvent mutation() {
 
 TEST(JsonLines, MutationAsDocumented) {
   EXPECT_EQ(event_json(mutation()),
-            R"({"op":"mutation","vb":0,"key":"k1","value_b64":"aGk=","flags":18,"expiry":300,"cas":7})");
+            R"({"op":"mutation","vb":0,"key":"k1","value_b64":"aGk=","flags":18,"expiry":300,"cas":7,"datatype":0})");
 }
 
 TEST(JsonLines, EveryOtherEventKind) {
@@ -50,10 +50,19 @@ TEST(JsonLines, EveryOtherEventKind) {
     e.state = state;
     EXPECT_EQ(event_json(e), fmt::format(R"({{"op":"vbucket_set","vb":3,"state":"{}"}})", name));
   }
+  // A state without a name is its number, and reads back as it.
+  e.state = protocol::VBucketState{5};
+  EXPECT_EQ(event_json(e), R"({"op":"vbucket_set","vb":3,"state":5})");
+  auto unnamed = parse_json_line(event_json(e));
+  ASSERT_TRUE(unnamed) << unnamed.error().message();
+  EXPECT_EQ(std::get<TapEvent>(*unnamed).state, protocol::VBucketState{5});
   e.kind = TapEventKind::deletion;
   e.key = "gone";
   e.cas = 9;
-  EXPECT_EQ(event_json(e), R"({"op":"deletion","vb":3,"key":"gone","cas":9})");
+  EXPECT_EQ(event_json(e), R"({"op":"deletion","vb":3,"key":"gone","cas":9,"datatype":0})");
+  e.value = "was";
+  e.datatype = 1;
+  EXPECT_EQ(event_json(e), R"({"op":"deletion","vb":3,"key":"gone","value_b64":"d2Fz","cas":9,"datatype":1})");
 }
 
 TEST(JsonLines, KeysEscapeEveryByteOutsidePrintableAscii) {
@@ -64,6 +73,28 @@ TEST(JsonLines, KeysEscapeEveryByteOutsidePrintableAscii) {
   auto parsed = parse_json_line(line);
   ASSERT_TRUE(parsed) << parsed.error().message();
   EXPECT_EQ(std::get<TapEvent>(*parsed).key, e.key);
+}
+
+TEST(JsonLines, OlderLinesWithoutDatatypeReadAsZero) {
+  auto parsed = parse_json_line(R"({"op":"deletion","vb":1,"key":"k","cas":2})");
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(std::get<TapEvent>(*parsed).datatype, 0);
+  EXPECT_EQ(std::get<TapEvent>(*parsed).value, "");
+}
+
+// A refusal's body goes into the JSON line byte for byte, escaped once (it used to be
+// escaped twice: \u0000 came back as the six characters "\u0000").
+TEST(JsonLines, ABinaryRefusalBodyIsEscapedOnce) {
+  FeedEnd refused{.reason = EndReason::connect_rejected};
+  refused.status = protocol::Status::eaccess;
+  refused.body = std::string("no\x00\xff", 4);
+  const std::string line = end_json(report_of(refused));
+  EXPECT_EQ(line, R"({"end":"error","error":"connect_rejected: the server refused TAP_CONNECT with status EACCESS: no\u0000\u00ff"})");
+  auto parsed = parse_json_line(line);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(std::get<ReportedEnd>(*parsed).error, refused.message());
+  EXPECT_EQ(FeedEnd{.reason = EndReason::connect_rejected}.message(),
+            "connect_rejected: the server refused TAP_CONNECT with status SUCCESS");
 }
 
 TEST(JsonLines, Ends) {

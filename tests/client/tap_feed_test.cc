@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client/feed_error.hpp"
 #include "tests/client/feed_test_support.hpp"
 #include "tests/protocol/golden_frames.hpp"
 
@@ -203,15 +204,75 @@ TEST(TapFeed, ProtocolErrorCarriesTheCodecsTypedError) {
 
 TEST(TapFeed, OversizedBodyClaimFailsWithoutWaitingForTheBody) {
   FeedOptions options;
-  options.limits.max_body = 1024;
+  options.limits.max_value = 1024;
   MemoryFeed f(options);
   f.start();
   f.send_hex("80 41 0000 10 00 0000 ffffffff 00000000 0000000000000000");
   FeedEnd end;
   f.drain(&end);
   ASSERT_EQ(end.reason, EndReason::protocol_error);
-  EXPECT_EQ(end.decode_error->code, protocol::DecodeErrorCode::body_too_long);
+  EXPECT_EQ(end.decode_error->code, protocol::DecodeErrorCode::value_too_long);
   EXPECT_EQ(end.decode_error->offset, 8u);
+  EXPECT_EQ(end.decode_error->limit, 1024u) << "the option, not the default";
+}
+
+// Idle means no bytes: a frame that trickles in, a byte at a time, each well within the
+// idle timeout, is delivered however long it takes in all.
+TEST(TapFeed, AFrameThatTricklesInIsNotIdle) {
+  FeedOptions options;
+  options.idle_timeout = std::chrono::milliseconds(40);
+  MemoryFeed f(options);
+  f.start();
+  const auto mutation = hex(golden::kMutation);
+  for (std::uint8_t byte : mutation) {  // 59 bytes, 10 ms apart: 590 ms in all
+    f.send(protocol::Bytes{byte});
+    f.run_for(std::chrono::milliseconds(10));
+  }
+  f.server().close();
+  FeedEnd end;
+  auto events = f.drain(&end);
+  EXPECT_EQ(events.size(), 1u);
+  EXPECT_EQ(end.reason, EndReason::eof) << end.message();
+}
+
+TEST(TapFeed, SilenceAfterTapConnectSaysTheServerMayNotSpeakTap) {
+  FeedOptions options;
+  options.idle_timeout = std::chrono::milliseconds(20);
+  MemoryFeed f(options);
+  f.start();
+  FeedEnd end;
+  f.drain(&end);
+  ASSERT_EQ(end.reason, EndReason::idle_timeout);
+  EXPECT_EQ(end.message(),
+            "idle_timeout: nothing arrived within 20ms of TAP_CONNECT: the server may not speak TAP (a memcached "
+            "without TAP, such as Debian's memcached 1.6, answers nothing to it)");
+}
+
+TEST(TapFeed, AConnectFailureNamesNoOffset) {
+  FeedEnd end{.reason = EndReason::io_error};
+  end.io_error = asio::error::connection_refused;
+  end.context = "connect to 127.0.0.1:1";
+  EXPECT_EQ(end.message(), "io_error: connect to 127.0.0.1:1: Connection refused");
+  end.context = "read";
+  end.offset = 53;
+  EXPECT_EQ(end.message(), "io_error: read: Connection refused (at offset 53)");
+}
+
+TEST(TapFeed, EndsAreErrorCodesInAsiosLanguage) {
+  EXPECT_FALSE(FeedEnd{.reason = EndReason::eof}.error());
+  EXPECT_FALSE(FeedEnd{.reason = EndReason::end_stream}.error());
+  const boost::system::error_code idle = FeedEnd{.reason = EndReason::idle_timeout}.error();
+  EXPECT_EQ(idle, EndReason::idle_timeout);
+  EXPECT_EQ(idle.category().name(), std::string("tapharness.feed"));
+  EXPECT_EQ(idle.message(), "idle_timeout");
+  FeedEnd protocol_error{.reason = EndReason::protocol_error};
+  protocol_error.decode_error = protocol::DecodeError{protocol::DecodeErrorCode::bad_magic, 0, "magic", 0x42, 0};
+  EXPECT_EQ(protocol_error.error().category(), decode_category());
+  EXPECT_EQ(protocol_error.error().message(), "bad_magic");
+  EXPECT_EQ(std::error_code(protocol::DecodeErrorCode::bad_magic).message(), "bad_magic");
+  FeedEnd io{.reason = EndReason::io_error};
+  io.io_error = asio::error::connection_reset;
+  EXPECT_EQ(io.error(), asio::error::connection_reset);
 }
 
 TEST(TapFeed, ResetIsAnIoError) {

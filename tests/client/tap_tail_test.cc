@@ -44,6 +44,18 @@ TEST(TailOptions, DefaultsAreTheSeedsDefaults) {
   const auto& o = std::get<TailOptions>(parsed);
   EXPECT_EQ(o.feed.args, protocol::TapArguments{});
   EXPECT_FALSE(o.feed.idle_timeout);
+  EXPECT_EQ(o.feed.limits.max_value, 22'020'096u) << "the reference's MaxBodyLen, on the value";
+  EXPECT_EQ(o.feed.limits.max_key, 4096u);
+}
+
+TEST(TailOptions, TheLimitsAreOptions) {
+  auto parsed = parse({"--addr", "h:1", "--max-value", "1048576", "--max-key", "250"});
+  ASSERT_TRUE(std::holds_alternative<TailOptions>(parsed)) << std::get<TailUsage>(parsed).text;
+  EXPECT_EQ(std::get<TailOptions>(parsed).feed.limits.max_value, 1048576u);
+  EXPECT_EQ(std::get<TailOptions>(parsed).feed.limits.max_key, 250u);
+  auto too_big = parse({"--addr", "h:1", "--max-key", "70000"});
+  ASSERT_TRUE(std::holds_alternative<TailUsage>(too_big));
+  EXPECT_NE(std::get<TailUsage>(too_big).text.find("--max-key 70000 is over 65535"), std::string::npos);
 }
 
 TEST(TailOptions, BadUsageIsStatusTwoWithAReason) {
@@ -70,7 +82,8 @@ TEST(TailOptions, HelpExplainsEveryFlag) {
   const auto& usage = std::get<TailUsage>(parsed);
   EXPECT_EQ(usage.status, 0);
   for (const char* flag : {"--addr", "--name", "--backfill", "--dump", "--vbuckets", "--takeover",
-                           "--ack", "--keys-only", "--checkpoint", "--registered", "--timeout"}) {
+                           "--ack", "--keys-only", "--checkpoint", "--registered", "--timeout", "--max-value",
+                           "--max-key"}) {
     EXPECT_NE(usage.text.find(flag), std::string::npos) << flag;
   }
 }
@@ -107,7 +120,7 @@ TEST(TapTailBinary, PrintsEventsAndTheEndAsJsonLines) {
   EXPECT_EQ(out,
             "{\"op\":\"begin_backfill\",\"vb\":2}\n"
             "{\"op\":\"mutation\",\"vb\":3,\"key\":\"mykey\",\"value_b64\":\"dmFsdWU=\",\"flags\":18,"
-            "\"expiry\":300,\"cas\":4386}\n"
+            "\"expiry\":300,\"cas\":4386,\"datatype\":0}\n"
             "{\"op\":\"checkpoint_start\",\"vb\":1,\"checkpoint\":42}\n"
             "{\"op\":\"vbucket_set\",\"vb\":5,\"state\":\"pending\"}\n"
             "{\"end\":\"eof\"}\n");

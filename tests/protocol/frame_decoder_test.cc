@@ -196,9 +196,12 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"key_too_long",
                   after_lead("80 41 1388 00 00 0000 00001388 00000000 0000000000000000"),
                   DecodeErrorCode::key_too_long, 26, "keylen", 5000, 1},
-        ErrorCase{"body_too_long_4GiB",
+        ErrorCase{"value_too_long_4GiB",
                   after_lead("80 41 0000 00 00 0000 ffffffff 00000000 0000000000000000"),
-                  DecodeErrorCode::body_too_long, 32, "bodylen", 0xffffffff, 1},
+                  DecodeErrorCode::value_too_long, 32, "bodylen", 0xffffffff, 1},
+        ErrorCase{"value_one_over_the_limit",
+                  after_lead("80 41 0002 10 00 0000 0150001c 00000000 0000000000000000 0009"),
+                  DecodeErrorCode::value_too_long, 24 + 24 + 16 + 9 + 2, "value", 22020097, 1},
         ErrorCase{"extras_and_key_exceed_body",
                   after_lead("80 42 0005 08 00 0000 0000000a 00000000 0000000000000000"
                              "0000 0000 ff 000000 6d79"),
@@ -237,8 +240,69 @@ TEST(FrameDecoder, FourGiBClaimFailsFromTheHeaderAloneAndAllocatesNothing) {
   auto result = decoder.decode(header);
   const std::size_t after = g_allocations.load();
   ASSERT_TRUE(std::holds_alternative<DecodeError>(result));
-  EXPECT_EQ(std::get<DecodeError>(result).code, DecodeErrorCode::body_too_long);
+  EXPECT_EQ(std::get<DecodeError>(result).code, DecodeErrorCode::value_too_long);
   EXPECT_EQ(after, before) << "decode() allocated for a frame it rejected";
+}
+
+// The value limit is the reference's: on the value, not on the body (gomemcached applies
+// MaxBodyLen after reading the body, to body minus extras and key).
+constexpr std::uint32_t kValueLimit = 22'020'096;
+
+Bytes tap_mutation_header(std::uint32_t bodylen, std::uint16_t nengine) {
+  Bytes out = hex("80 41 0002 10 00 0000 00000000 00000000 0000000000000000");
+  store_be32(out.data() + header_offset::bodylen, bodylen);
+  out.push_back(static_cast<std::uint8_t>(nengine >> 8));
+  out.push_back(static_cast<std::uint8_t>(nengine));
+  return out;
+}
+
+TEST(FrameDecoder, AValueAtTheLimitIsTakenInABodyOverIt) {
+  // 16 extras + 9 engine bytes + 2 key bytes + the limit: 22,020,123 bytes of body.
+  const std::uint32_t bodylen = 16 + 9 + 2 + kValueLimit;
+  FrameDecoder decoder;
+  auto result = decoder.decode(tap_mutation_header(bodylen, 9));
+  ASSERT_TRUE(std::holds_alternative<NeedMore>(result)) << fmt::format("{}", result);
+  EXPECT_EQ(std::get<NeedMore>(result).bytes, 24u + bodylen - 26u);
+}
+
+TEST(FrameDecoder, AValueOneOverTheLimitFailsOnceItsEngineLengthIsKnown) {
+  const std::uint32_t bodylen = 16 + 9 + 2 + kValueLimit + 1;
+  const Bytes start = tap_mutation_header(bodylen, 9);
+  FrameDecoder decoder;
+  // The header alone cannot tell: the engine-specific length could take the excess.
+  auto header_only = decoder.decode(ByteView(start).first(24));
+  ASSERT_TRUE(std::holds_alternative<NeedMore>(header_only)) << fmt::format("{}", header_only);
+  EXPECT_EQ(std::get<NeedMore>(header_only).bytes, bodylen);
+  auto result = decoder.decode(start);
+  ASSERT_TRUE(std::holds_alternative<DecodeError>(result)) << fmt::format("{}", result);
+  EXPECT_EQ(std::get<DecodeError>(result),
+            (DecodeError{DecodeErrorCode::value_too_long, 24 + 16 + 9 + 2, "value", kValueLimit + 1, kValueLimit}));
+  EXPECT_EQ(std::get<DecodeError>(result).message(),
+            "value_too_long at stream offset 51, field value = 22020097: exceeds the limit 22020096");
+}
+
+TEST(FrameDecoder, TheHeaderRefusesOnlyWhatNoEngineLengthCanSave) {
+  // With 65535 engine-specific bytes the value is just at the limit: wait for the length.
+  const std::uint32_t saved = 16 + 65535 + 2 + kValueLimit;
+  EXPECT_TRUE(std::holds_alternative<NeedMore>(FrameDecoder().decode(ByteView(tap_mutation_header(saved, 0)).first(24))));
+  auto lost = FrameDecoder().decode(ByteView(tap_mutation_header(saved + 1, 0)).first(24));
+  ASSERT_TRUE(std::holds_alternative<DecodeError>(lost));
+  EXPECT_EQ(std::get<DecodeError>(lost),
+            (DecodeError{DecodeErrorCode::value_too_long, 8, "bodylen", saved + 1, kValueLimit}));
+  // A frame without engine-specific bytes has its value's length in its header.
+  Bytes noop = hex("80 0a 0000 00 00 0000 00000000 00000000 0000000000000000");
+  store_be32(noop.data() + header_offset::bodylen, kValueLimit + 1);
+  auto exact = FrameDecoder().decode(noop);
+  ASSERT_TRUE(std::holds_alternative<DecodeError>(exact));
+  EXPECT_EQ(std::get<DecodeError>(exact).code, DecodeErrorCode::value_too_long);
+  EXPECT_EQ(FrameDecoder({.max_value = 10}).limits().max_value, 10u);
+}
+
+TEST(FrameDecoder, ALyingEngineLengthFailsBeforeTheBodyIsBuffered) {
+  const Bytes start = tap_mutation_header(16 + 2 + 100, 200);
+  auto result = FrameDecoder().decode(start);
+  ASSERT_TRUE(std::holds_alternative<DecodeError>(result)) << fmt::format("{}", result);
+  EXPECT_EQ(std::get<DecodeError>(result).code, DecodeErrorCode::engine_length_exceeds_body);
 }
 
 TEST(FrameDecoder, LimitsAreSettings) {
@@ -259,7 +323,7 @@ TEST(FrameDecoder, ErrorMessageNamesCodeOffsetFieldValueAndLimit) {
   FrameDecoder decoder;
   auto result = decoder.decode(hex("80 41 0000 00 00 0000 ffffffff 00000000 0000000000000000"));
   EXPECT_EQ(fmt::format("{}", std::get<DecodeError>(result)),
-            "body_too_long at stream offset 8, field bodylen = 4294967295: exceeds the limit "
+            "value_too_long at stream offset 8, field bodylen = 4294967295: the value it leaves is over the limit "
             "22020096");
   decoder.reset();
   result = decoder.decode(hex("42 0a 0000 00 00 0000 00000000 00000000 0000000000000000"));

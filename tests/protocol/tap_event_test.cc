@@ -90,10 +90,56 @@ std::vector<MappingRow> rows() {
       {"opaque_without_code",
        "80 44 0000 08 00 0000 0000000a 00000031 0000000000000000 0002 0001 ff 000000 0001",
        Ignore{ack(Opcode::tap_opaque, 0x31)}},
-      // A request the feed does not know, carrying the ACK bit where the seed looks for it.
-      {"unknown_opcode_acked_like_the_seed",
+      // A request the feed does not know, with the ACK bit where TAP flags would be: only TAP
+      // messages carry TAP flags, and a response the producer has no handler for makes it close
+      // the connection (protocol.md 5.1), so it is ignored without a reply (the seed ACKs it).
+      {"unknown_request_ignored_without_reply",
        "80 01 0000 08 00 0000 00000008 00000032 0000000000000000 0000 0001 ff 000000",
-       Ignore{ack(Opcode::set, 0x32)}},
+       Ignore{std::nullopt}},
+      // SET_VBUCKET (0x3d) with state 1 in its 4 extras bytes: the seed reads 00 01 as TAP flags
+      // and answers with a SET_VBUCKET response.
+      {"set_vbucket_request_ignored_without_reply",
+       "80 3d 0000 04 00 0005 00000004 00000034 0000000000000000 00000001", Ignore{std::nullopt}},
+      // The TAP prefix alone on a mutation: its item flags and expiry cannot be read.
+      {"mutation_with_tap_prefix_only",
+       "80 41 0001 08 00 0000 00000012 00000035 0000000000000000 0009 0000 ff 000000 0000000000000001 00 6b",
+       DecodeError{DecodeErrorCode::tap_extras_length, 4, "extlen", 8, 16}},
+      {"deletion_with_item_extras",
+       "80 42 0001 10 00 0000 00000011 00000036 0000000000000000 0000 0000 ff 000000 00000000 00000000 6b",
+       DecodeError{DecodeErrorCode::tap_extras_length, 4, "extlen", 16, 8}},
+      // INITIAL_VBUCKET_STREAM in 8 engine bytes: ep-engine reads a sub-code only from 4.
+      {"opaque_code_in_eight_engine_bytes_is_ignored",
+       "80 44 0000 08 00 0002 00000010 00000037 0000000000000000 0008 0001 ff 000000 00000001 00000000",
+       Ignore{ack(Opcode::tap_opaque, 0x37)}},
+      {"opaque_code_in_five_engine_bytes_is_ignored",
+       "80 44 0000 08 00 0002 0000000d 00000038 0000000000000000 0005 0000 ff 000000 00000001 00",
+       Ignore{std::nullopt}},
+      // The server's TAP_CONNECT request is no refusal: check the magic.
+      {"tap_connect_request_from_the_server",
+       "80 40 0000 04 00 0000 00000004 00000000 0000000000000000 00000000",
+       DecodeError{DecodeErrorCode::unexpected_connect, 0, "magic", 0x80, 0}},
+      // Datatype travels with the event (a JSON value), and a deletion's value with it.
+      {"mutation_datatype_json",
+       "80 41 0001 10 01 0000 0000001c 00000039 0000000000000001"
+       "0009 0000 ff 000000 00000000 00000000 0000000000000001 00 6b 7b 7d",
+       [] {
+         TapEvent e = event(TapEventKind::mutation, 0);
+         e.key = "k";
+         e.value = "{}";
+         e.cas = 1;
+         e.datatype = 1;
+         return Deliver{e, std::nullopt};
+       }()},
+      {"deletion_with_a_value",
+       "80 42 0001 08 02 0000 00000012 0000003a 0000000000000002 0008 0000 ff 000000 0000000000000001 6b 7a",
+       [] {
+         TapEvent e = event(TapEventKind::deletion, 0);
+         e.key = "k";
+         e.value = "z";
+         e.cas = 2;
+         e.datatype = 2;
+         return Deliver{e, std::nullopt};
+       }()},
       // Keys-only: NO_VALUE and an empty value.
       {"keys_only_mutation",
        "80 41 0001 10 00 0000 0000001a 00000033 0000000000000009"
@@ -128,7 +174,7 @@ TEST_P(FeedMapping, FrameBecomesTheExpectedStep) {
   FrameDecoder decoder;
   auto decoded = decoder.decode(bytes);
   ASSERT_TRUE(std::holds_alternative<Decoded>(decoded)) << fmt::format("{}", decoded);
-  EXPECT_EQ(map_feed_frame(std::get<Decoded>(decoded).frame), row.expected);
+  EXPECT_EQ(map_feed_frame(std::get<Decoded>(decoded).frame, StreamPosition::first), row.expected);
 
   testing::StreamOutcome outcome;
   ASSERT_TRUE(testing::same_at_every_split(bytes, &outcome));
@@ -138,6 +184,18 @@ TEST_P(FeedMapping, FrameBecomesTheExpectedStep) {
 
 INSTANTIATE_TEST_SUITE_P(Table, FeedMapping, ::testing::ValuesIn(rows()),
                          [](const auto& info) { return info.param.name; });
+
+// Only the first frame of a stream may refuse the connect: later, a TAP_CONNECT reply is a
+// protocol error (the seed reports it as a refusal, its status read from the vbucket bytes).
+TEST(FeedMapping, ATapConnectReplyAfterTheFirstFrameIsAProtocolError) {
+  const Bytes stream = parse_hex(std::string(golden::kNoop) + std::string(golden::kConnectRejected)).value();
+  testing::StreamOutcome outcome;
+  ASSERT_TRUE(testing::same_at_every_split(stream, &outcome));
+  ASSERT_EQ(outcome.steps.size(), 2u);
+  EXPECT_EQ(outcome.steps[0], "ignore");
+  EXPECT_EQ(outcome.steps[1], fmt::format("{}", FeedStep{DecodeError{DecodeErrorCode::connect_reply_mid_stream, 24,
+                                                                      "magic", 0x81, 0}}));
+}
 
 TEST(TapEvent, FormatsAndEscapesBinaryKeys) {
   TapEvent e = mutation();

@@ -32,7 +32,7 @@ StreamOutcome decode_stream(ByteView stream, const std::vector<std::size_t>& cut
         const auto& f = d->frame;
         outcome.frames.push_back(OwnedFrame{f.header, f.offset, copy(f.extras),
                                             copy(f.engine_specific), copy(f.key), copy(f.value)});
-        outcome.steps.push_back(fmt::format("{}", protocol::map_feed_frame(f)));
+        outcome.steps.push_back(fmt::format("{}", protocol::map_feed_frame(f, protocol::position_of(f))));
         buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(d->consumed));
       } else if (auto* more = std::get_if<protocol::NeedMore>(&result)) {
         outcome.need_more = more->bytes;
