@@ -11,8 +11,17 @@ _TESTS = ["//tests:__subpackages__", "//fuzz:__pkg__", "//bench:__pkg__"]
 # //protocol: everything above it.
 PROTOCOL_USERS = [
     "//:__pkg__",
+    "//cli:__pkg__",
     "//client:__subpackages__",
     "//scenario:__subpackages__",
+    "//mockserver:__pkg__",
+    "//runner:__pkg__",
+    "//tools:__pkg__",
+] + _TESTS
+
+# //cli: the tools' command lines (client, mockserver, runner, tools), beside protocol.
+CLI_USERS = [
+    "//client:__pkg__",
     "//mockserver:__pkg__",
     "//runner:__pkg__",
     "//tools:__pkg__",

@@ -52,13 +52,17 @@ class BasicBlockingFeed {
   }
 
   // The next event or the end; std::nullopt when nothing came within `timeout` (call again
-  // to keep waiting for the same item).
+  // to keep waiting for the same item). An event it returns is acknowledged as it returns,
+  // and none is returned once close() has returned.
   std::optional<FeedItem> next(Duration timeout) {
     std::lock_guard lock(run_mutex_);
     if (!feed_) return FeedEnd{.reason = EndReason::closed};
     if (!waiting_) {
       waiting_ = true;
-      feed_->async_next([this](FeedItem item) { ready_ = std::move(item); });
+      feed_->core().next_held([this](FeedItem item, Core::Handover handover) {
+        ready_ = std::move(item);
+        handover_ = std::move(handover);
+      });
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!ready_) {
@@ -69,6 +73,12 @@ class BasicBlockingFeed {
     waiting_ = false;
     std::optional<FeedItem> item = std::move(ready_);
     ready_.reset();
+    feed_->core().hand_to_caller(*item, handover_);
+    if (feed_->core().closing()) {
+      // A close() from another thread left its work to this thread: carry it out now.
+      io_.restart();
+      io_.poll();
+    }
     return item;
   }
 
@@ -88,8 +98,10 @@ class BasicBlockingFeed {
   asio::io_context io_;
   std::optional<BasicTapFeed<Stream>> feed_;
   std::mutex run_mutex_;
+  using Core = detail::FeedCore<Stream>;
   bool waiting_ = false;
   std::optional<FeedItem> ready_;
+  typename Core::Handover handover_;  // ready_'s, until next() hands it to its caller
 };
 
 using BlockingFeed = BasicBlockingFeed<asio::ip::tcp::socket>;

@@ -24,9 +24,12 @@ struct FeedOptions {
   // TCP only: resolving and connecting must finish within this time.
   Duration connect_timeout{5000};
 
-  // End the feed when no whole frame arrives for this long. Unset: wait forever (an idle
-  // ep-engine stream sends a NOOP only every 200 s by default).
+  // End the feed when no bytes arrive for this long (a frame that trickles in is not idle).
+  // Unset: wait forever (an idle ep-engine stream sends a NOOP only every 200 s by default).
   std::optional<Duration> idle_timeout;
+
+  // Timeouts are taken as at most this (a day); longer would overflow the clock.
+  static constexpr Duration kMaxTimeout{24 * 60 * 60 * 1000};
 
   // The queue between the socket and the consumer. When either bound is reached the feed
   // stops reading until the consumer takes events, so memory stays bounded.

@@ -6,6 +6,8 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "cli/duration.hpp"
+
 namespace tapharness::client {
 namespace po = boost::program_options;
 
@@ -138,10 +140,10 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
   options.feed.limits.max_value = static_cast<std::uint32_t>(max_value);
   options.feed.limits.max_key = static_cast<std::uint16_t>(max_key);
   if (vm.count("timeout")) {
-    if (!(timeout_seconds > 0)) return usage_error("--timeout must be a positive number of seconds");
-    const Duration timeout(static_cast<std::int64_t>(timeout_seconds * 1000));
-    options.feed.connect_timeout = timeout;
-    options.feed.idle_timeout = timeout;
+    const auto timeout = cli::seconds_option("--timeout", timeout_seconds);
+    if (!timeout) return usage_error(timeout.error().message());
+    options.feed.connect_timeout = *timeout;
+    options.feed.idle_timeout = *timeout;
   }
   return options;
 }

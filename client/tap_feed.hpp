@@ -15,10 +15,12 @@
 // - A message carrying TAP_FLAG_ACK is acknowledged (same opcode and opaque, status
 //   SUCCESS) once its event has been handed to the consumer, in order, one write in flight;
 //   messages that ask for an ACK but produce no event are acknowledged in their turn.
-// - A slow consumer pauses reading: memory is bounded by FeedOptions' queue bounds plus one
-//   frame.
+// - A slow consumer, or a server that asks for ACKs and does not read them, pauses reading:
+//   memory is bounded by FeedOptions' queue bounds (queued events' bytes and ACKs not yet
+//   written count against max_queued_bytes) plus one frame.
 // - close() may be called from any thread at any time, repeatedly; after it returns no event
-//   is handed to a consumer. Destroying the feed closes it.
+//   is handed to a consumer (it waits for a handler being handed events to return), and
+//   nothing more is written. Destroying the feed closes it.
 #pragma once
 
 #include <memory>
@@ -93,6 +95,9 @@ class BasicTapFeed {
   void close() { core_->close(); }
 
   const FeedOptions& options() const { return core_->options(); }
+
+  // The machinery, for BlockingFeed's hand-over (client/blocking_feed.hpp).
+  detail::FeedCore<Stream>& core() { return *core_; }
 
  private:
   std::shared_ptr<detail::FeedCore<Stream>> core_;

@@ -21,8 +21,10 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -100,13 +102,59 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   // Any thread, any time, any number of times: after it returns no event is handed to a
   // consumer; pending and later next() calls get the end (`closed` unless the feed had
-  // already ended by itself).
+  // already ended by itself). It waits for a handler that is being handed events (or a push
+  // pass over a read) to return; it writes nothing more, ACKs included.
   void close() {
-    closed_.store(true);
+    {
+      std::lock_guard lock(handout_mutex_);
+      closed_.store(true);
+    }
     asio::dispatch(strand_, [self = this->shared_from_this()] { self->do_close(); });
   }
 
   bool closing() const { return closed_.load(); }
+
+  // What a consumer that hands events on itself holds (BlockingFeed: until next() returns):
+  // take() acknowledges the events it was handed, leave() gives them up.
+  class Handover {
+   public:
+    Handover() = default;
+    Handover(std::shared_ptr<FeedCore> core, std::size_t events, std::vector<protocol::AckRequest> acks)
+        : core_(std::move(core)), events_(events), acks_(std::move(acks)) {}
+    void take() { settle(std::move(acks_)); }
+    void leave() { settle({}); }
+
+   private:
+    void settle(std::vector<protocol::AckRequest> acks) {
+      if (!core_) return;
+      const Strand strand = core_->strand_;  // before core_ moves into the handler
+      asio::dispatch(strand, [core = std::move(core_), events = events_, acks = std::move(acks)] {
+        core->events_taken(events, acks);
+      });
+    }
+    std::shared_ptr<FeedCore> core_;
+    std::size_t events_ = 0;
+    std::vector<protocol::AckRequest> acks_;
+  };
+
+  // Like next(), for a consumer that decides itself when it has taken the item:
+  // handler(FeedItem, Handover); then hand_to_caller() settles it.
+  template <class Handler>
+  void next_held(Handler handler) {
+    wait_for_items(1, std::move(handler));
+  }
+
+  // The last step of a held handover, in the consumer's thread: the event it holds is taken
+  // unless close() came first, in which case it becomes the end and is left unacknowledged.
+  void hand_to_caller(FeedItem& item, Handover& handover) {
+    std::lock_guard lock(handout_mutex_);
+    if (closed_.load() && std::holds_alternative<protocol::TapEvent>(item)) {
+      handover.leave();
+      item = FeedEnd{.reason = EndReason::closed};
+      return;
+    }
+    handover.take();
+  }
 
  private:
   enum class State : std::uint8_t {
@@ -128,6 +176,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     std::function<void(Handout)> hand;
   };
 
+  // `handler` takes the items (std::vector<FeedItem>), or one item and its Handover.
   template <class Handler>
   void wait_for_items(std::size_t max, Handler handler) {
     auto shared = std::make_shared<Handler>(std::move(handler));
@@ -135,7 +184,11 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     Waiter waiter{max, [self, shared](Handout handout) {
                     auto ex = asio::get_associated_executor(*shared, self->strand_);
                     asio::post(ex, [self, shared, handout = std::move(handout)]() mutable {
-                      self->hand_over(std::move(handout), *shared);
+                      if constexpr (std::is_invocable_v<Handler&, FeedItem, Handover>) {
+                        self->hand_over_held(std::move(handout), *shared);
+                      } else {
+                        self->hand_over(std::move(handout), *shared);
+                      }
                     });
                   }};
     asio::dispatch(strand_, [self, waiter = std::move(waiter)]() mutable {
@@ -163,7 +216,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   asio::awaitable<void> connect_then_begin(std::shared_ptr<FeedCore> self, std::string host,
                                            std::string port) {
     resolver_.emplace(strand_);
-    connect_timer_.expires_after(options_.connect_timeout);
+    connect_timer_.expires_after(std::clamp(options_.connect_timeout, Duration{0}, FeedOptions::kMaxTimeout));
     connect_timer_.async_wait([self](const boost::system::error_code& ec) {
       if (ec || self->state_ != State::connecting) return;
       FeedEnd end{.reason = EndReason::connect_timeout};
@@ -199,9 +252,13 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     last_bytes_ = std::chrono::steady_clock::now();
     std::size_t need = protocol::kHeaderSize;
     while (state_ == State::streaming) {
-      // Decode what is buffered, as far as the queue allows.
+      // Decode what is buffered, as far as the queue allows. A push consumer is handed this
+      // read's events under handout_mutex_ (close() waits for the pass), never across a wait.
+      std::unique_lock pass(handout_mutex_, std::defer_lock);
       while (state_ == State::streaming) {
+        if (sink_ && !pass.owns_lock()) pass.lock();
         if (queue_full()) {
+          if (pass.owns_lock()) pass.unlock();
           deliver();  // waiting consumers first, or nobody would ever make room
           if (queue_full()) {
             co_await wait_for_space();
@@ -222,6 +279,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
           finish(std::move(end));
         }
       }
+      if (pass.owns_lock()) pass.unlock();
       deliver();
       if (state_ != State::streaming) break;
 
@@ -263,6 +321,8 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     }
   }
 
+  // `pass` holds handout_mutex_ for a push consumer while the frames of one read are handed
+  // to it, so close() cannot slip in between the check and the call.
   void handle_frame(const protocol::Frame& frame) {
     auto step = protocol::map_feed_frame_view(frame, protocol::position_of(frame));
     if (auto* deliver = std::get_if<protocol::DeliverView>(&step)) {
@@ -297,8 +357,12 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     }
   }
 
+  // The bounds hold what the feed keeps for the consumer and for the server: queued events'
+  // keys and values, and ACKs not yet written (a server that asks for ACKs and never reads
+  // them pauses the reader instead of growing the write queue).
   bool queue_full() const {
-    return queue_.size() >= options_.max_queued_events || queued_bytes_ >= options_.max_queued_bytes;
+    return queue_.size() >= options_.max_queued_events ||
+           queued_bytes_ + write_queue_.size() + write_inflight_.size() >= options_.max_queued_bytes;
   }
 
   asio::awaitable<void> wait_for_space() {
@@ -311,7 +375,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   void arm_idle_timer() {
     if (!options_.idle_timeout) return;
-    idle_timer_.expires_at(last_bytes_ + *options_.idle_timeout);
+    idle_timer_.expires_at(last_bytes_ + std::clamp(*options_.idle_timeout, Duration{0}, FeedOptions::kMaxTimeout));
     idle_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
       if (ec || self->state_ != State::streaming) return;
       self->idle_expired_ = true;
@@ -363,7 +427,6 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   // Moves items to waiting consumers and ACKs to the writer, in queue order.
   void deliver() {
-    const bool was_full = queue_full();
     if (sink_) push_queued();
     for (;;) {
       // An ignored frame's ACK goes out once every event before it has been taken.
@@ -396,14 +459,15 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
       events_in_flight_ += handout.events;
       take_waiter().hand(std::move(handout));
     }
-    if (was_full && !queue_full() && waiting_for_space_) space_timer_.cancel();
     maybe_write();
+    if (waiting_for_space_ && !queue_full()) space_timer_.cancel();
     close_when_done();
   }
 
   // Push consumption: whatever was queued before the sink arrived goes first, then the
   // end (posted, so a consumer that closes from inside on_event is not re-entered).
   void push_queued() {
+    std::lock_guard lock(handout_mutex_);
     while (!queue_.empty()) {
       Queued item = std::move(queue_.front());
       queue_.pop_front();
@@ -426,24 +490,38 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     return w;
   }
 
-  // Runs on the consumer's executor just before its handler: events become the end if
-  // close() came first, and the ACKs of the events handed over are queued.
+  // Runs on the consumer's executor: events become the end if close() came first, and the
+  // ACKs of the events handed over are queued. Under handout_mutex_ until the handler
+  // returns, so that close() either comes first or waits for it.
   template <class Handler>
   void hand_over(Handout handout, Handler& handler) {
-    if (handout.events > 0) {
-      if (closed_.load()) {
-        handout.items.assign(1, FeedEnd{.reason = EndReason::closed});
-        handout.acks.clear();
-      }
-      asio::dispatch(strand_, [self = this->shared_from_this(), events = handout.events,
-                               acks = std::move(handout.acks)] { self->events_taken(events, acks); });
-    }
+    std::lock_guard lock(handout_mutex_);
+    Handover settled = hand_over_checked(handout);
+    settled.take();
     handler(std::move(handout.items));
+  }
+
+  template <class Handler>
+  void hand_over_held(Handout handout, Handler& handler) {
+    std::lock_guard lock(handout_mutex_);
+    Handover held = hand_over_checked(handout);
+    handler(std::move(handout.items.front()), std::move(held));
+  }
+
+  Handover hand_over_checked(Handout& handout) {
+    if (handout.events == 0) return {};
+    if (closed_.load()) {
+      handout.items.assign(1, FeedEnd{.reason = EndReason::closed});
+      handout.acks.clear();
+    }
+    return Handover(this->shared_from_this(), handout.events, std::move(handout.acks));
   }
 
   void events_taken(std::size_t events, const std::vector<protocol::AckRequest>& acks) {
     events_in_flight_ -= events;
-    for (const auto& ack : acks) enqueue_ack(ack);
+    if (!closed_.load()) {
+      for (const auto& ack : acks) enqueue_ack(ack);
+    }
     deliver();
   }
 
@@ -517,6 +595,9 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   bool end_delivered_ = false;
   std::optional<FeedEnd> end_;
   std::atomic<bool> closed_{false};
+  // Held while events are handed to a consumer, and by close() to set closed_: a handover
+  // either sees the close or finishes before it (recursive: a handler may call close()).
+  std::recursive_mutex handout_mutex_;
 };
 
 }  // namespace tapharness::client::detail

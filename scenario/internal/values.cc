@@ -34,7 +34,7 @@ struct DurationUnit {
   std::string_view suffix;
   std::int64_t milliseconds;
 };
-constexpr DurationUnit kDurationUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}};
+constexpr DurationUnit kDurationUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
 
 std::string bytes_forms() { return "a \"string\", x\"hex\", random(N) or fill(N) / fill(N,BYTE)"; }
 
@@ -199,18 +199,21 @@ std::optional<Duration> ValueReader::duration(const Word& value, std::string_vie
   const std::size_t digits = std::min(text.find_first_not_of("0123456789"), text.size());
   const std::string_view suffix = text.substr(digits);
   if (digits == 0) {
-    return errors_.fail(value, fmt::format("expected a duration for '{}' such as 250ms, 2s or 1m, got {}",
+    return errors_.fail(value, fmt::format("expected a duration for '{}' such as 250ms, 2s, 1m or 1h, got {}",
                                            what, quoted(text)));
   }
   for (const auto& unit : kDurationUnits) {
     if (suffix != unit.suffix) continue;
-    const std::int64_t max = std::numeric_limits<Duration::rep>::max() / unit.milliseconds;
-    const auto n = number(value.part(0, digits), what, static_cast<std::uint64_t>(max));
+    const auto n = number(value.part(0, digits), what, std::numeric_limits<std::uint64_t>::max());
     if (!n) return std::nullopt;
+    if (*n > static_cast<std::uint64_t>(kMaxDuration.count() / unit.milliseconds)) {
+      return errors_.fail(value, fmt::format("'{}' is at most 24h ({}ms), got {}", what, kMaxDuration.count(),
+                                             quoted(text)));
+    }
     return Duration{static_cast<std::int64_t>(*n) * unit.milliseconds};
   }
   return errors_.fail(value.part(digits),
-                      fmt::format("a duration for '{}' needs a unit: ms, s or m; got {}", what,
+                      fmt::format("a duration for '{}' needs a unit: ms, s, m or h; got {}", what,
                                   quoted(suffix.empty() ? text : suffix)));
 }
 

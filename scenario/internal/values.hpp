@@ -31,6 +31,10 @@ namespace tapharness::scenario {
 // exactly at the limit can be written.
 inline constexpr std::uint64_t kMaxGeneratedBytes = protocol::Limits{}.max_value;
 
+// The longest wait a scenario may ask for: a day. Longer is a typo, and far longer overflows
+// a clock's arithmetic (the command lines have the same bound, cli/duration.hpp).
+inline constexpr Duration kMaxDuration{24 * 60 * 60 * 1000};
+
 // The repeat index as written in a value.
 inline constexpr std::string_view kIndexPlaceholder = "{n}";
 
@@ -53,7 +57,7 @@ class ValueReader {
   std::optional<BytesValue> bytes(const Word& value, std::string_view what);
   // A quoted string without `{n}`: client names, error texts.
   std::optional<std::string> string(const Word& value, std::string_view what);
-  // 250ms, 2s, 1m.
+  // 250ms, 2s, 1m, 1h: at most kMaxDuration.
   std::optional<Duration> duration(const Word& value, std::string_view what);
 
   // Calls `item(Word)` for each comma-separated item; false at the first failure.

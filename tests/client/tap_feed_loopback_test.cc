@@ -182,37 +182,108 @@ void stream_until_closed(tcp::socket& s) {
   for (int i = 0; i < 100000 && !ec; ++i) asio::write(s, asio::buffer(batch), ec);
 }
 
-TEST(TapFeedLoopback, CloseHammeredAgainstAStreamingFeed) {
-  std::mt19937 random(12345);
-  for (int round = 0; round < 40; ++round) {
+// close() from another thread while events flow: once it has returned, no handler carrying
+// events is entered, whatever the consumption style. A handler checks a flag the closing
+// thread sets after close() returns; close() waits for a handler being handed events, so a
+// set flag inside one is a handover after close() returned.
+enum class Style { next, batch, push };
+
+struct CloseRace {
+  std::atomic<bool> close_returned{false};
+  std::atomic<std::size_t> events{0};
+  std::atomic<std::size_t> late{0};  // events handed over after close() returned
+  std::atomic<int> ends{0};
+
+  void on_events(std::size_t n) {
+    events += n;
+    if (close_returned.load()) late += n;
+  }
+};
+
+void run_close_race(Style style, std::uint32_t seed, int rounds) {
+  std::mt19937 random(seed);
+  for (int round = 0; round < rounds; ++round) {
     SCOPED_TRACE(round);
     LoopbackServer server(stream_until_closed);
     asio::io_context io;
-    auto feed = std::make_unique<TapFeed>(
-        connect_feed(io.get_executor(), "127.0.0.1", server.port(), {}));
-    std::atomic<std::size_t> events{0};
-    std::atomic<int> ends{0};
-    std::function<void(FeedItem)> consume = [&](FeedItem item) {
+    auto feed = std::make_unique<TapFeed>(connect_feed(io.get_executor(), "127.0.0.1", server.port(), {}));
+    CloseRace race;
+    std::function<void(FeedItem)> next = [&](FeedItem item) {
       if (std::holds_alternative<FeedEnd>(item)) {
-        ++ends;
+        ++race.ends;
         return;
       }
-      ++events;
-      feed->async_next(consume);
+      race.on_events(1);
+      feed->async_next(next);
     };
-    feed->async_next(consume);
+    std::function<void(std::vector<FeedItem>)> batch = [&](std::vector<FeedItem> items) {
+      std::size_t events = 0;
+      for (const auto& item : items) events += std::holds_alternative<TapEvent>(item);
+      race.on_events(events);
+      if (std::holds_alternative<FeedEnd>(items.back())) {
+        ++race.ends;
+        return;
+      }
+      feed->async_next_batch(64, batch);
+    };
+    switch (style) {
+      case Style::next: feed->async_next(next); break;
+      case Style::batch: feed->async_next_batch(64, batch); break;
+      case Style::push:
+        feed->async_consume([&](const protocol::TapEventView&) { race.on_events(1); },
+                            [&](FeedEnd) { ++race.ends; });
+        break;
+    }
     std::thread io_a([&] { io.run(); });
     std::thread io_b([&] { io.run(); });
     std::this_thread::sleep_for(std::chrono::microseconds(random() % 3000));
     feed->close();
-    const std::size_t at_close = events.load();
+    race.close_returned.store(true);
     if (round % 2) feed->close();  // twice, sometimes
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    EXPECT_LE(events.load(), at_close + 1) << "events delivered after close() returned";
     io_a.join();
     io_b.join();
-    EXPECT_EQ(ends.load(), 1);
+    EXPECT_EQ(race.late.load(), 0u) << "events handed over after close() returned";
+    EXPECT_EQ(race.ends.load(), 1);
     feed.reset();
+    server.join();
+  }
+}
+
+TEST(TapFeedLoopback, NoEventAfterCloseReturnsWithAsyncNext) { run_close_race(Style::next, 12345, 40); }
+TEST(TapFeedLoopback, NoEventAfterCloseReturnsWithBatches) { run_close_race(Style::batch, 23456, 40); }
+TEST(TapFeedLoopback, NoEventAfterCloseReturnsWithPush) { run_close_race(Style::push, 34567, 40); }
+
+// The blocking feed: a next() called after close() returned never returns an event, and an
+// event next() returns is one it took before the close.
+TEST(TapFeedLoopback, NoEventAfterCloseReturnsWithTheBlockingFeed) {
+  std::mt19937 random(45678);
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE(round);
+    LoopbackServer server(stream_until_closed);
+    BlockingFeed feed({});
+    feed.connect("127.0.0.1", server.port());
+    std::atomic<bool> close_returned{false};
+    std::size_t late = 0, events = 0;
+    bool ended = false;
+    std::thread consumer([&] {
+      for (int calls = 0; calls < 1'000'000 && !ended; ++calls) {
+        const bool after = close_returned.load();
+        auto item = feed.next(std::chrono::seconds(5));
+        if (!item) continue;
+        if (std::holds_alternative<FeedEnd>(*item)) {
+          ended = true;
+        } else {
+          ++events;
+          if (after) ++late;
+        }
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::microseconds(random() % 3000));
+    feed.close();
+    close_returned.store(true);
+    consumer.join();
+    EXPECT_TRUE(ended);
+    EXPECT_EQ(late, 0u) << "next() called after close() returned gave an event";
     server.join();
   }
 }

@@ -75,6 +75,18 @@ TEST(TailOptions, BadUsageIsStatusTwoWithAReason) {
   EXPECT_NE(error_text({"--addr", "h:1", "--vbuckets", "70000"}).find("'70000'"), std::string::npos);
   EXPECT_NE(error_text({"--addr", "h:1", "--bogus"}).find("unrecognised option"), std::string::npos);
   EXPECT_NE(error_text({"--addr", "h:1", "--timeout", "0"}).find("positive"), std::string::npos);
+  // Huge, infinite or rounding to nothing: refused, not turned into a false timeout.
+  EXPECT_NE(error_text({"--addr", "h:1", "--timeout", "1e10"})
+                .find("--timeout: 10000000000 seconds is over the longest wait, 86400 seconds (24 hours)"),
+            std::string::npos);
+  EXPECT_NE(error_text({"--addr", "h:1", "--timeout", "1e16"}).find("over the longest wait"), std::string::npos);
+  EXPECT_NE(error_text({"--addr", "h:1", "--timeout", "inf"}).find("--timeout: inf is not a number of seconds"),
+            std::string::npos);
+  EXPECT_NE(error_text({"--addr", "h:1", "--timeout", "nan"}).find("is not a number of seconds"), std::string::npos);
+  EXPECT_NE(error_text({"--addr", "h:1", "--timeout", "0.0004"})
+                .find("--timeout: 0.0004 seconds rounds to 0 milliseconds; the shortest wait is 0.001"),
+            std::string::npos);
+  EXPECT_TRUE(std::holds_alternative<TailOptions>(parse({"--addr", "h:1", "--timeout", "86400"})));
 }
 
 TEST(TailOptions, HelpExplainsEveryFlag) {

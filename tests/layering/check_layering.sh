@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the layering the README's Layout section states, on the sources under ROOT:
-# - protocol/ includes only the standard library, fmt and protocol/;
+# - protocol/ includes only the standard library, fmt and protocol/; cli/ nothing of the
+#   layers above it;
 # - client/ and mockserver/ never include each other (nor runner/);
 # - scenario/ does no I/O: no Asio, and nothing from client/, mockserver/ or runner/;
 # - only the top-level BUILD (and testing/, the fixture users link) makes anything public.
@@ -30,6 +31,12 @@ while IFS=: read -r file line target; do
     *) violation "$file:$line" "protocol/ may include the standard library, fmt and protocol/ only, not $target" ;;
   esac
 done < <(includes protocol)
+
+while IFS=: read -r file line target; do
+  case $target in
+    \"client/*|\"mockserver/*|\"scenario/*|\"runner/*) violation "$file:$line" "cli/ must not include $target" ;;
+  esac
+done < <(includes cli)
 
 while IFS=: read -r file line target; do
   case $target in

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "protocol/hex.hpp"
-#include "tests/mockserver/child_process.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/mockserver/loopback_client.hpp"
 #include "tests/mockserver/temp_files.hpp"
 #include "tests/protocol/golden_frames.hpp"
@@ -17,7 +17,7 @@ namespace tapharness::mockserver {
 namespace {
 
 using protocol::Opcode;
-using testing::ChildProcess;
+using tapharness::testing::ChildProcess;
 using testing::LoopbackClient;
 using testing::read_text_file;
 using testing::write_temp_file;

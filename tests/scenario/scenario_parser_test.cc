@@ -395,6 +395,7 @@ TEST(ScenarioParser, ExpectAckInAGroupClaimsSendsWithAck) {
 TEST(ScenarioParser, DelayAndEveryClose) {
   EXPECT_EQ(only_step<Delay>("delay 200ms        # a plain pause between steps").duration, Duration{200});
   EXPECT_EQ(only_step<Delay>("delay 1m").duration, Duration{60'000});
+  EXPECT_EQ(only_step<Delay>("delay 24h").duration, Duration{86'400'000}) << "a day is the longest";
   EXPECT_EQ(only_step<Delay>("delay 0ms").duration, Duration{0});
   EXPECT_EQ(only_step<Close>("close fin          # close the connection").how, Close::How::fin);
   EXPECT_EQ(only_step<Close>("close rst").how, Close::How::rst);

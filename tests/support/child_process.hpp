@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <thread>
@@ -22,7 +23,7 @@
 
 #include <gtest/gtest.h>
 
-namespace tapharness::mockserver::testing {
+namespace tapharness::testing {
 
 class ChildProcess {
  public:
@@ -89,6 +90,21 @@ class ChildProcess {
     if (pid_ > 0 && !reaped_) kill(pid_, signal);
   }
 
+  pid_t pid() const { return pid_; }
+
+  // The child's resident memory (VmRSS) in KiB, or -1 once it is gone.
+  long resident_kib() const {
+    FILE* status = std::fopen(("/proc/" + std::to_string(pid_) + "/status").c_str(), "r");
+    if (!status) return -1;
+    char line[256];
+    long kib = -1;
+    while (std::fgets(line, sizeof line, status)) {
+      if (std::sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+    }
+    std::fclose(status);
+    return kib;
+  }
+
   // Waits for the exit and all output; a child that has not exited within `timeout` is
   // killed and reported with status -1.
   Exit wait(Duration timeout = Duration(10'000)) {
@@ -149,4 +165,4 @@ class ChildProcess {
   std::string err_;
 };
 
-}  // namespace tapharness::mockserver::testing
+}  // namespace tapharness::testing
