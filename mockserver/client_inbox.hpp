@@ -8,8 +8,12 @@
 //   if (!inbox.empty()) judge(inbox.take());
 //   else report(inbox.silence(waited));
 //
-// A client that floods while the script delays meets TCP backpressure: the reader pauses
-// once kLimit frames wait, and resumes when the engine takes one.
+// Bounded in bytes against any client: up to the TAP_CONNECT, frames may be as large as a
+// TAP_CONNECT needs (`connect_limits`); after it a client sends ACKs, and `ack_limits` keeps
+// them small, so a large frame is garbage at once. A client that floods while the script
+// delays meets TCP backpressure: the reader pauses once kMaxBytes wait, and resumes when the
+// engine takes a frame. kMaxBytes holds far more ACKs than any ep-engine ACK window keeps
+// in flight, so a correct client never waits on it.
 #pragma once
 
 #include <chrono>
@@ -39,14 +43,17 @@ class ClientInbox {
 
   enum class State { open, eof, error, garbage };
 
-  // Frames the engine has not taken yet, at most this many.
-  static constexpr std::size_t kLimit = 1024;
+  // The bytes of frames the engine has not taken yet, at most this many: kMaxHeldAcks ACKs
+  // of 24 bytes, and room for one largest later frame.
+  static constexpr std::size_t kMaxHeldAcks = 65536;
+  static constexpr std::size_t kMaxBytes = kMaxHeldAcks * protocol::kHeaderSize + 64 * 1024;
 
   // `on_frame` sees each frame as it arrives, `on_end` how the client stopped (for traces).
-  ClientInbox(Stream& stream, protocol::Limits limits, std::function<void(const Frame&)> on_frame,
-              std::function<void(const std::string&)> on_end)
+  ClientInbox(Stream& stream, protocol::Limits connect_limits, protocol::Limits ack_limits,
+              std::function<void(const Frame&)> on_frame, std::function<void(const std::string&)> on_end)
       : stream_(stream),
-        decoder_(limits),
+        decoder_(connect_limits),
+        ack_limits_(ack_limits),
         signal_(stream.get_executor()),
         room_(stream.get_executor()),
         on_frame_(std::move(on_frame)),
@@ -57,7 +64,7 @@ class ClientInbox {
     protocol::FrameBuffer buffer(16 * 1024);
     std::size_t need = protocol::kHeaderSize;
     while (state_ == State::open && !stopped_) {
-      if (frames_.size() >= kLimit) {
+      if (bytes_ >= kMaxBytes) {
         co_await wait_for_room();
         continue;
       }
@@ -89,7 +96,8 @@ class ClientInbox {
   Frame take() {
     Frame frame = std::move(frames_.front());
     frames_.pop_front();
-    if (waiting_for_room_) room_.cancel();
+    bytes_ -= frame.bytes.size();
+    if (waiting_for_room_ && bytes_ < kMaxBytes) room_.cancel();
     return frame;
   }
 
@@ -119,6 +127,9 @@ class ClientInbox {
   std::string silence(scenario::Duration waited) const {
     if (state_ != State::open) return detail_;
     if (stopped_) return "nothing before the server stopped reading";
+    if (partial_ > 0) {
+      return fmt::format("no whole frame within {}ms: {} bytes of one arrived", waited.count(), partial_);
+    }
     return fmt::format("nothing within {}ms", waited.count());
   }
 
@@ -129,10 +140,14 @@ class ClientInbox {
       auto result = decoder_.decode(buffer.data());
       if (auto* d = std::get_if<protocol::Decoded>(&result)) {
         Frame frame{d->frame.header, protocol::Bytes(buffer.data().begin(), buffer.data().begin() + d->consumed)};
+        // After its TAP_CONNECT a client sends only ACKs: small frames.
+        if (frame.header.opcode == protocol::Opcode::tap_connect) decoder_.set_limits(ack_limits_);
         on_frame_(frame);
+        bytes_ += frame.bytes.size();
         frames_.push_back(std::move(frame));
         buffer.consume(d->consumed);
       } else if (auto* more = std::get_if<protocol::NeedMore>(&result)) {
+        partial_ = buffer.size();
         return more->bytes;
       } else {
         state_ = State::garbage;
@@ -152,11 +167,14 @@ class ClientInbox {
 
   Stream& stream_;
   protocol::FrameDecoder decoder_;
+  protocol::Limits ack_limits_;
   asio::steady_timer signal_;  // cancelled whenever a frame arrives or the client's state changes
   asio::steady_timer room_;    // the paused reader's wait, cancelled when a frame is taken
   std::function<void(const Frame&)> on_frame_;
   std::function<void(const std::string&)> on_end_;
   std::deque<Frame> frames_;
+  std::size_t bytes_ = 0;    // of frames_
+  std::size_t partial_ = 0;  // bytes of a frame not whole yet
   bool waiting_for_room_ = false;
   bool stopped_ = false;
   State state_ = State::open;

@@ -17,8 +17,10 @@ struct EngineOptions {
   // Mutation mode: the client may leave at any point, so a send to a departed client ends
   // the run without failing it (scenario/mutation.hpp).
   bool mutation = false;
-  // What a client may send: a TAP_CONNECT with a long vbucket list fits easily.
+  // What a client may send up to its TAP_CONNECT: one with a long vbucket list fits easily.
   protocol::Limits client_limits{.max_body = 1 << 20, .max_key = 4096, .max_extras = 64};
+  // ...and after it, when it sends only ACKs (24 bytes; a key is only logged by ep-engine).
+  protocol::Limits ack_limits{.max_body = 1024, .max_key = 1024, .max_extras = 64};
 };
 
 }  // namespace tapharness::mockserver

@@ -49,9 +49,12 @@ class FrameWriter {
     co_return written;
   }
 
-  // Why a write failed, in words for a report.
-  std::string failure(const boost::system::error_code& ec) const {
-    return stalled_ ? fmt::format("not done within {}ms (the client is not reading)", timeout_.count()) : ec.message();
+  // Why a write failed after `written` of its bytes, in words for a report.
+  std::string failure(const boost::system::error_code& ec, std::size_t written) const {
+    if (!stalled_) return ec.message();
+    if (written == 0) return fmt::format("not done within {}ms: none of it went out (the client is not reading)", timeout_.count());
+    return fmt::format("not done within {}ms: only {} bytes of it went out (the client reads too slowly, or stopped)",
+                       timeout_.count(), written);
   }
 
   // `writes coalesced`: frames rendered here wait for one write; end_frame() marks where each

@@ -44,7 +44,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         options_(std::move(options)),
         random_(options_.seed.value_or(scenario_->seed)),
         renderer_(random_),
-        inbox_(stream_, options_.client_limits,
+        inbox_(stream_, options_.client_limits, options_.ack_limits,
                [this](const typename Inbox::Frame& frame) {
                  ++report_.frames_received;
                  trace({.kind = TraceRecord::Kind::received, .frame = frame.bytes, .location = last_location_});
@@ -108,9 +108,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       for (const scenario::Step& inner : repeat.body) {
         if (aborted_) break;
         // A coalesced frame is only rendered: no coroutine per frame of a volume run.
-        if (const auto* send = coalescible(inner); send && sendable(inner.location, *send, i)) {
-          gather(*send, inner.location, i);
-          if (writer_.coalesce_full()) co_await flush_coalesced();
+        if (const auto* send = coalescible(inner)) {
+          if (sendable(inner.location, *send, i)) {
+            gather(*send, inner.location, i);
+            if (writer_.coalesce_full()) co_await flush_coalesced();
+          }
           continue;
         }
         co_await run_step(inner, i);
@@ -178,7 +180,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         } else {
           report_.fail(where, last_step_, "to write the frame",
                        fmt::format("writing failed after {} of {} bytes: {}", chunk.begin + written,
-                                   writes.bytes.size(), writer_.failure(ec)),
+                                   writes.bytes.size(), writer_.failure(ec, written)),
                        index);
         }
         aborted_ = true;
@@ -242,7 +244,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec && !options_.mutation) {
       report_.fail(last_location_, "send (coalesced)", "to write the frames",
                    fmt::format("writing {} bytes failed after {}: {}", flushed.size, flushed.written,
-                               writer_.failure(ec)));
+                               writer_.failure(ec, flushed.written)));
     }
     if (ec) aborted_ = true;
   }

@@ -87,6 +87,8 @@ class FrameDecoder {
 
   const std::optional<DecodeError>& error() const { return error_; }
   const Limits& limits() const { return limits_; }
+  // The limits for the frames from offset() on (a server may take large frames only first).
+  void set_limits(Limits limits) { limits_ = limits; }
 
   // Forgets any error and restarts at stream offset `offset`.
   void reset(std::uint64_t offset = 0) {

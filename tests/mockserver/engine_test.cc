@@ -333,20 +333,78 @@ TEST(Engine, AClientThatFloodsDuringADelayMeetsBackpressureAndLosesNothing) {
   h.send_connect();
   h.receive(24);
   protocol::Bytes flood;
-  const std::size_t frames = 5000;
-  for (std::size_t i = 0; i < frames; ++i) protocol::append(flood, protocol::parse_hex(ack("0a", "00000000")).value());
+  const std::size_t bound = ClientInbox<tapharness::testing::MemoryStream>::kMaxBytes;
+  const std::size_t frames = 2 * bound / 24;
+  const protocol::Bytes one = protocol::parse_hex(ack("0a", "00000000")).value();
+  for (std::size_t i = 0; i < frames; ++i) protocol::append(flood, one);
   h.send(flood);
   h.run_until([] { return false; }, std::chrono::milliseconds(100));
-  // The engine read its inbox bound (1,024 frames) plus at most one more read, then stopped.
+  // The engine read its inbox bound (in bytes: every ACK of the largest window) plus at most
+  // one more read, then stopped.
   const std::size_t read = flood.size() - h.client().bytes_unread_by_peer();
-  EXPECT_GE(read, 1024 * 24u);
-  EXPECT_LT(read, flood.size() / 2) << "the inbox grows while the script delays";
+  EXPECT_GE(read, bound);
+  EXPECT_LT(read, bound + 64 * 1024) << "the inbox grows while the script delays";
 
   h.receive(24);  // the second noop: the script has moved on and drained the inbox
   h.client().close();
   const auto& r = h.report();
   EXPECT_TRUE(r.passed()) << testing::failures(r);
   EXPECT_EQ(r.frames_received, frames + 1) << "every flooded frame is still read, once there is room";
+}
+
+// After its TAP_CONNECT a client sends ACKs: a large frame is refused at its header, and
+// nothing of it is buffered.
+TEST(Engine, ALargeFrameAfterTheConnectIsGarbageAtOnce) {
+  EngineHarness h("send noop\ndelay 100ms\nsend noop\n");
+  h.send_connect();
+  h.receive(24);
+  protocol::Bytes big = protocol::parse_hex(ack("41", "00000001")).value();
+  protocol::store_be32(big.data() + protocol::header_offset::bodylen, 1 << 20);
+  big.resize(big.size() + (1 << 20), 0);
+  h.send(big);
+  const auto& r = h.report();
+  EXPECT_FALSE(r.passed());
+  EXPECT_NE(testing::failures(r).find("body_too_long at stream offset 44, field bodylen = 1048576: exceeds the limit "
+                                      "1024"),
+            std::string::npos)
+      << testing::failures(r);
+}
+
+// A coalesced send that finds the client gone fails once, not once for each way of sending.
+TEST(Engine, ACoalescedSendToADepartedClientFailsOnce) {
+  EngineHarness h("writes coalesced\ndelay 20ms\nrepeat 10 send noop\n");
+  h.send_connect();
+  h.client().close();
+  const auto& r = h.report();
+  ASSERT_FALSE(r.passed());
+  ASSERT_NE(r.first_failure(), nullptr);
+  EXPECT_EQ(r.first_failure()->failed, 1u) << testing::failures(r);
+  EXPECT_EQ(r.frames_sent, 0u);
+}
+
+// Frames rendered into a write that failed did not leave: they are not counted as sent.
+TEST(Engine, FramesOfAFailedCoalescedWriteAreNotCountedAsSent) {
+  EngineHarness h("writes coalesced\nsend noop\nrepeat 100 send mutation key=\"k\"\n",
+                  {}, [](tapharness::testing::MemoryStream& server) { server.fail_operation(2, asio::error::broken_pipe); });
+  h.send_connect();
+  const auto& r = h.report();
+  EXPECT_FALSE(r.passed());
+  EXPECT_EQ(r.frames_sent, 0u) << testing::failures(r);
+  EXPECT_EQ(r.bytes_sent, 0u);
+  EXPECT_NE(testing::failures(r).find("writing 5024 bytes failed after 0: Broken pipe"), std::string::npos)
+      << testing::failures(r);
+}
+
+// An expectation that meets part of a frame says how much came.
+TEST(Engine, APartialFrameIsNotNothing) {
+  EngineHarness h("send flush ack\nexpect ack within=100ms\n");
+  h.send_connect();
+  h.receive(24 + 8);
+  h.send(protocol::Bytes(10, 0x81));
+  const auto& r = h.report();
+  EXPECT_NE(testing::failures(r).find("observed: no whole frame within 100ms: 10 bytes of one arrived"),
+            std::string::npos)
+      << testing::failures(r);
 }
 
 TEST(Engine, AcksForSendsThatAskedAreAcceptedWithoutAnExpectation) {

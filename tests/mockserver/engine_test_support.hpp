@@ -29,8 +29,11 @@ inline std::shared_ptr<const Scenario> parse(std::string_view text) {
 
 class EngineHarness {
  public:
-  explicit EngineHarness(std::string_view scenario_text, EngineOptions options = {}) {
+  // `configure` sets up the server's end (failure injection) before the engine takes it.
+  explicit EngineHarness(std::string_view scenario_text, EngineOptions options = {},
+                         const std::function<void(MemoryStream&)>& configure = {}) {
     auto [client, server] = tapharness::testing::make_memory_pipe(io_.get_executor());
+    if (configure) configure(server);
     client_.emplace(std::move(client));
     async_run_scenario(std::move(server), parse(scenario_text), std::move(options),
                        [this](Report r) { report_ = std::move(r); });
