@@ -100,12 +100,11 @@ TAPHARNESS_FUZZ_TARGET(in) {
     return std::string_view();
   }();
   for (const auto& step : report->steps()) {
-    FUZZ_CHECK(step.location.file == scenario->path && step.location.line >= 0 &&
+    FUZZ_CHECK(step.location.file() == scenario->path && step.location.line >= 0 &&
                    step.location.line <= line_count(text),
                "a step reported at {}, outside {}", step.location, scenario->path);
-    FUZZ_CHECK(step.failed == 0 || (!step.expected.empty() && !step.observed.empty()),
-               "a failure at {} without expected and observed: '{}' / '{}'", step.location, step.expected,
-               step.observed);
+    FUZZ_CHECK(step.failed == 0 || (step.failure && !step.failure->expected.empty() && !step.failure->observed.empty()),
+               "a failure at {} without expected and observed", step.location);
   }
   (void)mockserver::format_report(*report);
 

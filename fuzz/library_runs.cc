@@ -37,7 +37,7 @@ void shorten_waits(scenario::Scenario& scenario) {
     } else if (auto* delay = std::get_if<scenario::Delay>(&step.action)) {
       delay->duration = Duration{0};
     } else if (auto* send = std::get_if<scenario::Send>(&step.action)) {
-      send->fault.gap = Duration{0};
+      send->edit_fault().gap = Duration{0};
     }
   };
   for (auto& step : scenario.steps) {

@@ -56,9 +56,9 @@ std::optional<scenario::Close::How> mutate(scenario::Send& send, std::uint64_t s
   if (op == 0) return std::nullopt;
   if (op == 6) return scenario::Close::How::rst;
   if (op == 7) return scenario::Close::How::fin;
-  FaultPlan& fault = send.fault;
+  FaultPlan& fault = send.edit_fault();
   scenario::ScenarioRandom random(seed);
-  const std::size_t length = scenario::render_frame(send.frame, 0, random, 1).bytes.size();
+  const std::size_t length = scenario::render_frame(send.frame(), 0, random, 1).bytes.size();
   auto offset_in = [&](std::size_t n) { return n == 0 ? 0 : in.u16() % n; };
   switch (op) {
     case 1:

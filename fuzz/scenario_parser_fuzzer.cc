@@ -50,7 +50,7 @@ std::optional<std::size_t> line_length(std::string_view text, int number) {
 
 void check_error(std::string_view text, const scenario::Diagnostic& error) {
   const auto& where = error.location;
-  FUZZ_CHECK(where.file == kPath, "error in file '{}': {}", where.file, error.text());
+  FUZZ_CHECK(where.file() == kPath, "error in file '{}': {}", where.file(), error.text());
   const auto length = where.line >= 1 ? line_length(text, where.line) : std::nullopt;
   FUZZ_CHECK(length.has_value(), "error on line {}, which the text does not have: {}", where.line, error.text());
   FUZZ_CHECK(where.column >= 1 && static_cast<std::size_t>(where.column) <= *length + 1,
@@ -59,7 +59,7 @@ void check_error(std::string_view text, const scenario::Diagnostic& error) {
 }
 
 // An upper bound of a bytes value's rendered length.
-std::size_t bound(const std::optional<BytesValue>& value) {
+std::size_t bound(const BytesValue* value) {
   if (!value) return 0;
   switch (value->kind) {
     case BytesValue::Kind::text: {
@@ -75,24 +75,26 @@ std::size_t bound(const std::optional<BytesValue>& value) {
 }
 
 std::size_t bound(const FrameSpec& spec) {
-  return 64 + bound(spec.key) + bound(spec.value) + bound(spec.engine) + bound(spec.body) + bound(spec.raw);
+  std::size_t n = 64;
+  for (std::size_t b = 0; b < scenario::kSendBytes; ++b) n += bound(spec.find(static_cast<scenario::SendBytes>(b)));
+  return n;
 }
 
 void check_send(const scenario::Send& send, std::uint64_t index, std::uint64_t seed) {
-  if (bound(send.frame) > kMaxRendered) return;
+  if (bound(send.frame()) > kMaxRendered) return;
   scenario::ScenarioRandom random(seed);
-  const auto frame = scenario::render_frame(send.frame, index, random, 1);
-  const auto fixed = send.frame.fixed_length();
+  const auto frame = scenario::render_frame(send.frame(), index, random, 1);
+  const auto fixed = send.frame().fixed_length();
   FUZZ_CHECK(!fixed || *fixed == frame.bytes.size(), "a {} frame rendered to {} bytes; the parser expected {}",
-             send.frame.kind, frame.bytes.size(), *fixed);
-  const auto planned = scenario::plan_writes(frame.bytes, send.fault, {});
+             send.frame().kind, frame.bytes.size(), *fixed);
+  const auto planned = scenario::plan_writes(frame.bytes, send.fault(), {});
   if (!planned) {
     FUZZ_CHECK(!fixed, "the parser accepted a fault plan that does not fit its {}-byte {} frame: {}", *fixed,
-               send.frame.kind, planned.error().message);
+               send.frame().kind, planned.error().message);
     return;
   }
   const auto& writes = *planned;
-  FUZZ_CHECK(writes.bytes.size() == send.fault.truncate.value_or(frame.bytes.size()),
+  FUZZ_CHECK(writes.bytes.size() == send.fault().truncate.value_or(frame.bytes.size()),
              "{} bytes planned for a {}-byte frame", writes.bytes.size(), frame.bytes.size());
   std::size_t at = 0;
   for (const auto& chunk : writes.chunks) {
@@ -105,7 +107,7 @@ void check_send(const scenario::Send& send, std::uint64_t index, std::uint64_t s
 
 void check_step(std::string_view text, const scenario::Step& step, const scenario::Scenario& scenario,
                 std::uint64_t index) {
-  FUZZ_CHECK(step.location.file == kPath && line_length(text, step.location.line).has_value(),
+  FUZZ_CHECK(step.location.file() == kPath && line_length(text, step.location.line).has_value(),
              "a step at {}, outside the text", step.location);
   if (const auto* send = std::get_if<scenario::Send>(&step.action)) check_send(*send, index, scenario.seed);
 }

@@ -111,16 +111,16 @@ RenderedStream render_stream(const scenario::Scenario& scenario) {
   scenario::ScenarioRandom random(scenario.seed);
   std::uint32_t next_opaque = 1;
   auto send = [&](const scenario::Send& s, std::uint64_t index) {
-    const auto frame = scenario::render_frame(s.frame, index, random, next_opaque);
+    const auto frame = scenario::render_frame(s.frame(), index, random, next_opaque);
     if (frame.uses_sequence) ++next_opaque;
     if (frame.wants_ack) {
       const auto ack = protocol::tap_ack(frame.opcode, frame.opaque);
       protocol::append(out.acks, ack);
     }
-    const auto planned = scenario::plan_writes(frame.bytes, s.fault, {});
+    const auto planned = scenario::plan_writes(frame.bytes, s.fault(), {});
     if (const auto* writes = planned ? &*planned : nullptr) {
       protocol::append(out.bytes, writes->bytes);
-      if (out.chunk_sizes.empty() && !s.fault.split.empty()) {
+      if (out.chunk_sizes.empty() && !s.fault().split.empty()) {
         for (const auto& chunk : writes->chunks) {
           out.chunk_sizes.push_back(static_cast<std::uint8_t>(std::min<std::size_t>(chunk.end - chunk.begin, 255)));
         }

@@ -6,17 +6,22 @@
 
 namespace tapharness::mockserver {
 
+std::pair<std::string_view, std::size_t> Report::intern(std::string_view step) {
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    if (*names_[i] == step) return {*names_[i], i};
+  }
+  names_.push_back(std::make_shared<const std::string>(step));
+  return {*names_.back(), names_.size() - 1};
+}
+
 StepOutcome& Report::outcome(const SourceLocation& location, std::string_view step) {
   auto same = [&](const StepOutcome& o) { return o.location.line == location.line && o.step == step; };
   if (last_ < steps_.size() && same(steps_[last_])) return steps_[last_];
-  if (steps_.size() <= 32) {  // a repeat body's few steps: a scan beats building a map key
-    for (std::size_t i = 0; i < steps_.size(); ++i) {
-      if (same(steps_[i])) return steps_[last_ = i];
-    }
-  }
-  const auto key = std::make_pair(location.line, std::string(step));
+  if (last_ + 1 < steps_.size() && same(steps_[last_ + 1])) return steps_[++last_];  // the next body step
+  const auto [name, id] = intern(step);
+  const std::uint64_t key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(location.line)) << 32) | id;
   auto [it, inserted] = by_line_.try_emplace(key, steps_.size());
-  if (inserted) steps_.push_back(StepOutcome{location, std::string(step)});
+  if (inserted) steps_.push_back(StepOutcome{.location = location, .step = name});
   last_ = it->second;
   return steps_[it->second];
 }
@@ -29,9 +34,7 @@ void Report::fail(const SourceLocation& location, std::string_view step, std::st
                   std::string observed, std::optional<std::uint64_t> index) {
   auto& o = outcome(location, step);
   if (o.failed++ == 0) {
-    o.expected = std::move(expected);
-    o.observed = std::move(observed);
-    o.index = index;
+    o.failure = std::make_shared<const StepFailure>(StepFailure{std::move(expected), std::move(observed), index});
   }
 }
 
@@ -69,10 +72,10 @@ std::string format_report(const Report& r) {
   for (const auto& s : r.steps()) {
     if (s.failed == 0) continue;
     const SourceLocation& l = s.location;
-    out += fmt::format("  {}:{}: {}", l.file, l.line, s.step);
-    if (s.index) out += fmt::format(" (repeat index {})", *s.index);
+    out += fmt::format("  {}:{}: {}", l.file(), l.line, s.step);
+    if (s.failure->index) out += fmt::format(" (repeat index {})", *s.failure->index);
     if (s.failed > 1) out += fmt::format(" (failed {} times)", s.failed);
-    out += fmt::format("\n    expected: {}\n    observed: {}\n", s.expected, s.observed);
+    out += fmt::format("\n    expected: {}\n    observed: {}\n", s.failure->expected, s.failure->observed);
   }
   return out;
 }

@@ -11,10 +11,11 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <exception>
@@ -25,15 +26,21 @@ namespace tapharness::mockserver {
 
 using scenario::SourceLocation;
 
-struct StepOutcome {
-  SourceLocation location;
-  std::string step;  // what the line does: "send mutation", "expect ack", ...
-  std::uint64_t passed = 0;
-  std::uint64_t failed = 0;
-  // The first failure.
+// What a step's first failure expected and observed.
+struct StepFailure {
   std::string expected;
   std::string observed;
   std::optional<std::uint64_t> index;  // its repeat iteration
+};
+
+// One step line's tally. Small, since a generated scenario has millions of lines: the step's
+// name is held once by the report, and only a failed step carries its details.
+struct StepOutcome {
+  SourceLocation location;
+  std::string_view step;  // what the line does: "send mutation", "expect ack", ...
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+  std::shared_ptr<const StepFailure> failure;  // the first; set once failed > 0
 };
 
 class Report {
@@ -62,10 +69,16 @@ class Report {
  private:
   StepOutcome& outcome(const SourceLocation& location, std::string_view step);
 
+  // The name `step` held once (names come from a small fixed set), and its number.
+  std::pair<std::string_view, std::size_t> intern(std::string_view step);
+
+  std::string_view name_of(std::size_t id) const { return *names_[id]; }
+
   std::string scenario_;
   std::size_t connection_ = 0;
   std::vector<StepOutcome> steps_;
-  std::map<std::pair<int, std::string>, std::size_t> by_line_;
+  std::vector<std::shared_ptr<const std::string>> names_;  // shared by copies, so their views stay valid
+  std::unordered_map<std::uint64_t, std::size_t> by_line_;   // (line, name number) -> steps_ index
   std::size_t last_ = 0;  // the outcome found last: repeat bodies hit the same few in turn
 };
 

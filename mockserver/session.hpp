@@ -158,8 +158,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       co_return;
     }
     frame_.clear();
-    owe(renderer_.render(send.frame, index.value_or(0), next_opaque_, frame_), where);
-    auto planned = scenario::plan_writes(frame_, send.fault, where);
+    owe(renderer_.render(send.frame(), index.value_or(0), next_opaque_, frame_), where);
+    auto planned = scenario::plan_writes(frame_, send.fault(), where);
     if (!planned) {
       report_.fail(where, last_step_, "a fault plan that fits the frame", planned.error().message, index);
       co_return;
@@ -191,7 +191,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     report_.pass(where, last_step_);
   }
 
-  bool coalescible(const scenario::Send& send) const { return scenario_->coalesce_writes && send.fault.empty(); }
+  bool coalescible(const scenario::Send& send) const { return scenario_->coalesce_writes && send.fault().empty(); }
   const scenario::Send* coalescible(const scenario::Step& step) const {
     const auto* send = std::get_if<scenario::Send>(&step.action);
     return send && coalescible(*send) ? send : nullptr;
@@ -200,7 +200,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Whether a send may go ahead: judges what arrived meanwhile, and fails the step when
   // either side has closed.
   bool sendable(const SourceLocation& where, const scenario::Send& send, std::optional<std::uint64_t> index) {
-    last_step_ = scenario::send_statement(send.frame.kind);
+    last_step_ = scenario::send_statement(send.frame().kind);
     drain(where, last_step_);
     if (half_closed_ || closed_) {
       report_.fail(where, last_step_, "to send a frame", "the server already closed its side", index);
@@ -224,7 +224,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void gather(const scenario::Send& send, const SourceLocation& where, std::optional<std::uint64_t> index) {
     protocol::Bytes& coalesced = writer_.coalesced();
     const std::size_t start = coalesced.size();
-    owe(renderer_.render(send.frame, index.value_or(0), next_opaque_, coalesced), where);
+    owe(renderer_.render(send.frame(), index.value_or(0), next_opaque_, coalesced), where);
     writer_.end_frame();
     if (options_.trace) {
       const protocol::ByteView bytes(coalesced.data() + start, coalesced.size() - start);

@@ -208,8 +208,8 @@ std::chrono::duration<double> deliberate_delay(const scenario::Scenario& scenari
       const auto idle = scenario.client.args ? scenario.client.args->idle_timeout : std::nullopt;
       return idle.value_or(scenario.timeout);
     }
-    if (const auto* s = std::get_if<scenario::Send>(&step.action); s && s->fault.bytewise) {
-      return s->fault.gap * static_cast<double>(s->frame.fixed_length().value_or(1) - 1);
+    if (const auto* s = std::get_if<scenario::Send>(&step.action); s && s->fault().bytewise) {
+      return s->fault().gap * static_cast<double>(s->frame().fixed_length().value_or(1) - 1);
     }
     return Seconds{0};
   };
@@ -263,7 +263,7 @@ namespace {
 // "file:line", or just the file for what no line stands for (the whole file, a mutation's
 // added ending).
 std::string where(const scenario::SourceLocation& l) {
-  return l.line > 0 ? fmt::format("{}:{}", l.file, l.line) : l.file;
+  return l.line > 0 ? fmt::format("{}:{}", l.file(), l.line) : l.file();
 }
 
 }  // namespace
@@ -282,7 +282,8 @@ std::string format_result(const ScenarioResult& r) {
     for (const auto& s : r.server->steps()) {
       if (s.failed == 0) continue;
       out += fmt::format("  {}: {}{} (server)\n    expected: {}\n    observed: {}\n", where(s.location), s.step,
-                         s.index ? fmt::format(" (repeat index {})", *s.index) : "", s.expected, s.observed);
+                         s.failure->index ? fmt::format(" (repeat index {})", *s.failure->index) : "", s.failure->expected,
+                         s.failure->observed);
     }
   }
   for (const auto& f : r.client_failures) {

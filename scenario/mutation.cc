@@ -38,34 +38,30 @@ std::vector<Step*> sends(Scenario& s) {
 
 // Applies one perturbation to `send`; returns what it did.
 std::string perturb(Send& send, ScenarioRandom& random) {
-  FrameSpec& f = send.frame;
-  FaultPlan& fault = send.fault;
+  FrameSpec& f = send.edit_frame();
+  FaultPlan& fault = send.edit_fault();
   const std::size_t size = f.fixed_length().value_or(24);
   auto pick = [&](std::uint64_t n) { return n == 0 ? 0 : random.next() % n; };
+  // Sets a lie and gives back its value.
+  auto lie = [&](SendField field, std::uint64_t value) {
+    f.set(field, NumberValue{value});
+    return value;
+  };
   switch (pick(8)) {
     case 0: {
       static constexpr std::uint32_t kBodies[] = {0, 1, 7, 23, 0xffff, 0x1500000, 0xffffffff};
       // A wild claim, or one a few bytes off the truth.
       const std::int64_t near = static_cast<std::int64_t>(size) - 24 + static_cast<std::int64_t>(pick(65)) - 32;
-      f.bodylen = pick(2) ? kBodies[pick(std::size(kBodies))] : static_cast<std::uint32_t>(std::max<std::int64_t>(0, near));
-      return fmt::format("bodylen={:#x}", *f.bodylen);
+      const std::uint64_t claim =
+          pick(2) ? kBodies[pick(std::size(kBodies))] : static_cast<std::uint64_t>(std::max<std::int64_t>(0, near));
+      return fmt::format("bodylen={:#x}", lie(SendField::bodylen, claim));
     }
-    case 1:
-      f.keylen = static_cast<std::uint16_t>(pick(2) ? pick(0x10000) : pick(64));
-      return fmt::format("keylen={}", *f.keylen);
-    case 2:
-      f.extlen = static_cast<std::uint8_t>(pick(2) ? pick(256) : pick(24));
-      return fmt::format("extlen={}", *f.extlen);
-    case 3:
-      f.engine_length = static_cast<std::uint16_t>(pick(2) ? pick(0x10000) : pick(32));
-      return fmt::format("engine_length={}", *f.engine_length);
+    case 1: return fmt::format("keylen={}", lie(SendField::keylen, pick(2) ? pick(0x10000) : pick(64)));
+    case 2: return fmt::format("extlen={}", lie(SendField::extlen, pick(2) ? pick(256) : pick(24)));
+    case 3: return fmt::format("engine_length={}", lie(SendField::engine_length, pick(2) ? pick(0x10000) : pick(32)));
     case 4:
-      if (pick(2)) {
-        f.magic = static_cast<std::uint8_t>(pick(256));
-        return fmt::format("magic={:#04x}", *f.magic);
-      }
-      f.opcode = static_cast<std::uint8_t>(pick(2) ? 0x40 + pick(8) : pick(256));
-      return fmt::format("opcode={:#04x}", *f.opcode);
+      if (pick(2)) return fmt::format("magic={:#04x}", lie(SendField::magic, pick(256)));
+      return fmt::format("opcode={:#04x}", lie(SendField::opcode, pick(2) ? 0x40 + pick(8) : pick(256)));
     case 5: {
       const std::size_t offset = pick(size);
       fault.corrupt.push_back({offset, static_cast<std::uint8_t>(pick(256))});
@@ -122,7 +118,7 @@ Scenario mutate_recording(const Scenario& original, std::uint64_t seed, std::str
     Step* step = targets[random.next() % targets.size()];
     Send& send = std::get<Send>(step->action);
     const std::string what = perturb(send, random);
-    if (log) *log += fmt::format("line {}: send {} {}\n", step->location.line, send.frame.kind, what);
+    if (log) *log += fmt::format("line {}: send {} {}\n", step->location.line, send.frame().kind, what);
   }
 
   // How the connection ends: mostly FIN and then the client must close too; sometimes a

@@ -39,7 +39,7 @@ enum class AfterClose {
 class Parser {
  public:
   Parser(std::string_view text, std::string path)
-      : errors_(path), values_(errors_), lines_(text, errors_) {
+      : errors_(path), values_(errors_), lines_(text, errors_), file_(path, 0, 0) {
     scenario_.name = name_from_path(path);
     scenario_.path = std::move(path);
   }
@@ -185,7 +185,8 @@ class Parser {
     if (!may_follow_close(words[0], "send", AfterClose::never)) return false;
     auto send = parse_send(values_, words);
     if (!send) return false;
-    if (send->frame.wants_ack()) ledger_.add_send();
+    if (send->frame().wants_ack()) ledger_.add_send();
+    share_if_seen(*send);
     if (!first_send_line_) first_send_line_ = words[0].line;
     add_step(words[0], std::move(*send));
     return true;
@@ -412,7 +413,19 @@ class Parser {
                         std::string(closest_word(word.text, choices)));
   }
 
-  SourceLocation location(const Word& word) const { return {errors_.path(), word.line, word.column}; }
+  SourceLocation location(const Word& word) const { return file_.at(word.line, word.column); }
+
+  // A send that says what one of the last few said shares its spec: generated files repeat
+  // a handful of lines millions of times.
+  void share_if_seen(Send& send) {
+    for (const Send& seen : recent_sends_) {
+      if (send.same_as(seen)) {
+        send.share(seen);
+        return;
+      }
+    }
+    recent_sends_[next_recent_++ % recent_sends_.size()] = send;
+  }
 
   template <class Action>
   void add_step(const Word& keyword, Action action) {
@@ -442,6 +455,9 @@ class Parser {
   std::optional<ClosedAt> closed_;
   std::optional<int> first_send_line_;
   std::map<std::string_view, int> directive_lines_;  // where each directive was set
+  SourceLocation file_;                               // the file, for location()
+  std::array<Send, 8> recent_sends_;
+  std::size_t next_recent_ = 0;
 };
 
 }  // namespace

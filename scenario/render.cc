@@ -15,10 +15,7 @@ using protocol::Opcode;
 constexpr std::string_view kAlphabet =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-template <class T>
-T number_or(const std::optional<NumberValue>& v, std::uint64_t index, T fallback) {
-  return v ? static_cast<T>(v->render(index)) : fallback;
-}
+using F = SendField;
 
 Opcode opcode_of(FrameKind kind) {
   switch (kind) {
@@ -43,21 +40,23 @@ protocol::TapMessage tap_message(const FrameSpec& s, std::uint64_t index, Render
                                      std::uint32_t opaque, std::string& key, std::string& value, std::string& engine,
                                      protocol::ep_engine::Scratch& scratch) {
   namespace ep = protocol::ep_engine;
-  const auto vb = number_or<std::uint16_t>(s.vbucket, index, 0);
-  const auto tap_flags = s.tap_flags.value_or(0);
-  const std::string_view key_bytes = s.key ? render(*s.key, key) : std::string_view();
-  const std::string_view value_bytes = s.value ? render(*s.value, value) : std::string_view();
+  const auto vb = s.number_or<std::uint16_t>(F::vbucket, index, 0);
+  const auto tap_flags = s.number_or<std::uint16_t>(F::tap_flags, index, 0);
+  const BytesValue* key_spec = s.find(SendBytes::key);
+  const BytesValue* value_spec = s.find(SendBytes::value);
+  const std::string_view key_bytes = key_spec ? render(*key_spec, key) : std::string_view();
+  const std::string_view value_bytes = value_spec ? render(*value_spec, value) : std::string_view();
   const ep::Item item{.vbucket = vb,
                       .key = key_bytes,
                       .value = value_bytes,
-                      .flags = number_or<std::uint32_t>(s.flags, index, 0),
-                      .expiry = number_or<std::uint32_t>(s.expiry, index, 0),
-                      .cas = number_or<std::uint64_t>(s.cas, index, 0),
+                      .flags = s.number_or<std::uint32_t>(F::flags, index, 0),
+                      .expiry = s.number_or<std::uint32_t>(F::expiry, index, 0),
+                      .cas = s.number_or<std::uint64_t>(F::cas, index, 0),
                       .opaque = opaque,
                       .tap_flags = tap_flags,
-                      .rev_seqno = number_or<std::uint64_t>(s.rev_seqno, index, 1),
-                      .nru = number_or<std::uint8_t>(s.nru, index, 0)};
-  const auto checkpoint = number_or<std::uint64_t>(s.checkpoint, index, 0);
+                      .rev_seqno = s.number_or<std::uint64_t>(F::rev_seqno, index, 1),
+                      .nru = s.number_or<std::uint8_t>(F::nru, index, 0)};
+  const auto checkpoint = s.number_or<std::uint64_t>(F::checkpoint, index, 0);
   // Each case returns its view directly, so it is built in place (a view assigned after the
   // fact is copied through memory, stalling on the stores that just made it).
   auto shape = [&]() -> protocol::TapMessage {
@@ -66,9 +65,9 @@ protocol::TapMessage tap_message(const FrameSpec& s, std::uint64_t index, Render
       case FrameKind::deletion: return ep::deletion(item, scratch);
       case FrameKind::flush: return ep::flush(opaque, tap_flags, scratch);
       case FrameKind::opaque:
-        return ep::opaque(vb, static_cast<protocol::TapOpaqueCode>(s.code.value_or(0)), opaque, tap_flags, scratch);
+        return ep::opaque(vb, s.number_or<protocol::TapOpaqueCode>(F::code, index, protocol::TapOpaqueCode{0}), opaque, tap_flags, scratch);
       case FrameKind::vbucket_set:
-        return ep::vbucket_set(vb, static_cast<protocol::VBucketState>(s.state.value_or(1)), opaque, tap_flags,
+        return ep::vbucket_set(vb, s.number_or<protocol::VBucketState>(F::state, index, protocol::VBucketState{1}), opaque, tap_flags,
                                scratch);
       case FrameKind::checkpoint_start: return ep::checkpoint_start(vb, checkpoint, opaque, tap_flags, scratch);
       case FrameKind::checkpoint_end: return ep::checkpoint_end(vb, checkpoint, opaque, tap_flags, scratch);
@@ -78,9 +77,9 @@ protocol::TapMessage tap_message(const FrameSpec& s, std::uint64_t index, Render
   protocol::TapMessage v = shape();
   v.vbucket = vb;
   v.cas = item.cas;
-  v.datatype = number_or<std::uint8_t>(s.datatype, index, 0);
-  v.ttl = number_or<std::uint8_t>(s.ttl, index, protocol::kProducerTtl);
-  if (s.engine) v.engine_specific = protocol::as_bytes(render(*s.engine, engine));
+  v.datatype = s.number_or<std::uint8_t>(F::datatype, index, 0);
+  v.ttl = s.number_or<std::uint8_t>(F::ttl, index, protocol::kProducerTtl);
+  if (const BytesValue* e = s.find(SendBytes::engine)) v.engine_specific = protocol::as_bytes(render(*e, engine));
   return v;
 }
 
@@ -90,13 +89,14 @@ void apply_lies(const FrameSpec& s, Bytes& bytes, std::size_t start) {
   const std::size_t size = bytes.size() - start;
   if (size < protocol::kHeaderSize) return;  // a raw fragment has no header to lie in
   std::uint8_t* frame = bytes.data() + start;
-  if (s.magic) frame[at::magic] = *s.magic;
-  if (s.opcode) frame[at::opcode] = *s.opcode;
-  if (s.keylen) protocol::store_be16(frame + at::keylen, *s.keylen);
-  if (s.extlen) frame[at::extlen] = *s.extlen;
-  if (s.bodylen) protocol::store_be32(frame + at::bodylen, *s.bodylen);
-  if (s.engine_length && size >= protocol::kHeaderSize + 2) {
-    protocol::store_be16(frame + protocol::kHeaderSize, *s.engine_length);
+  auto lie = [&](SendField field) { return s.find(field); };
+  if (const auto* v = lie(F::magic)) frame[at::magic] = static_cast<std::uint8_t>(v->value);
+  if (const auto* v = lie(F::opcode)) frame[at::opcode] = static_cast<std::uint8_t>(v->value);
+  if (const auto* v = lie(F::keylen)) protocol::store_be16(frame + at::keylen, static_cast<std::uint16_t>(v->value));
+  if (const auto* v = lie(F::extlen)) frame[at::extlen] = static_cast<std::uint8_t>(v->value);
+  if (const auto* v = lie(F::bodylen)) protocol::store_be32(frame + at::bodylen, static_cast<std::uint32_t>(v->value));
+  if (const auto* v = lie(F::engine_length); v && size >= protocol::kHeaderSize + 2) {
+    protocol::store_be16(frame + protocol::kHeaderSize, static_cast<std::uint16_t>(v->value));
   }
 }
 
@@ -147,21 +147,21 @@ const FrameInfo& FrameRenderer::render(const FrameSpec& spec, std::uint64_t inde
   info.opcode = opcode_of(spec.kind);
   switch (spec.kind) {
     case FrameKind::raw:
-      render_bytes(spec.raw, index, random_, scratch_);
+      if (const BytesValue* raw = spec.find(SendBytes::raw)) render_bytes(*raw, index, random_, scratch_);
       out.insert(out.end(), scratch_.begin(), scratch_.end());
       break;
     case FrameKind::noop:
-      info.opaque = number_or<std::uint32_t>(spec.opaque, index, 0);
+      info.opaque = spec.number_or<std::uint32_t>(F::opaque, index, 0);
       protocol::encode_frame(out, {.opcode = Opcode::noop,
-                                   .vbucket_or_status = number_or<std::uint16_t>(spec.vbucket, index, 0),
+                                   .vbucket_or_status = spec.number_or<std::uint16_t>(F::vbucket, index, 0),
                                    .opaque = info.opaque,
-                                   .cas = number_or<std::uint64_t>(spec.cas, index, 0)});
+                                   .cas = spec.number_or<std::uint64_t>(F::cas, index, 0)});
       break;
     case FrameKind::connect_error: {
       scratch_.clear();
-      if (spec.body) render_bytes(*spec.body, index, random_, scratch_);
-      info.opaque = number_or<std::uint32_t>(spec.opaque, index, 0);
-      const auto status = spec.status.value_or(protocol::Status::not_supported);
+      if (const BytesValue* body = spec.find(SendBytes::body)) render_bytes(*body, index, random_, scratch_);
+      info.opaque = spec.number_or<std::uint32_t>(F::opaque, index, 0);
+      const auto status = spec.number_or<protocol::Status>(F::status, index, protocol::Status::not_supported);
       protocol::encode_frame(out, {.magic = protocol::Magic::response,
                                    .opcode = Opcode::tap_connect,
                                    .vbucket_or_status = static_cast<std::uint16_t>(status),
@@ -170,8 +170,8 @@ const FrameInfo& FrameRenderer::render(const FrameSpec& spec, std::uint64_t inde
       break;
     }
     default:
-      info.uses_sequence = !spec.opaque;
-      info.opaque = spec.opaque ? static_cast<std::uint32_t>(spec.opaque->render(index)) : next_opaque;
+      info.uses_sequence = spec.find(F::opaque) == nullptr;
+      info.opaque = spec.number_or<std::uint32_t>(F::opaque, index, next_opaque);
       protocol::encode_tap_message(
           out, tap_message(
                    spec, index, [&](const BytesValue& v, std::string& text) { return bytes(v, index, text); },

@@ -1,6 +1,9 @@
 #include "scenario/scenario.hpp"
 
 #include <array>
+#include <bit>
+#include <mutex>
+#include <unordered_set>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -48,11 +51,72 @@ std::optional<std::size_t> sum(std::initializer_list<std::optional<std::size_t>>
   return total;
 }
 
-std::optional<std::size_t> length_or(const std::optional<BytesValue>& value, std::size_t otherwise) {
+std::optional<std::size_t> length_or(const BytesValue* value, std::size_t otherwise) {
   return value ? value->fixed_length() : otherwise;
 }
 
+// Paths, each held once for the process: a location points at its path. (A run opens a
+// bounded number of files; the set outlives them.)
+const std::string* intern_path(std::string_view path) {
+  static std::mutex mutex;
+  static std::unordered_set<std::string> paths;
+  std::lock_guard lock(mutex);
+  return &*paths.emplace(path).first;
+}
+
+// The place of field `bit` among the set ones of `mask`.
+std::size_t rank(std::uint32_t mask, unsigned bit) { return static_cast<std::size_t>(std::popcount(mask & ((1u << bit) - 1))); }
+
 }  // namespace
+
+const std::string SourceLocation::kNoFile;
+
+SourceLocation::SourceLocation(std::string_view file, int line, int column)
+    : line(line), column(column), file_(file.empty() ? &kNoFile : intern_path(file)) {}
+
+const NumberValue* FrameSpec::find(SendField field) const {
+  const auto bit = static_cast<unsigned>(field);
+  if (!(numbers_set_ & (1u << bit))) return nullptr;
+  return &numbers_[rank(numbers_set_, bit)];
+}
+
+const BytesValue* FrameSpec::find(SendBytes field) const {
+  const auto bit = static_cast<unsigned>(field);
+  if (!(bytes_set_ & (1u << bit))) return nullptr;
+  return &bytes_[rank(bytes_set_, bit)];
+}
+
+std::optional<NumberValue> FrameSpec::get(SendField field) const {
+  const NumberValue* v = find(field);
+  return v ? std::optional<NumberValue>(*v) : std::nullopt;
+}
+
+std::optional<BytesValue> FrameSpec::get(SendBytes field) const {
+  const BytesValue* v = find(field);
+  return v ? std::optional<BytesValue>(*v) : std::nullopt;
+}
+
+void FrameSpec::set(SendField field, NumberValue value) {
+  const auto bit = static_cast<unsigned>(field);
+  const auto at = numbers_.begin() + static_cast<std::ptrdiff_t>(rank(numbers_set_, bit));
+  if (numbers_set_ & (1u << bit)) {
+    *at = value;
+  } else {
+    numbers_.insert(at, value);
+    numbers_set_ |= 1u << bit;
+  }
+}
+
+void FrameSpec::set(SendBytes field, BytesValue value) {
+  const auto bit = static_cast<unsigned>(field);
+  const auto at = bytes_.begin() + static_cast<std::ptrdiff_t>(rank(bytes_set_, bit));
+  if (bytes_set_ & (1u << bit)) {
+    *at = std::move(value);
+  } else {
+    bytes_.insert(at, std::move(value));
+    bytes_set_ = static_cast<std::uint8_t>(bytes_set_ | (1u << bit));
+  }
+}
 
 std::string_view name_of(FrameKind kind) { return protocol::find_name(all_frame_kinds(), kind); }
 
@@ -85,7 +149,8 @@ std::optional<std::size_t> BytesValue::fixed_length() const {
 }
 
 bool FrameSpec::wants_ack() const {
-  return tap_flags && protocol::has_flag(*tap_flags, protocol::TapFlag::ack);
+  const NumberValue* flags = find(SendField::tap_flags);
+  return flags && protocol::has_flag(static_cast<std::uint16_t>(flags->value), protocol::TapFlag::ack);
 }
 
 std::optional<std::size_t> FrameSpec::fixed_length() const {
@@ -94,6 +159,9 @@ std::optional<std::size_t> FrameSpec::fixed_length() const {
   using protocol::kTapItemExtrasSize;
   constexpr std::string_view kStartKey = "checkpoint_start";
   constexpr std::string_view kEndKey = "checkpoint_end";
+  const BytesValue* engine = find(SendBytes::engine);
+  const BytesValue* key = find(SendBytes::key);
+  const BytesValue* value = find(SendBytes::value);
   switch (kind) {
     case FrameKind::mutation:
       return sum({kHeaderSize, kTapItemExtrasSize, length_or(engine, kMutationEngineSize),
@@ -112,8 +180,8 @@ std::optional<std::size_t> FrameSpec::fixed_length() const {
       return sum({kHeaderSize, kTapItemExtrasSize, length_or(engine, 0), kEndKey.size(),
                   kCheckpointIdSize});
     case FrameKind::noop: return kHeaderSize;
-    case FrameKind::connect_error: return sum({kHeaderSize, length_or(body, 0)});
-    case FrameKind::raw: return raw.fixed_length();
+    case FrameKind::connect_error: return sum({kHeaderSize, length_or(find(SendBytes::body), 0)});
+    case FrameKind::raw: return length_or(find(SendBytes::raw), 0);
   }
   return std::nullopt;
 }

@@ -12,10 +12,12 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -29,17 +31,40 @@ namespace tapharness::scenario {
 
 using Duration = std::chrono::milliseconds;
 
+// The most ACK requests a scenario may leave unanswered at once (its ACK window): a mock
+// server holds this many ACKs from a client, and no more.
+inline constexpr std::size_t kMaxAckWindow = 65536;
+
+// Where something is written: a file, a line and a column. The file's path is held once
+// for the whole process (a step carries a pointer, not a copy of the path).
 struct SourceLocation {
-  std::string file;
+  SourceLocation() = default;
+  SourceLocation(std::string_view file, int line, int column);
+
+  const std::string& file() const { return *file_; }
+  // The same file at another place (no lookup of the path).
+  SourceLocation at(int at_line, int at_column) const {
+    SourceLocation out = *this;
+    out.line = at_line;
+    out.column = at_column;
+    return out;
+  }
+
   int line = 0;    // 1-based; 0 stands for the file as a whole
   int column = 0;  // 1-based
 
-  friend bool operator==(const SourceLocation&, const SourceLocation&) = default;
+  friend bool operator==(const SourceLocation& a, const SourceLocation& b) {
+    return a.file_ == b.file_ && a.line == b.line && a.column == b.column;
+  }
+
+ private:
+  const std::string* file_ = &kNoFile;
+  static const std::string kNoFile;
 };
 
 // "file:line:col"
 inline FormatOut describe_to(FormatOut out, const SourceLocation& l) {
-  return fmt::format_to(out, "{}:{}:{}", l.file, l.line, l.column);
+  return fmt::format_to(out, "{}:{}:{}", l.file(), l.line, l.column);
 }
 
 // A number, or the repeat index `{n}`.
@@ -84,46 +109,75 @@ std::string_view name_of(FrameKind kind);                          // "mutation"
 std::span<const protocol::NamedValue<FrameKind>> all_frame_kinds();  // in enum order
 std::string_view send_statement(FrameKind kind);                   // "send mutation", ...
 
-// One frame to send. Unset fields take ep-engine's defaults (scenarios/README.md).
-struct FrameSpec {
+// The numbers a `send` line may set. Unset, each takes ep-engine's default when the frame is
+// rendered (scenarios/README.md); the last six are lies written over the encoded frame.
+enum class SendField : std::uint8_t {
+  vbucket,
+  opaque,  // unset: the next producer sequence number
+  cas,
+  datatype,
+  ttl,
+  tap_flags,  // `tap_flags=` and the bare words ack / no_value, OR'ed
+  flags,      // mutation
+  expiry,     // mutation
+  rev_seqno,  // mutation / deletion
+  nru,        // mutation
+  code,       // opaque
+  state,      // vbucket_set
+  checkpoint,  // checkpoint_start / checkpoint_end
+  status,      // connect_error
+  magic,
+  opcode,
+  keylen,
+  extlen,
+  bodylen,
+  engine_length,
+};
+inline constexpr std::size_t kSendFields = static_cast<std::size_t>(SendField::engine_length) + 1;
+
+// The bytes a `send` line may set.
+enum class SendBytes : std::uint8_t {
+  engine,  // replaces the engine-specific bytes
+  key,     // mutation / deletion
+  value,   // mutation / deletion
+  body,    // connect_error
+  raw,     // raw: the exact bytes
+};
+inline constexpr std::size_t kSendBytes = static_cast<std::size_t>(SendBytes::raw) + 1;
+
+// One frame to send: its kind and only the fields its line sets (a bitmask says which), so a
+// step costs what its line says, not a whole frame's worth of defaults.
+class FrameSpec {
+ public:
   FrameKind kind = FrameKind::mutation;
 
-  std::optional<NumberValue> vbucket;
-  std::optional<NumberValue> opaque;  // unset: the next producer sequence number
-  std::optional<NumberValue> cas;
-  std::optional<NumberValue> datatype;
-  std::optional<NumberValue> ttl;
-  std::optional<std::uint16_t> tap_flags;  // `tap_flags=` and the bare words ack / no_value, OR'ed
-  std::optional<BytesValue> engine;        // replaces the engine-specific bytes
+  // The field, or nullptr when the line leaves it to its default.
+  const NumberValue* find(SendField field) const;
+  const BytesValue* find(SendBytes field) const;
+  std::optional<NumberValue> get(SendField field) const;
+  std::optional<BytesValue> get(SendBytes field) const;
+  // The field rendered for repeat index `index`, or `otherwise`.
+  template <class T>
+  T number_or(SendField field, std::uint64_t index, T otherwise) const {
+    const NumberValue* v = find(field);
+    return v ? static_cast<T>(v->render(index)) : otherwise;
+  }
 
-  // mutation / deletion
-  std::optional<BytesValue> key;
-  std::optional<BytesValue> value;
-  std::optional<NumberValue> flags;
-  std::optional<NumberValue> expiry;
-  std::optional<NumberValue> rev_seqno;
-  std::optional<NumberValue> nru;
-
-  std::optional<std::uint32_t> code;       // opaque
-  std::optional<std::uint32_t> state;      // vbucket_set
-  std::optional<NumberValue> checkpoint;   // checkpoint_start / checkpoint_end
-  std::optional<protocol::Status> status;  // connect_error
-  std::optional<BytesValue> body;          // connect_error
-
-  BytesValue raw;  // raw: the exact bytes
-
-  // Lies written over the encoded frame.
-  std::optional<std::uint8_t> magic;
-  std::optional<std::uint8_t> opcode;
-  std::optional<std::uint16_t> keylen;
-  std::optional<std::uint8_t> extlen;
-  std::optional<std::uint32_t> bodylen;
-  std::optional<std::uint16_t> engine_length;
+  void set(SendField field, NumberValue value);
+  void set(SendBytes field, BytesValue value);
 
   bool wants_ack() const;
   // The encoded frame's size in bytes (lies overwrite bytes, they add none), when no bytes
   // value depends on the repeat index.
   std::optional<std::size_t> fixed_length() const;
+
+  friend bool operator==(const FrameSpec&, const FrameSpec&) = default;
+
+ private:
+  std::uint32_t numbers_set_ = 0;      // bit per SendField
+  std::uint8_t bytes_set_ = 0;         // bit per SendBytes
+  std::vector<NumberValue> numbers_;   // the set ones, in SendField order
+  std::vector<BytesValue> bytes_;      // the set ones, in SendBytes order
 };
 
 // How one frame's bytes go on the wire. Applied in order: corrupt, truncate, split/bytewise.
@@ -161,9 +215,33 @@ struct ExpectConnect {
   FieldMatcher<std::vector<std::uint16_t>> vbuckets;
 };
 
-struct Send {
-  FrameSpec frame;
-  FaultPlan fault;
+// A `send` line: the frame and how it goes on the wire. Lines that say the same thing share
+// one copy (a file of a million `send noop` lines holds one frame spec).
+class Send {
+ public:
+  Send() : spec_(std::make_shared<Spec>()) {}
+  Send(FrameSpec frame, FaultPlan fault) : spec_(std::make_shared<Spec>(Spec{std::move(frame), std::move(fault)})) {}
+
+  const FrameSpec& frame() const { return spec_->frame; }
+  const FaultPlan& fault() const { return spec_->fault; }
+  // Copies the spec if another step shares it (mutation changes one send, not its twins).
+  FrameSpec& edit_frame() { return own().frame; }
+  FaultPlan& edit_fault() { return own().fault; }
+
+  // Whether `other` says the same; `share(other)` then drops this copy for other's.
+  bool same_as(const Send& other) const { return spec_ == other.spec_ || (frame() == other.frame() && fault() == other.fault()); }
+  void share(const Send& other) { spec_ = other.spec_; }
+
+ private:
+  struct Spec {
+    FrameSpec frame;
+    FaultPlan fault;
+  };
+  Spec& own() {
+    if (spec_.use_count() > 1) spec_ = std::make_shared<Spec>(*spec_);
+    return *spec_;
+  }
+  std::shared_ptr<Spec> spec_;
 };
 
 struct ExpectAck {

@@ -132,7 +132,7 @@ std::optional<Target> parse_field_statement(ValueReader& values, std::span<const
 }
 
 // Readers for table rules, generic over where the value goes: `Path` is a chain of member
-// pointers, so number_field<kMaxU16, &Send::frame, &FrameSpec::vbucket> sets send.frame.vbucket.
+// pointers, so number_field<kMaxU16, &SendDraft::fault, &FaultPlan::truncate> sets draft.fault.truncate.
 
 template <auto... Path, class Target>
 auto& member_at(Target& target) {

@@ -12,7 +12,8 @@ namespace {
 // A send while it is parsed, with where its faults were written: the frame's length, known
 // only once every field is read, may rule them out.
 struct SendDraft {
-  Send send;
+  FrameSpec frame;
+  FaultPlan fault;
   std::vector<Word> split;    // one word per offset
   std::vector<Word> corrupt;  // one word per OFFSET:BYTE
   std::optional<Word> truncate;
@@ -22,6 +23,7 @@ struct SendDraft {
 };
 
 using K = FrameKind;
+using F = SendField;
 constexpr std::uint32_t kTapMessages = kind_bits(K::mutation, K::deletion, K::flush, K::opaque,
                                                  K::vbucket_set, K::checkpoint_start, K::checkpoint_end);
 constexpr std::uint32_t kHeaderFrames = kTapMessages | kind_bits(K::noop, K::connect_error);  // not raw
@@ -29,26 +31,39 @@ constexpr std::uint32_t kEveryFrame = kHeaderFrames | kind_bits(K::raw);
 constexpr std::uint32_t kItems = kind_bits(K::mutation, K::deletion);
 constexpr std::uint32_t kCheckpoints = kind_bits(K::checkpoint_start, K::checkpoint_end);
 
-template <std::uint64_t Max, auto Member>
+// A number up to Max, or `{n}`: fields that vary per repeat iteration.
+template <std::uint64_t Max, SendField Which>
 bool frame_number(ValueReader& values, const Field& field, SendDraft& draft) {
-  return number_field<Max, &SendDraft::send, &Send::frame, Member>(values, field, draft);
+  const auto n = values.number_or_index(*field.value, field.name.text, Max);
+  if (n) draft.frame.set(Which, *n);
+  return n.has_value();
+}
+
+// A number up to Max, never `{n}`: the lies, which are fixed bytes.
+template <std::uint64_t Max, SendField Which>
+bool frame_constant(ValueReader& values, const Field& field, SendDraft& draft) {
+  const auto n = values.number(*field.value, field.name.text, Max);
+  if (n) draft.frame.set(Which, NumberValue{*n});
+  return n.has_value();
 }
 
 // A bytes field; a fixed length over MaxLength does not fit its length field.
-template <auto Member, std::size_t MaxLength = kMaxU64>
+template <SendBytes Which, std::size_t MaxLength = kMaxU64>
 bool frame_bytes(ValueReader& values, const Field& field, SendDraft& draft) {
-  if (!bytes_field<&SendDraft::send, &Send::frame, Member>(values, field, draft)) return false;
-  const auto length = (draft.send.frame.*Member)->fixed_length();
+  auto bytes = values.bytes(*field.value, field.name.text);
+  if (!bytes) return false;
+  const auto length = bytes->fixed_length();
   if (length && *length > MaxLength) {
     values.errors().fail(*field.value, fmt::format("'{}' is at most {} bytes, got {}", field.name.text,
                                                    MaxLength, *length));
     return false;
   }
+  draft.frame.set(Which, std::move(*bytes));
   return true;
 }
 
 void add_tap_flags(FrameSpec& frame, std::uint16_t bits) {
-  frame.tap_flags = static_cast<std::uint16_t>(frame.tap_flags.value_or(0) | bits);
+  frame.set(F::tap_flags, NumberValue{frame.number_or<std::uint64_t>(F::tap_flags, 0, 0) | bits});
 }
 
 bool read_tap_flags(ValueReader& values, const Field& field, SendDraft& draft) {
@@ -58,45 +73,47 @@ bool read_tap_flags(ValueReader& values, const Field& field, SendDraft& draft) {
     if (flag) bits = static_cast<std::uint16_t>(bits | static_cast<std::uint16_t>(*flag));
     return flag.has_value();
   });
-  if (ok) add_tap_flags(draft.send.frame, bits);
+  if (ok) add_tap_flags(draft.frame, bits);
   return ok;
 }
 
 template <protocol::TapFlag Flag>
 bool read_tap_flag_word(ValueReader&, const Field&, SendDraft& draft) {
-  add_tap_flags(draft.send.frame, static_cast<std::uint16_t>(Flag));
+  add_tap_flags(draft.frame, static_cast<std::uint16_t>(Flag));
   return true;
 }
 
+// A field that takes a protocol name or a number up to Max (`code=`, `state=`, ...).
+template <SendField Which, auto AllNames, std::uint64_t Max>
+bool frame_name(ValueReader& values, const Field& field, SendDraft& draft, std::string_view what,
+                Spelling spelling) {
+  const auto value = values.name(*field.value, what, AllNames(), spelling, Max);
+  if (value) draft.frame.set(Which, NumberValue{static_cast<std::uint64_t>(*value)});
+  return value.has_value();
+}
+
 bool read_code(ValueReader& values, const Field& field, SendDraft& draft) {
-  const auto code = values.name(*field.value, "opaque code", protocol::all_tap_opaque_codes(),
-                                Spelling::as_is, kMaxU32);
-  if (code) draft.send.frame.code = static_cast<std::uint32_t>(*code);
-  return code.has_value();
+  return frame_name<F::code, &protocol::all_tap_opaque_codes, kMaxU32>(values, field, draft, "opaque code",
+                                                                      Spelling::as_is);
 }
 
 bool read_state(ValueReader& values, const Field& field, SendDraft& draft) {
-  const auto state = values.name(*field.value, "vbucket state", protocol::all_vbucket_states(),
-                                 Spelling::lower, kMaxU32);
-  if (state) draft.send.frame.state = static_cast<std::uint32_t>(*state);
-  return state.has_value();
+  return frame_name<F::state, &protocol::all_vbucket_states, kMaxU32>(values, field, draft, "vbucket state",
+                                                                     Spelling::lower);
 }
 
 bool read_status(ValueReader& values, const Field& field, SendDraft& draft) {
-  const auto status = values.name(*field.value, "status", protocol::all_statuses(), Spelling::as_is, kMaxU16);
-  if (status) draft.send.frame.status = *status;
-  return status.has_value();
+  return frame_name<F::status, &protocol::all_statuses, kMaxU16>(values, field, draft, "status",
+                                                                Spelling::as_is);
 }
 
 bool read_opcode(ValueReader& values, const Field& field, SendDraft& draft) {
-  const auto opcode = values.name(*field.value, "opcode", protocol::all_opcodes(), Spelling::as_is, kMaxU8);
-  if (opcode) draft.send.frame.opcode = static_cast<std::uint8_t>(*opcode);
-  return opcode.has_value();
+  return frame_name<F::opcode, &protocol::all_opcodes, kMaxU8>(values, field, draft, "opcode", Spelling::as_is);
 }
 
 bool read_split(ValueReader& values, const Field& field, SendDraft& draft) {
   draft.split_field = field.name;
-  auto& offsets = draft.send.fault.split;
+  auto& offsets = draft.fault.split;
   return values.each_item(*field.value, "split", [&](const Word& item) {
     const auto offset = values.number(item, "split", kMaxU64);
     if (!offset) return false;
@@ -115,19 +132,19 @@ bool read_split(ValueReader& values, const Field& field, SendDraft& draft) {
 }
 
 bool read_bytewise(ValueReader&, const Field& field, SendDraft& draft) {
-  draft.send.fault.bytewise = true;
+  draft.fault.bytewise = true;
   draft.bytewise = field.name;
   return true;
 }
 
 bool read_gap(ValueReader& values, const Field& field, SendDraft& draft) {
   draft.gap = field.name;
-  return duration_field<false, &SendDraft::send, &Send::fault, &FaultPlan::gap>(values, field, draft);
+  return duration_field<false, &SendDraft::fault, &FaultPlan::gap>(values, field, draft);
 }
 
 bool read_truncate(ValueReader& values, const Field& field, SendDraft& draft) {
   draft.truncate = *field.value;
-  return number_field<kMaxU64, &SendDraft::send, &Send::fault, &FaultPlan::truncate>(values, field, draft);
+  return number_field<kMaxU64, &SendDraft::fault, &FaultPlan::truncate>(values, field, draft);
 }
 
 bool read_corrupt(ValueReader& values, const Field& field, SendDraft& draft) {
@@ -141,42 +158,42 @@ bool read_corrupt(ValueReader& values, const Field& field, SendDraft& draft) {
     if (!offset) return false;
     const auto byte = values.number(item.part(colon + 1), "corrupt byte", kMaxU8);
     if (!byte) return false;
-    draft.send.fault.corrupt.push_back({*offset, static_cast<std::uint8_t>(*byte)});
+    draft.fault.corrupt.push_back({*offset, static_cast<std::uint8_t>(*byte)});
     draft.corrupt.push_back(item);
     return true;
   });
 }
 
 constexpr FieldRule<SendDraft> kSendRules[] = {
-    {"vb", kTapMessages | kind_bits(K::noop), Arity::value, &frame_number<kMaxU16, &FrameSpec::vbucket>},
+    {"vb", kTapMessages | kind_bits(K::noop), Arity::value, &frame_number<kMaxU16, F::vbucket>},
     {"vbucket", kTapMessages | kind_bits(K::noop), Arity::value,
-     &frame_number<kMaxU16, &FrameSpec::vbucket>, "vb"},
-    {"opaque", kHeaderFrames, Arity::value, &frame_number<kMaxU32, &FrameSpec::opaque>},
-    {"cas", kHeaderFrames, Arity::value, &frame_number<kMaxU64, &FrameSpec::cas>},
-    {"datatype", kHeaderFrames, Arity::value, &frame_number<kMaxU8, &FrameSpec::datatype>},
-    {"ttl", kTapMessages, Arity::value, &frame_number<kMaxU8, &FrameSpec::ttl>},
+     &frame_number<kMaxU16, F::vbucket>, "vb"},
+    {"opaque", kHeaderFrames, Arity::value, &frame_number<kMaxU32, F::opaque>},
+    {"cas", kHeaderFrames, Arity::value, &frame_number<kMaxU64, F::cas>},
+    {"datatype", kHeaderFrames, Arity::value, &frame_number<kMaxU8, F::datatype>},
+    {"ttl", kTapMessages, Arity::value, &frame_number<kMaxU8, F::ttl>},
     {"tap_flags", kTapMessages, Arity::value, &read_tap_flags},
     {"ack", kTapMessages, Arity::bare, &read_tap_flag_word<protocol::TapFlag::ack>},
     {"no_value", kTapMessages, Arity::bare, &read_tap_flag_word<protocol::TapFlag::no_value>},
-    {"engine", kTapMessages, Arity::value, &frame_bytes<&FrameSpec::engine, kMaxU16>},
-    {"key", kItems, Arity::value, &frame_bytes<&FrameSpec::key, kMaxU16>},
-    {"value", kItems, Arity::value, &frame_bytes<&FrameSpec::value>},
-    {"flags", kind_bits(K::mutation), Arity::value, &frame_number<kMaxU32, &FrameSpec::flags>},
-    {"expiry", kind_bits(K::mutation), Arity::value, &frame_number<kMaxU32, &FrameSpec::expiry>},
-    {"rev_seqno", kItems, Arity::value, &frame_number<kMaxU64, &FrameSpec::rev_seqno>},
-    {"nru", kind_bits(K::mutation), Arity::value, &frame_number<kMaxU8, &FrameSpec::nru>},
+    {"engine", kTapMessages, Arity::value, &frame_bytes<SendBytes::engine, kMaxU16>},
+    {"key", kItems, Arity::value, &frame_bytes<SendBytes::key, kMaxU16>},
+    {"value", kItems, Arity::value, &frame_bytes<SendBytes::value>},
+    {"flags", kind_bits(K::mutation), Arity::value, &frame_number<kMaxU32, F::flags>},
+    {"expiry", kind_bits(K::mutation), Arity::value, &frame_number<kMaxU32, F::expiry>},
+    {"rev_seqno", kItems, Arity::value, &frame_number<kMaxU64, F::rev_seqno>},
+    {"nru", kind_bits(K::mutation), Arity::value, &frame_number<kMaxU8, F::nru>},
     {"code", kind_bits(K::opaque), Arity::value, &read_code},
     {"state", kind_bits(K::vbucket_set), Arity::value, &read_state},
-    {"checkpoint", kCheckpoints, Arity::value, &frame_number<kMaxU64, &FrameSpec::checkpoint>},
+    {"checkpoint", kCheckpoints, Arity::value, &frame_number<kMaxU64, F::checkpoint>},
     {"status", kind_bits(K::connect_error), Arity::value, &read_status},
-    {"body", kind_bits(K::connect_error), Arity::value, &frame_bytes<&FrameSpec::body>},
+    {"body", kind_bits(K::connect_error), Arity::value, &frame_bytes<SendBytes::body>},
     // Lies, written over the encoded frame.
-    {"magic", kHeaderFrames, Arity::value, &frame_number<kMaxU8, &FrameSpec::magic>},
+    {"magic", kHeaderFrames, Arity::value, &frame_constant<kMaxU8, F::magic>},
     {"opcode", kHeaderFrames, Arity::value, &read_opcode},
-    {"keylen", kHeaderFrames, Arity::value, &frame_number<kMaxU16, &FrameSpec::keylen>},
-    {"extlen", kHeaderFrames, Arity::value, &frame_number<kMaxU8, &FrameSpec::extlen>},
-    {"bodylen", kHeaderFrames, Arity::value, &frame_number<kMaxU32, &FrameSpec::bodylen>},
-    {"engine_length", kTapMessages, Arity::value, &frame_number<kMaxU16, &FrameSpec::engine_length>},
+    {"keylen", kHeaderFrames, Arity::value, &frame_constant<kMaxU16, F::keylen>},
+    {"extlen", kHeaderFrames, Arity::value, &frame_constant<kMaxU8, F::extlen>},
+    {"bodylen", kHeaderFrames, Arity::value, &frame_constant<kMaxU32, F::bodylen>},
+    {"engine_length", kTapMessages, Arity::value, &frame_constant<kMaxU16, F::engine_length>},
     // Faults.
     {"split", kEveryFrame, Arity::value, &read_split},
     {"bytewise", kEveryFrame, Arity::bare, &read_bytewise},
@@ -187,7 +204,7 @@ constexpr FieldRule<SendDraft> kSendRules[] = {
 
 // The checks between faults, and against the frame's length when it is known.
 bool check_faults(ErrorSink& errors, const SendDraft& draft) {
-  const FaultPlan& fault = draft.send.fault;
+  const FaultPlan& fault = draft.fault;
   if (draft.gap && !fault.bytewise) {
     errors.fail(*draft.gap, "'gap' is the pause of 'bytewise'; add 'bytewise' or drop 'gap'");
     return false;
@@ -198,7 +215,7 @@ bool check_faults(ErrorSink& errors, const SendDraft& draft) {
     errors.fail(later, "'split' and 'bytewise' exclude each other: a frame is written one way");
     return false;
   }
-  const auto length = draft.send.frame.fixed_length();
+  const auto length = draft.frame.fixed_length();
   if (!length) return true;  // it depends on `{n}`: checked when the frame is built
   for (std::size_t i = 0; i < fault.corrupt.size(); ++i) {
     if (fault.corrupt[i].offset >= *length) {
@@ -235,7 +252,7 @@ std::optional<Send> parse_send(ValueReader& values, std::span<const Word> words)
   const auto kind = values.name(words[1], "frame kind", all_frame_kinds(), Spelling::as_is);
   if (!kind) return std::nullopt;
   SendDraft draft;
-  draft.send.frame.kind = *kind;
+  draft.frame.kind = *kind;
   std::size_t first_field = 2;
   if (*kind == FrameKind::raw) {
     if (words.size() < 3) {
@@ -244,7 +261,7 @@ std::optional<Send> parse_send(ValueReader& values, std::span<const Word> words)
     }
     auto raw = values.bytes(words[2], "raw");
     if (!raw) return std::nullopt;
-    draft.send.frame.raw = std::move(*raw);
+    draft.frame.set(SendBytes::raw, std::move(*raw));
     first_field = 3;
   }
   const std::string statement = fmt::format("send {}", name_of(*kind));
@@ -253,7 +270,7 @@ std::optional<Send> parse_send(ValueReader& values, std::span<const Word> words)
     return std::nullopt;
   }
   if (!check_faults(errors, draft)) return std::nullopt;
-  return std::move(draft.send);
+  return Send(std::move(draft.frame), std::move(draft.fault));
 }
 
 }  // namespace tapharness::scenario

@@ -177,13 +177,13 @@ send noop
     const auto* f = r.first_failure();
     EXPECT_EQ(f->location.line, 1);
     EXPECT_EQ(f->step, "expect connect");
-    EXPECT_EQ(f->expected,
+    EXPECT_EQ(f->failure->expected,
               "TAP_CONNECT name=\"r1\" has=SUPPORT_ACK lacks=DUMP backfill=0x5 vbuckets=0,1");
-    EXPECT_NE(f->observed.find("name: expected \"r1\", got \"r2\""), std::string::npos) << f->observed;
-    EXPECT_NE(f->observed.find("flags: SUPPORT_ACK missing"), std::string::npos) << f->observed;
-    EXPECT_NE(f->observed.find("flags: DUMP present but ruled out"), std::string::npos);
-    EXPECT_NE(f->observed.find("backfill: expected 0x5, got 0x6"), std::string::npos);
-    EXPECT_NE(f->observed.find("vbuckets: expected [0, 1], got [0]"), std::string::npos);
+    EXPECT_NE(f->failure->observed.find("name: expected \"r1\", got \"r2\""), std::string::npos) << f->failure->observed;
+    EXPECT_NE(f->failure->observed.find("flags: SUPPORT_ACK missing"), std::string::npos) << f->failure->observed;
+    EXPECT_NE(f->failure->observed.find("flags: DUMP present but ruled out"), std::string::npos);
+    EXPECT_NE(f->failure->observed.find("backfill: expected 0x5, got 0x6"), std::string::npos);
+    EXPECT_NE(f->failure->observed.find("vbuckets: expected [0, 1], got [0]"), std::string::npos);
   }
 }
 
@@ -192,7 +192,7 @@ TEST(Engine, ConnectThatContradictsItsFlagsFails) {
   h.send_hex("80 40 0000 04 00 0000 00000008 00000000 0000000000000000 00000001 00000000");
   const auto& r = h.report();
   ASSERT_FALSE(r.passed());
-  EXPECT_NE(r.first_failure()->observed.find("connect_body_too_short"), std::string::npos)
+  EXPECT_NE(r.first_failure()->failure->observed.find("connect_body_too_short"), std::string::npos)
       << testing::failures(r);
 }
 
@@ -200,7 +200,7 @@ TEST(Engine, NoConnectWithinTheTimeoutFails) {
   EngineHarness h("timeout 50ms\nsend noop\n");
   const auto& r = h.report();
   ASSERT_FALSE(r.passed());
-  EXPECT_EQ(r.first_failure()->observed, "nothing within 50ms");
+  EXPECT_EQ(r.first_failure()->failure->observed, "nothing within 50ms");
   EXPECT_EQ(h.server_end(), asio::error::eof);
 }
 
@@ -221,8 +221,8 @@ TEST(Engine, ExpectAckReportsANearMiss) {
   ASSERT_FALSE(r.passed());
   const auto* f = r.first_failure();
   EXPECT_EQ(f->location.line, 2);
-  EXPECT_EQ(f->expected, "ACK (response) TAP_MUTATION opaque=0x00000005 status=SUCCESS");
-  EXPECT_EQ(f->observed, "response TAP_MUTATION opaque=0x00000005 status=ETMPFAIL (status differs: ETMPFAIL)");
+  EXPECT_EQ(f->failure->expected, "ACK (response) TAP_MUTATION opaque=0x00000005 status=SUCCESS");
+  EXPECT_EQ(f->failure->observed, "response TAP_MUTATION opaque=0x00000005 status=ETMPFAIL (status differs: ETMPFAIL)");
 }
 
 TEST(Engine, ANackCanBeExpected) {
@@ -238,7 +238,7 @@ TEST(Engine, MissingAckFailsAfterWithin) {
   h.send_connect();
   const auto& r = h.report();
   ASSERT_FALSE(r.passed());
-  EXPECT_EQ(r.first_failure()->observed, "nothing within 30ms");
+  EXPECT_EQ(r.first_failure()->failure->observed, "nothing within 30ms");
 }
 
 TEST(Engine, EarlierOwedAcksMayComeFirstButNotLaterOnes) {
@@ -256,7 +256,7 @@ TEST(Engine, EarlierOwedAcksMayComeFirstButNotLaterOnes) {
     h.send_hex(ack("44", "00000002"));  // the later one, where the earlier one is expected
     const auto& r = h.report();
     ASSERT_FALSE(r.passed());
-    EXPECT_NE(r.first_failure()->observed.find("opaque differs"), std::string::npos) << testing::failures(r);
+    EXPECT_NE(r.first_failure()->failure->observed.find("opaque differs"), std::string::npos) << testing::failures(r);
   }
 }
 
@@ -282,7 +282,7 @@ TEST(Engine, AnAckThatCameBeforeItsExpectAckStillCountsForIt) {
     const auto& r = h.report();
     ASSERT_FALSE(r.passed());
     EXPECT_EQ(r.first_failure()->location.line, 4);
-    EXPECT_EQ(r.first_failure()->observed,
+    EXPECT_EQ(r.first_failure()->failure->observed,
               "response TAP_OPAQUE opaque=0x00000001 status=SUCCESS (status differs: SUCCESS)");
   }
 }
@@ -317,7 +317,7 @@ TEST(Engine, UnexpectedFramesFailUnlessAllowed) {
     const auto& r = h.report();
     ASSERT_FALSE(r.passed());
     EXPECT_EQ(r.first_failure()->location.line, 2);  // it arrived during the delay
-    EXPECT_EQ(r.first_failure()->observed, "unexpected response NOOP opaque=0x00000000 status=SUCCESS");
+    EXPECT_EQ(r.first_failure()->failure->observed, "unexpected response NOOP opaque=0x00000000 status=SUCCESS");
   }
   {
     EngineHarness h("allow unexpected\nsend noop\ndelay 20ms\nsend noop\n");
@@ -449,7 +449,7 @@ TEST(Engine, GarbageFromTheClientFails) {
   h.send_hex("ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff");
   const auto& r = h.report();
   ASSERT_FALSE(r.passed());
-  EXPECT_NE(r.first_failure()->observed.find("bad_magic"), std::string::npos) << testing::failures(r);
+  EXPECT_NE(r.first_failure()->failure->observed.find("bad_magic"), std::string::npos) << testing::failures(r);
 }
 
 TEST(Engine, ClosingForms) {
@@ -482,7 +482,7 @@ TEST(Engine, ClosingForms) {
     h.send_connect();
     const auto& r = h.report();
     ASSERT_FALSE(r.passed());
-    EXPECT_EQ(r.first_failure()->observed, "still open after 50ms");
+    EXPECT_EQ(r.first_failure()->failure->observed, "still open after 50ms");
   }
   {
     EngineHarness h("timeout 50ms\nsend noop\nclose stall\n");
@@ -500,7 +500,7 @@ TEST(Engine, AClientThatVanishesFailsTheNextSendAndEndsTheRun) {
   const auto& r = h.report();
   ASSERT_FALSE(r.passed());
   EXPECT_EQ(r.first_failure()->location.line, 3);
-  EXPECT_EQ(r.first_failure()->observed, "the connection failed: Connection reset by peer");
+  EXPECT_EQ(r.first_failure()->failure->observed, "the connection failed: Connection reset by peer");
 }
 
 TEST(Engine, TraceRecordsEveryFrameBothWays) {

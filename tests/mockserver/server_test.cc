@@ -137,7 +137,7 @@ class ServerThread {
 std::string hex_of(std::string_view golden_frame) { return to_hex(parse_hex(golden_frame).value()); }
 
 std::string observed(const Report& r) {
-  return r.first_failure() ? r.first_failure()->observed : "(the report passed)";
+  return r.first_failure() ? r.first_failure()->failure->observed : "(the report passed)";
 }
 
 ::testing::AssertionResult Passes(const Report& r) {
@@ -148,7 +148,7 @@ std::string observed(const Report& r) {
 // The report's first failure is on `line` and what it observed contains `observed_part`.
 ::testing::AssertionResult FailsAt(const Report& r, int line, std::string_view observed_part) {
   const StepOutcome* f = r.first_failure();
-  if (f && f->location.line == line && f->observed.find(observed_part) != std::string::npos) {
+  if (f && f->location.line == line && f->failure->observed.find(observed_part) != std::string::npos) {
     return ::testing::AssertionSuccess();
   }
   return ::testing::AssertionFailure() << "expected the first failure on line " << line << ", observing \""
@@ -211,7 +211,7 @@ TEST(MockServer, AWrongAckFromARawClientFailsWithExpectedAgainstObserved) {
   client.close();                              // the rest fails at once
   const Report r = s.only_report();
   ASSERT_TRUE(FailsAt(r, 3, "response TAP_OPAQUE opaque=0x00000021 status=SUCCESS"));
-  EXPECT_EQ(r.first_failure()->expected, "ACK (response) TAP_OPAQUE opaque=0x00000020 status=SUCCESS");
+  EXPECT_EQ(r.first_failure()->failure->expected, "ACK (response) TAP_OPAQUE opaque=0x00000020 status=SUCCESS");
 }
 
 TEST(MockServer, TheRealFeedGetsTheScenarioAndAcksWhatAsksForIt) {
@@ -337,7 +337,7 @@ TEST(MockServer, GarbageFailsOnlyTheConnectionThatSentItAndIsReportedOnce) {
   for (const Report* r : {&reports[0], &reports[1]}) {
     ASSERT_FALSE(r->passed()) << format_report(*r);
     const StepOutcome& failure = *r->first_failure();
-    EXPECT_NE(failure.observed.find("the client sent bytes that do not decode: bad_magic"), std::string::npos)
+    EXPECT_NE(failure.failure->observed.find("the client sent bytes that do not decode: bad_magic"), std::string::npos)
         << format_report(*r);
     const auto failing = std::count_if(r->steps().begin(), r->steps().end(),
                                        [](const StepOutcome& o) { return o.failed > 0; });

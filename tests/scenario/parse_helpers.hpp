@@ -116,4 +116,12 @@ inline BytesValue text_bytes(std::string text) { return BytesValue{.pieces = {st
 inline NumberValue number(std::uint64_t value) { return NumberValue{value, false}; }
 inline constexpr NumberValue kIndex{0, true};
 
+using F = SendField;
+using B = SendBytes;
+// A number field as its line set it; nullopt when left to its default.
+inline std::optional<std::uint64_t> value_of(const FrameSpec& frame, SendField field) {
+  const NumberValue* v = frame.find(field);
+  return v ? std::optional<std::uint64_t>(v->value) : std::nullopt;
+}
+
 }  // namespace tapharness::scenario::testing

@@ -66,7 +66,7 @@ int line_count(std::string_view text) { return static_cast<int>(std::count(text.
 bool well_formed(std::string_view text, const Result<Scenario, Diagnostic>& result) {
   if (result) return true;
   const Diagnostic* error = &result.error();
-  const bool sane = error->location.file == kPath && error->location.line >= 1 &&
+  const bool sane = error->location.file() == kPath && error->location.line >= 1 &&
                     error->location.line <= line_count(text) && error->location.column >= 1 &&
                     error->location.column <= 65537 && !error->message.empty();
   EXPECT_TRUE(sane) << error->text() << "\ninput:\n" << text;
@@ -173,7 +173,7 @@ TEST(ScenarioParserRobustness, ManyPiecesAndListItemsAreBoundedByTheLine) {
   while (placeholders.size() < 65'000) placeholders += "{n}";
   placeholders += "\"";
   const Repeat r = only_step<Repeat>(placeholders);
-  EXPECT_GT(std::get<Send>(r.body[0].action).frame.key->pieces.size(), 21'000u);
+  EXPECT_GT(std::get<Send>(r.body[0].action).frame().get(B::key)->pieces.size(), 21'000u);
 
   std::string splits = "send mutation value=fill(16777216) split=1";
   for (int offset = 2; splits.size() < 65'000; ++offset) splits += "," + std::to_string(offset);

@@ -74,23 +74,23 @@ TEST(ScenarioParser, ParsesTheReadmesFirstExample) {
   EXPECT_EQ(s.connect_location, (SourceLocation{"x.scenario", 2, 1}));
 
   ASSERT_EQ(s.steps.size(), 7u) << "client lines are not the server's steps";
-  const auto& begin = action_of<Send>(s.steps[0]).frame;
+  const auto& begin = action_of<Send>(s.steps[0]).frame();
   EXPECT_EQ(begin.kind, FrameKind::opaque);
-  EXPECT_EQ(begin.vbucket, number(0));
-  EXPECT_EQ(begin.code, 1u);
+  EXPECT_EQ(begin.get(F::vbucket), number(0));
+  EXPECT_EQ(value_of(begin, F::code), 1u);
   EXPECT_TRUE(begin.wants_ack());
-  EXPECT_FALSE(begin.opaque);  // the producer numbers it
+  EXPECT_FALSE(begin.get(F::opaque));  // the producer numbers it
   EXPECT_EQ(s.steps[0].location, (SourceLocation{"x.scenario", 3, 1}));
   EXPECT_FALSE(action_of<ExpectAck>(s.steps[1]).opaque);
-  const auto& mutation = action_of<Send>(s.steps[2]).frame;
-  EXPECT_EQ(mutation.key, text_bytes("a"));
-  EXPECT_EQ(mutation.value, text_bytes("hello"));
-  EXPECT_EQ(mutation.flags, number(18));
-  EXPECT_EQ(mutation.expiry, number(300));
-  EXPECT_EQ(mutation.cas, number(7));
+  const auto& mutation = action_of<Send>(s.steps[2]).frame();
+  EXPECT_EQ(mutation.get(B::key), text_bytes("a"));
+  EXPECT_EQ(mutation.get(B::value), text_bytes("hello"));
+  EXPECT_EQ(mutation.get(F::flags), number(18));
+  EXPECT_EQ(mutation.get(F::expiry), number(300));
+  EXPECT_EQ(mutation.get(F::cas), number(7));
   EXPECT_FALSE(mutation.wants_ack());
-  EXPECT_EQ(action_of<Send>(s.steps[3]).frame.kind, FrameKind::deletion);
-  EXPECT_EQ(action_of<Send>(s.steps[4]).frame.code, 8u);
+  EXPECT_EQ(action_of<Send>(s.steps[3]).frame().kind, FrameKind::deletion);
+  EXPECT_EQ(value_of(action_of<Send>(s.steps[4]).frame(), F::code), 8u);
   EXPECT_EQ(action_of<Close>(s.steps[6]).how, Close::How::fin);
   ASSERT_EQ(s.client.events.size(), 4u);
   EXPECT_EQ(event_at(s, 0).event.kind, TapEventKind::begin_backfill);
@@ -123,7 +123,7 @@ TEST(ScenarioParser, CommentsBlankLinesCrlfAndTabsAreLayout) {
 }
 
 TEST(ScenarioParser, AHashInsideAStringIsNotAComment) {
-  EXPECT_EQ(only_step<Send>("send mutation key=\"a # b\" value=x\"23\"").frame.key, text_bytes("a # b"));
+  EXPECT_EQ(only_step<Send>("send mutation key=\"a # b\" value=x\"23\"").frame().get(B::key), text_bytes("a # b"));
 }
 
 // --- directives ---
@@ -201,29 +201,29 @@ TEST(ScenarioParser, SendMutationWithEveryField) {
   const Send send = only_step<Send>(
       "send mutation vbucket=3 opaque=9 cas=0xffffffffffffffff datatype=1 ttl=0 key=\"k\" value=\"v\" flags=1 "
       "expiry=2 rev_seqno=3 nru=4 engine=x\"0102\"");
-  const FrameSpec& f = send.frame;
+  const FrameSpec& f = send.frame();
   EXPECT_EQ(f.kind, FrameKind::mutation);
-  EXPECT_EQ(f.vbucket, number(3));
-  EXPECT_EQ(f.opaque, number(9));
-  EXPECT_EQ(f.cas, number(0xffffffffffffffff));
-  EXPECT_EQ(f.datatype, number(1));
-  EXPECT_EQ(f.ttl, number(0));
-  EXPECT_EQ(f.key, text_bytes("k"));
-  EXPECT_EQ(f.value, text_bytes("v"));
-  EXPECT_EQ(f.flags, number(1));
-  EXPECT_EQ(f.expiry, number(2));
-  EXPECT_EQ(f.rev_seqno, number(3));
-  EXPECT_EQ(f.nru, number(4));
-  EXPECT_EQ(f.engine, (BytesValue{.kind = BytesValue::Kind::hex, .hex = {1, 2}}));
-  EXPECT_FALSE(f.tap_flags);
-  EXPECT_TRUE(send.fault.empty());
+  EXPECT_EQ(f.get(F::vbucket), number(3));
+  EXPECT_EQ(f.get(F::opaque), number(9));
+  EXPECT_EQ(f.get(F::cas), number(0xffffffffffffffff));
+  EXPECT_EQ(f.get(F::datatype), number(1));
+  EXPECT_EQ(f.get(F::ttl), number(0));
+  EXPECT_EQ(f.get(B::key), text_bytes("k"));
+  EXPECT_EQ(f.get(B::value), text_bytes("v"));
+  EXPECT_EQ(f.get(F::flags), number(1));
+  EXPECT_EQ(f.get(F::expiry), number(2));
+  EXPECT_EQ(f.get(F::rev_seqno), number(3));
+  EXPECT_EQ(f.get(F::nru), number(4));
+  EXPECT_EQ(f.get(B::engine), (BytesValue{.kind = BytesValue::Kind::hex, .hex = {1, 2}}));
+  EXPECT_FALSE(value_of(f, F::tap_flags));
+  EXPECT_TRUE(send.fault().empty());
 }
 
 TEST(ScenarioParser, UnsetFieldsStayUnset) {
-  const FrameSpec f = only_step<Send>("send mutation").frame;
-  EXPECT_FALSE(f.vbucket || f.opaque || f.cas || f.datatype || f.ttl || f.tap_flags || f.engine || f.key ||
-               f.value || f.flags || f.expiry || f.rev_seqno || f.nru);
-  EXPECT_FALSE(f.magic || f.opcode || f.keylen || f.extlen || f.bodylen || f.engine_length);
+  const FrameSpec f = only_step<Send>("send mutation").frame();
+  EXPECT_FALSE(f.get(F::vbucket) || f.get(F::opaque) || f.get(F::cas) || f.get(F::datatype) || f.get(F::ttl) || value_of(f, F::tap_flags) || f.get(B::engine) || f.get(B::key) ||
+               f.get(B::value) || f.get(F::flags) || f.get(F::expiry) || f.get(F::rev_seqno) || f.get(F::nru));
+  EXPECT_FALSE(value_of(f, F::magic) || value_of(f, F::opcode) || value_of(f, F::keylen) || value_of(f, F::extlen) || value_of(f, F::bodylen) || value_of(f, F::engine_length));
 }
 
 TEST(ScenarioParser, SendEveryOtherKind) {
@@ -245,37 +245,37 @@ send raw fill(24,0x80)
 send Mutation
 )");
   ASSERT_EQ(s.steps.size(), 16u);
-  auto frame = [&](std::size_t i) { return action_of<Send>(s.steps[i]).frame; };
+  auto frame = [&](std::size_t i) { return action_of<Send>(s.steps[i]).frame(); };
   EXPECT_EQ(frame(0).kind, FrameKind::deletion);
-  EXPECT_EQ(frame(0).value, text_bytes(""));
-  EXPECT_EQ(frame(0).rev_seqno, number(5));
+  EXPECT_EQ(frame(0).get(B::value), text_bytes(""));
+  EXPECT_EQ(frame(0).get(F::rev_seqno), number(5));
   EXPECT_EQ(frame(1).kind, FrameKind::flush);
-  EXPECT_EQ(frame(2).code, 3u);
-  EXPECT_EQ(frame(3).code, 0x99u);
-  EXPECT_EQ(frame(4).state, 3u);
-  EXPECT_EQ(frame(5).state, 4u);
-  EXPECT_EQ(frame(6).state, 7u);
+  EXPECT_EQ(value_of(frame(2), F::code), 3u);
+  EXPECT_EQ(value_of(frame(3), F::code), 0x99u);
+  EXPECT_EQ(value_of(frame(4), F::state), 3u);
+  EXPECT_EQ(value_of(frame(5), F::state), 4u);
+  EXPECT_EQ(value_of(frame(6), F::state), 7u);
   EXPECT_EQ(frame(7).kind, FrameKind::checkpoint_start);
-  EXPECT_EQ(frame(7).checkpoint, number(42));
+  EXPECT_EQ(frame(7).get(F::checkpoint), number(42));
   EXPECT_EQ(frame(8).kind, FrameKind::checkpoint_end);
-  EXPECT_EQ(frame(8).checkpoint, number(43));
+  EXPECT_EQ(frame(8).get(F::checkpoint), number(43));
   EXPECT_EQ(frame(9).kind, FrameKind::noop);
-  EXPECT_EQ(frame(10).status, Status::eaccess);
-  EXPECT_EQ(frame(10).body, text_bytes("no such bucket"));
-  EXPECT_EQ(frame(11).status, Status::etmpfail);
-  EXPECT_EQ(frame(12).raw, (BytesValue{.kind = BytesValue::Kind::hex, .hex = {0x80, 0x0a, 0, 0}}));
-  EXPECT_EQ(frame(13).raw, text_bytes("abc"));
-  EXPECT_EQ(frame(14).raw, (BytesValue{.kind = BytesValue::Kind::fill, .length = 24, .fill_byte = 0x80}));
+  EXPECT_EQ(value_of(frame(10), F::status), static_cast<std::uint16_t>(Status::eaccess));
+  EXPECT_EQ(frame(10).get(B::body), text_bytes("no such bucket"));
+  EXPECT_EQ(value_of(frame(11), F::status), static_cast<std::uint16_t>(Status::etmpfail));
+  EXPECT_EQ(frame(12).get(B::raw), (BytesValue{.kind = BytesValue::Kind::hex, .hex = {0x80, 0x0a, 0, 0}}));
+  EXPECT_EQ(frame(13).get(B::raw), text_bytes("abc"));
+  EXPECT_EQ(frame(14).get(B::raw), (BytesValue{.kind = BytesValue::Kind::fill, .length = 24, .fill_byte = 0x80}));
   EXPECT_EQ(frame(15).kind, FrameKind::mutation);  // kind names ignore case
 }
 
 TEST(ScenarioParser, TapFlagsAsANumberAListAndBareWords) {
-  EXPECT_EQ(only_step<Send>("send flush tap_flags=0x8004").frame.tap_flags, 0x8004);
-  EXPECT_EQ(only_step<Send>("send flush tap_flags=ack,no_value,network_byte_order").frame.tap_flags, 0x7);
-  EXPECT_EQ(only_step<Send>("send flush tap_flags=NO_VALUE,0x100").frame.tap_flags, 0x102);
-  EXPECT_EQ(only_step<Send>("send mutation no_value").frame.tap_flags, 0x2);
-  EXPECT_EQ(only_step<Send>("send mutation ack tap_flags=network_byte_order").frame.tap_flags, 0x5);
-  EXPECT_TRUE(only_step<Send>("send mutation tap_flags=1").frame.wants_ack());
+  EXPECT_EQ(value_of(only_step<Send>("send flush tap_flags=0x8004").frame(), F::tap_flags), 0x8004);
+  EXPECT_EQ(value_of(only_step<Send>("send flush tap_flags=ack,no_value,network_byte_order").frame(), F::tap_flags), 0x7);
+  EXPECT_EQ(value_of(only_step<Send>("send flush tap_flags=NO_VALUE,0x100").frame(), F::tap_flags), 0x102);
+  EXPECT_EQ(value_of(only_step<Send>("send mutation no_value").frame(), F::tap_flags), 0x2);
+  EXPECT_EQ(value_of(only_step<Send>("send mutation ack tap_flags=network_byte_order").frame(), F::tap_flags), 0x5);
+  EXPECT_TRUE(only_step<Send>("send mutation tap_flags=1").frame().wants_ack());
 }
 
 TEST(ScenarioParser, LiesFromTheReadme) {
@@ -283,21 +283,21 @@ TEST(ScenarioParser, LiesFromTheReadme) {
 send opaque code=INITIAL_VBUCKET_STREAM magic=0x42   # corrupt magic
 )");
   ASSERT_EQ(s.steps.size(), 2u);
-  EXPECT_EQ(action_of<Send>(s.steps[0]).frame.bodylen, 0xffffffffu);
-  EXPECT_EQ(action_of<Send>(s.steps[1]).frame.magic, 0x42);
-  EXPECT_EQ(action_of<Send>(s.steps[1]).frame.code, 1u);
+  EXPECT_EQ(value_of(action_of<Send>(s.steps[0]).frame(), F::bodylen), 0xffffffffu);
+  EXPECT_EQ(value_of(action_of<Send>(s.steps[1]).frame(), F::magic), 0x42);
+  EXPECT_EQ(value_of(action_of<Send>(s.steps[1]).frame(), F::code), 1u);
 }
 
 TEST(ScenarioParser, EveryLie) {
   const FrameSpec f =
-      only_step<Send>("send mutation opcode=TAP_DELETE keylen=0xffff extlen=255 engine_length=7 magic=0x81").frame;
-  EXPECT_EQ(f.opcode, static_cast<std::uint8_t>(Opcode::tap_delete));
-  EXPECT_EQ(f.keylen, 0xffff);
-  EXPECT_EQ(f.extlen, 255);
-  EXPECT_EQ(f.engine_length, 7);
-  EXPECT_EQ(f.magic, 0x81);
-  EXPECT_EQ(only_step<Send>("send noop opcode=0x99").frame.opcode, 0x99);
-  EXPECT_EQ(only_step<Send>("send noop opcode=tap_opaque").frame.opcode, 0x44);
+      only_step<Send>("send mutation opcode=TAP_DELETE keylen=0xffff extlen=255 engine_length=7 magic=0x81").frame();
+  EXPECT_EQ(value_of(f, F::opcode), static_cast<std::uint8_t>(Opcode::tap_delete));
+  EXPECT_EQ(value_of(f, F::keylen), 0xffff);
+  EXPECT_EQ(value_of(f, F::extlen), 255);
+  EXPECT_EQ(value_of(f, F::engine_length), 7);
+  EXPECT_EQ(value_of(f, F::magic), 0x81);
+  EXPECT_EQ(value_of(only_step<Send>("send noop opcode=0x99").frame(), F::opcode), 0x99);
+  EXPECT_EQ(value_of(only_step<Send>("send noop opcode=tap_opaque").frame(), F::opcode), 0x44);
 }
 
 TEST(ScenarioParser, FaultsFromTheReadme) {
@@ -306,31 +306,31 @@ send mutation key="k" value="v" truncate=30
 close rst
 )");
   ASSERT_EQ(s.steps.size(), 3u);
-  EXPECT_EQ(action_of<Send>(s.steps[0]).fault.split, (std::vector<std::size_t>{3, 24, 30}));
-  EXPECT_EQ(action_of<Send>(s.steps[1]).fault.truncate, 30u);
+  EXPECT_EQ(action_of<Send>(s.steps[0]).fault().split, (std::vector<std::size_t>{3, 24, 30}));
+  EXPECT_EQ(action_of<Send>(s.steps[1]).fault().truncate, 30u);
   EXPECT_EQ(action_of<Close>(s.steps[2]).how, Close::How::rst);
 }
 
 TEST(ScenarioParser, BytewiseGapAndCorrupt) {
-  const FaultPlan plan = only_step<Send>("send noop bytewise gap=5ms corrupt=0:0x42,5:0").fault;
+  const FaultPlan plan = only_step<Send>("send noop bytewise gap=5ms corrupt=0:0x42,5:0").fault();
   EXPECT_TRUE(plan.bytewise);
   EXPECT_EQ(plan.gap, Duration{5});
   EXPECT_EQ(plan.corrupt, (std::vector<FaultPlan::Corruption>{{0, 0x42}, {5, 0}}));
-  EXPECT_EQ(only_step<Send>("send noop bytewise").fault.gap, Duration{1});  // the default gap
-  const FaultPlan raw = only_step<Send>("send raw x\"800a\" truncate=1").fault;
+  EXPECT_EQ(only_step<Send>("send noop bytewise").fault().gap, Duration{1});  // the default gap
+  const FaultPlan raw = only_step<Send>("send raw x\"800a\" truncate=1").fault();
   EXPECT_EQ(raw.truncate, 1u);
 }
 
 TEST(ScenarioParser, FaultsAtTheFramesEdges) {
   // noop is 24 bytes: every offset up to 23 is inside, truncate may be the whole frame.
-  const FaultPlan plan = only_step<Send>("send noop corrupt=23:1 truncate=24 split=1,23").fault;
+  const FaultPlan plan = only_step<Send>("send noop corrupt=23:1 truncate=24 split=1,23").fault();
   EXPECT_EQ(plan.truncate, 24u);
   EXPECT_EQ(plan.split, (std::vector<std::size_t>{1, 23}));
 }
 
 TEST(ScenarioParser, FaultChecksWaitForLengthsThatDependOnTheIndex) {
   const Repeat repeat = only_step<Repeat>("repeat 3 send mutation key=\"k{n}\" truncate=1000 corrupt=999:0");
-  EXPECT_EQ(action_of<Send>(repeat.body[0]).fault.truncate, 1000u);
+  EXPECT_EQ(action_of<Send>(repeat.body[0]).fault().truncate, 1000u);
 }
 
 // --- expectations ---
@@ -436,13 +436,13 @@ TEST(ScenarioParser, OneLineRepeatFromTheReadme) {
   EXPECT_EQ(repeat.count, 100000u);
   ASSERT_EQ(repeat.body.size(), 1u);
   EXPECT_EQ(repeat.body[0].location, (SourceLocation{"x.scenario", 1, 15}));
-  const FrameSpec& f = action_of<Send>(repeat.body[0]).frame;
-  EXPECT_EQ(f.vbucket, number(0));
-  EXPECT_EQ(f.key->pieces, (std::vector<std::string>{"key-", ""}));
-  EXPECT_TRUE(f.key->has_index());
-  EXPECT_EQ(f.value, (BytesValue{.kind = BytesValue::Kind::random, .length = 100}));
-  EXPECT_EQ(f.cas, kIndex);
-  EXPECT_EQ(f.cas->render(41), 41u);
+  const FrameSpec& f = action_of<Send>(repeat.body[0]).frame();
+  EXPECT_EQ(f.get(F::vbucket), number(0));
+  EXPECT_EQ(f.get(B::key)->pieces, (std::vector<std::string>{"key-", ""}));
+  EXPECT_TRUE(f.get(B::key)->has_index());
+  EXPECT_EQ(f.get(B::value), (BytesValue{.kind = BytesValue::Kind::random, .length = 100}));
+  EXPECT_EQ(f.get(F::cas), kIndex);
+  EXPECT_EQ(f.get(F::cas)->render(41), 41u);
 }
 
 TEST(ScenarioParser, RepeatBlockFromTheReadme) {
@@ -456,9 +456,9 @@ TEST(ScenarioParser, RepeatBlockFromTheReadme) {
   const auto& repeat = action_of<Repeat>(s.steps[0]);
   EXPECT_EQ(repeat.count, 1000u);
   ASSERT_EQ(repeat.body.size(), 2u) << "the client event is the runner's";
-  const FrameSpec& f = action_of<Send>(repeat.body[0]).frame;
-  EXPECT_EQ(f.vbucket, kIndex);
-  EXPECT_EQ(f.key->pieces, (std::vector<std::string>{"k", ""}));
+  const FrameSpec& f = action_of<Send>(repeat.body[0]).frame();
+  EXPECT_EQ(f.get(F::vbucket), kIndex);
+  EXPECT_EQ(f.get(B::key)->pieces, (std::vector<std::string>{"k", ""}));
   EXPECT_TRUE(f.wants_ack());
   EXPECT_FALSE(action_of<ExpectAck>(repeat.body[1]).opaque);
   ASSERT_EQ(s.client.events.size(), 1u);
@@ -561,37 +561,37 @@ client event flush
 // --- values ---
 
 TEST(ScenarioParserValues, StringEscapes) {
-  EXPECT_EQ(only_step<Send>(R"(send mutation key="a\"b\x00\\\n\r\t\x7F")").frame.key,
+  EXPECT_EQ(only_step<Send>(R"(send mutation key="a\"b\x00\\\n\r\t\x7F")").frame().get(B::key),
             text_bytes(std::string("a\"b\0\\\n\r\t\x7f", 9)));
 }
 
 TEST(ScenarioParserValues, IndexPlaceholdersSplitStringsIntoPieces) {
   const Repeat r = only_step<Repeat>(R"(repeat 2 send mutation key="{n}" value="a{n}b{n}" engine="\x7bn}")");
-  const FrameSpec& f = action_of<Send>(r.body[0]).frame;
-  EXPECT_EQ(f.key->pieces, (std::vector<std::string>{"", ""}));
-  EXPECT_EQ(f.value->pieces, (std::vector<std::string>{"a", "b", ""}));
-  EXPECT_EQ(f.engine, text_bytes("{n}"));  // an escaped brace is text
-  EXPECT_FALSE(f.engine->has_index());
+  const FrameSpec& f = action_of<Send>(r.body[0]).frame();
+  EXPECT_EQ(f.get(B::key)->pieces, (std::vector<std::string>{"", ""}));
+  EXPECT_EQ(f.get(B::value)->pieces, (std::vector<std::string>{"a", "b", ""}));
+  EXPECT_EQ(f.get(B::engine), text_bytes("{n}"));  // an escaped brace is text
+  EXPECT_FALSE(f.get(B::engine)->has_index());
 }
 
 TEST(ScenarioParserValues, HexRandomAndFill) {
   const FrameSpec f =
-      only_step<Send>(R"(send mutation key=x"80 0A ff" value=random(0) engine=fill(16))").frame;
-  EXPECT_EQ(f.key, (BytesValue{.kind = BytesValue::Kind::hex, .hex = {0x80, 0x0a, 0xff}}));
-  EXPECT_EQ(f.value, (BytesValue{.kind = BytesValue::Kind::random, .length = 0}));
-  EXPECT_EQ(f.engine, (BytesValue{.kind = BytesValue::Kind::fill, .length = 16, .fill_byte = 'x'}));
-  EXPECT_EQ(only_step<Send>("send mutation value=fill(0x10,171)").frame.value,
+      only_step<Send>(R"(send mutation key=x"80 0A ff" value=random(0) engine=fill(16))").frame();
+  EXPECT_EQ(f.get(B::key), (BytesValue{.kind = BytesValue::Kind::hex, .hex = {0x80, 0x0a, 0xff}}));
+  EXPECT_EQ(f.get(B::value), (BytesValue{.kind = BytesValue::Kind::random, .length = 0}));
+  EXPECT_EQ(f.get(B::engine), (BytesValue{.kind = BytesValue::Kind::fill, .length = 16, .fill_byte = 'x'}));
+  EXPECT_EQ(only_step<Send>("send mutation value=fill(0x10,171)").frame().get(B::value),
             (BytesValue{.kind = BytesValue::Kind::fill, .length = 16, .fill_byte = 0xab}));
-  EXPECT_EQ(only_step<Send>("send mutation value=random(16777216)").frame.value->length, 16u * 1024 * 1024);
-  EXPECT_EQ(only_step<Send>("send mutation key=x\"\"").frame.key->fixed_length(), 0u);
+  EXPECT_EQ(only_step<Send>("send mutation value=random(16777216)").frame().get(B::value)->length, 16u * 1024 * 1024);
+  EXPECT_EQ(only_step<Send>("send mutation key=x\"\"").frame().get(B::key)->fixed_length(), 0u);
 }
 
 TEST(ScenarioParserValues, NumbersAtTheirWidths) {
-  const FrameSpec f = only_step<Send>("send mutation vb=65535 opaque=0xFFFFFFFF nru=255 cas=18446744073709551615").frame;
-  EXPECT_EQ(f.vbucket, number(65535));
-  EXPECT_EQ(f.opaque, number(0xffffffff));
-  EXPECT_EQ(f.nru, number(255));
-  EXPECT_EQ(f.cas, number(0xffffffffffffffff));
+  const FrameSpec f = only_step<Send>("send mutation vb=65535 opaque=0xFFFFFFFF nru=255 cas=18446744073709551615").frame();
+  EXPECT_EQ(f.get(F::vbucket), number(65535));
+  EXPECT_EQ(f.get(F::opaque), number(0xffffffff));
+  EXPECT_EQ(f.get(F::nru), number(255));
+  EXPECT_EQ(f.get(F::cas), number(0xffffffffffffffff));
 }
 
 TEST(ScenarioParserValues, Durations) {
@@ -603,14 +603,14 @@ TEST(ScenarioParserValues, Durations) {
 TEST(ScenarioParserValues, TheIndexInEveryNumericSlotOfARepeat) {
   const Repeat r = only_step<Repeat>(
       "repeat 3 send mutation opaque={n} cas={n} datatype={n} ttl={n} flags={n} expiry={n} rev_seqno={n} nru={n}");
-  const FrameSpec& f = action_of<Send>(r.body[0]).frame;
-  for (const auto& value : {f.opaque, f.cas, f.datatype, f.ttl, f.flags, f.expiry, f.rev_seqno, f.nru}) {
+  const FrameSpec& f = action_of<Send>(r.body[0]).frame();
+  for (const auto& value : {f.get(F::opaque), f.get(F::cas), f.get(F::datatype), f.get(F::ttl), f.get(F::flags), f.get(F::expiry), f.get(F::rev_seqno), f.get(F::nru)}) {
     EXPECT_EQ(value, kIndex);
   }
-  EXPECT_EQ(action_of<Send>(only_step<Repeat>("repeat 2 send checkpoint_end checkpoint={n}").body[0]).frame.checkpoint,
+  EXPECT_EQ(action_of<Send>(only_step<Repeat>("repeat 2 send checkpoint_end checkpoint={n}").body[0]).frame().get(F::checkpoint),
             kIndex);
   // The largest index is 255, which a u8 holds.
-  EXPECT_EQ(action_of<Send>(only_step<Repeat>("repeat 256 send mutation nru={n}").body[0]).frame.nru, kIndex);
+  EXPECT_EQ(action_of<Send>(only_step<Repeat>("repeat 256 send mutation nru={n}").body[0]).frame().get(F::nru), kIndex);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ std::size_t encoded_size(const protocol::FrameFields& fields) {
 }
 
 std::optional<std::size_t> length_of(std::string_view send_line) {
-  return only_step<Send>(send_line).frame.fixed_length();
+  return only_step<Send>(send_line).frame().fixed_length();
 }
 
 TEST(FrameKind, NamesInTheScenarioLanguage) {
@@ -86,7 +86,7 @@ TEST(FrameSpec, LiesAddNoBytes) {
 
 TEST(FrameSpec, NoFixedLengthWhenABytesValueDependsOnTheIndex) {
   FrameSpec spec;
-  spec.value = BytesValue{.pieces = {"v", ""}};
+  spec.set(SendBytes::value, BytesValue{.pieces = {"v", ""}});
   EXPECT_EQ(spec.fixed_length(), std::nullopt);
   spec.kind = FrameKind::flush;  // flush does not carry the value
   EXPECT_EQ(spec.fixed_length(), 32u);
@@ -95,10 +95,41 @@ TEST(FrameSpec, NoFixedLengthWhenABytesValueDependsOnTheIndex) {
 TEST(FrameSpec, WantsAckFollowsTheAckBit) {
   FrameSpec spec;
   EXPECT_FALSE(spec.wants_ack());
-  spec.tap_flags = 0x2;
+  spec.set(SendField::tap_flags, NumberValue{0x2});
   EXPECT_FALSE(spec.wants_ack());
-  spec.tap_flags = 0x3;
+  spec.set(SendField::tap_flags, NumberValue{0x3});
   EXPECT_TRUE(spec.wants_ack());
+}
+
+TEST(FrameSpec, HoldsOnlyTheFieldsItsLineSets) {
+  FrameSpec spec;
+  spec.set(SendField::nru, NumberValue{4});
+  spec.set(SendField::vbucket, NumberValue{3});
+  spec.set(SendField::engine_length, NumberValue{9});
+  spec.set(SendField::vbucket, NumberValue{5});  // set again: replaced, not added
+  EXPECT_EQ(spec.get(SendField::vbucket), (NumberValue{5}));
+  EXPECT_EQ(spec.get(SendField::nru), (NumberValue{4}));
+  EXPECT_EQ(spec.get(SendField::engine_length), (NumberValue{9}));
+  EXPECT_EQ(spec.find(SendField::cas), nullptr);
+  EXPECT_EQ(spec.number_or<std::uint32_t>(SendField::cas, 0, 77), 77u);
+}
+
+TEST(Send, EditingASharedSendLeavesItsTwinAlone) {
+  const Send original(FrameSpec{}, FaultPlan{});
+  Send twin = original;
+  EXPECT_TRUE(twin.same_as(original));
+  twin.edit_frame().set(SendField::magic, NumberValue{0x42});
+  EXPECT_EQ(original.frame().find(SendField::magic), nullptr);
+  EXPECT_FALSE(twin.same_as(original));
+}
+
+TEST(SourceLocation, HoldsItsPathOnceForEveryLine) {
+  const SourceLocation a{"dir/x.scenario", 1, 1};
+  const SourceLocation b = a.at(7, 3);
+  EXPECT_EQ(&a.file(), &b.file());
+  EXPECT_EQ(&a.file(), &SourceLocation("dir/x.scenario", 2, 2).file());
+  EXPECT_EQ(fmt::format("{}", b), "dir/x.scenario:7:3");
+  EXPECT_EQ(SourceLocation{}.file(), "");
 }
 
 TEST(Diagnostic, TextNamesThePlaceAndTheSuggestion) {

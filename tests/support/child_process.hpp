@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ class ChildProcess {
     int status = -1;  // the exit status; -1 when it did not exit in time (it was killed)
     std::string out;  // all of stdout (after what read_line() returned)
     std::string err;  // all of stderr
+    long peak_resident_kib = -1;  // the most memory it held at once (ru_maxrss)
   };
 
   ChildProcess(const std::string& path, const std::vector<std::string>& args) {
@@ -115,9 +117,11 @@ class ChildProcess {
     Exit exit;
     while (!reaped_) {
       int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      rusage usage{};
+      if (wait4(pid_, &status, WNOHANG, &usage) == pid_) {
         reaped_ = true;
         exit.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        exit.peak_resident_kib = usage.ru_maxrss;  // Linux counts it in KiB
       } else if (std::chrono::steady_clock::now() >= deadline) {
         ADD_FAILURE() << "the child did not exit in time; killing it";
         kill(pid_, SIGKILL);
