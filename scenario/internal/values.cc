@@ -202,6 +202,11 @@ std::optional<Duration> ValueReader::duration(const Word& value, std::string_vie
     return errors_.fail(value, fmt::format("expected a duration for '{}' such as 250ms, 2s, 1m or 1h, got {}",
                                            what, quoted(text)));
   }
+  if (suffix.starts_with('.')) {
+    return errors_.fail(value, fmt::format("a duration for '{}' is a whole number of ms, s, m or h (1500ms, not "
+                                           "1.5s); got {}",
+                                           what, quoted(text)));
+  }
   for (const auto& unit : kDurationUnits) {
     if (suffix != unit.suffix) continue;
     const auto n = number(value.part(0, digits), what, std::numeric_limits<std::uint64_t>::max());

@@ -168,6 +168,8 @@ const ErrorCase kValues[] = {
     {"EngineTooLong", "send flush engine=fill(65536)", 1, 19, "'engine' is at most 65535 bytes, got 65536"},
     {"DurationWithoutUnit", "delay 200", 1, 10, "a duration for 'delay' needs a unit: ms, s, m or h; got '200'"},
     {"DurationUnknownUnit", "delay 5d", 1, 8, "a duration for 'delay' needs a unit: ms, s, m or h; got 'd'"},
+    {"DurationWithAFraction", "timeout 0.1ms", 1, 9,
+     "a duration for 'timeout' is a whole number of ms, s, m or h (1500ms, not 1.5s); got '0.1ms'"},
     {"DurationWithoutNumber", "delay ms", 1, 7,
      "expected a duration for 'delay' such as 250ms, 2s, 1m or 1h, got 'ms'"},
     // Over a day: a typo, and far over it the clock's arithmetic would overflow.

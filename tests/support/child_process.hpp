@@ -26,6 +26,20 @@
 
 namespace tapharness::testing {
 
+// How much more memory a child built with a sanitizer holds than one without (their shadow
+// memory and quarantines), for tests that bound a child's memory.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr long kSanitizerMemoryFactor = 6;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+inline constexpr long kSanitizerMemoryFactor = 6;
+#else
+inline constexpr long kSanitizerMemoryFactor = 1;
+#endif
+#else
+inline constexpr long kSanitizerMemoryFactor = 1;
+#endif
+
 class ChildProcess {
  public:
   using Duration = std::chrono::milliseconds;
