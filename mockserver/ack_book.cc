@@ -54,6 +54,7 @@ AckBook::GroupClaim AckBook::claim_group(const scenario::ExpectGroup& group, sce
       continue;
     }
     claimed->owed.location = item.location;
+    claimed->owed.overtaken_by.reset();  // the group's members may come in any order
     out.newest = std::max(out.newest, claimed->owed.sequence);
     if (claimed->arrived) {
       out.arrived.push_back(*claimed);
@@ -80,6 +81,8 @@ bool AckBook::has_ack_expectations(const scenario::Scenario& scenario) {
 }
 
 AckVerdict AckBook::judge_arrived(const Claim& claimed, std::uint64_t newest) const {
+  // One that a later ACK overtook was reported out of order when it came.
+  if (claimed.owed.overtaken_by) return judge(claimed.owed, *claimed.arrived);
   if (const auto jumped = jumped_ahead(newest, claimed.arrival)) {
     return {false, describe(claimed.owed.target),
             fmt::format("{} first (out of order)", describe_client_frame(*jumped))};
@@ -101,24 +104,77 @@ std::optional<protocol::Header> AckBook::jumped_ahead(std::uint64_t newest, std:
   return std::nullopt;
 }
 
-bool AckBook::accept_unclaimed(const protocol::Header& frame, std::optional<std::uint64_t> before) {
+namespace {
+
+// A response to the frame `target` stands for, whatever its status.
+bool answers(const AckTarget& target, const protocol::Header& frame) {
+  return frame.magic == protocol::Magic::response && frame.opaque == target.opaque &&
+         (!target.opcode || frame.opcode == *target.opcode);
+}
+
+bool is_nack(protocol::Status status) {
+  return status == protocol::Status::etmpfail || status == protocol::Status::ebusy;
+}
+
+}  // namespace
+
+AckBook::Unclaimed AckBook::accept_unclaimed(const protocol::Header& frame, std::optional<std::uint64_t> before) {
   for (auto it = tolerated_.begin(); it != tolerated_.end(); ++it) {
     if (matches(it->target, frame)) {
       tolerated_.erase(it);
-      return true;
+      return {.accepted = true};
     }
   }
   for (auto it = owed_.begin(); it != owed_.end(); ++it) {
     if (before && it->sequence >= *before) break;
-    if (matches(it->target, frame)) {
-      if (acks_auto_ && it != owed_.begin()) return false;  // out of send order
-      // Kept for an `expect ack` that may claim it later (nothing to keep if none can).
-      if (claims_acks_) arrived_.push_back(Arrived{*it, frame, arrivals_++});
-      owed_.erase(it);
-      return true;
+    if (!answers(it->target, frame)) continue;
+    const bool success = matches(it->target, frame);
+    const bool allowed_nack = !success && allow_nacks_ && is_nack(frame.status());
+    // Another status may be what a later `expect ack status=...` asks for: kept for it.
+    if (!success && !allowed_nack && !claims_acks_) break;
+    Unclaimed out{.accepted = true};
+    if (strict() && it->overtaken_by) out.out_of_order = *it;
+    const Owed answered = *it;
+    owed_.erase(it);
+    overtake(answered.sequence, frame);
+    if (claims_acks_) arrived_.push_back(Arrived{answered, frame, arrivals_++});
+    return out;
+  }
+  return {.accepted = allow_unexpected_};
+}
+
+void AckBook::overtake(std::uint64_t sequence, const protocol::Header& by) {
+  if (!strict()) return;
+  for (Owed& owed : owed_) {
+    if (owed.sequence >= sequence) break;
+    if (!owed.overtaken_by) owed.overtaken_by = by;
+  }
+}
+
+std::optional<AckBook::Owed> AckBook::take_oldest() {
+  if (owed_.empty()) return std::nullopt;
+  Owed oldest = owed_.front();
+  owed_.pop_front();
+  return oldest;
+}
+
+std::vector<AckBook::Owed> AckBook::take_all_owed() {
+  std::vector<Owed> out(owed_.begin(), owed_.end());
+  owed_.clear();
+  return out;
+}
+
+std::vector<AckBook::Nack> AckBook::take_unclaimed_nacks() {
+  std::vector<Nack> out;
+  for (auto it = arrived_.begin(); it != arrived_.end();) {
+    if (!matches(it->owed.target, it->header) && !(allow_nacks_ && is_nack(it->header.status()))) {
+      out.push_back(Nack{it->owed, it->header});
+      it = arrived_.erase(it);
+    } else {
+      ++it;
     }
   }
-  return allow_unexpected_;
+  return out;
 }
 
 }  // namespace tapharness::mockserver

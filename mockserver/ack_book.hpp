@@ -3,19 +3,24 @@
 // frame from the client is an ACK the scenario accounts for. No I/O and no clock: the
 // engine (engine.hpp) asks, waits, and reports what it is told.
 //
-//   AckBook book(/*acks_auto=*/false, /*claims_acks=*/true);
-//   book.owe({.opaque = 5, .opcode = Opcode::tap_mutation}, where);   // send ... ack
-//   auto claim = book.claim(expect_ack);          // expect ack: the oldest unclaimed send
+//   AckBook book(AckPolicy::strict, /*claims_acks=*/true);
+//   book.owe({.opaque = 5, .opcode = Opcode::tap_mutation}, where);   // a frame that asks
+//   auto claim = book.claim(expect_ack);          // expect ack: the oldest unclaimed one
 //   if (claim->arrived) report(book.judge_arrived(*claim, claim->owed.sequence));
-//   book.accept_unclaimed(frame_header, std::nullopt);   // between expectations
+//   auto verdict = book.accept_unclaimed(frame_header, std::nullopt);   // between expectations
 //
 // The rules (scenarios/README.md, "Expecting what the client sends"):
-// - an ACK for an earlier send that asked for one may come before the ACK an expectation
-//   waits for; one for a later send may not (it "jumped ahead");
-// - an ACK that came while nothing waited is kept, and the `expect ack` that claims its send
+// - an ACK is owed for every frame a correct client must ACK (client_model.hpp), and under
+//   the strict policy (the default) every one must come, in the order the frames were sent;
+//   an ACK for a later frame while an earlier one is still owed passes the earlier one over;
+// - an ACK for an earlier frame may come before the ACK an expectation waits for; one for a
+//   later frame may not (it "jumped ahead");
+// - an ACK that came while nothing waited is kept, and the `expect ack` that claims its frame
 //   later is judged on it;
-// - under `acks auto` owed ACKs must come in send order;
-// - `optional` ACKs are tolerated when they come and not required.
+// - a NACK (ETMPFAIL, EBUSY) answers an owed ACK only where the scenario allows it (`allow
+//   nacks`) or an `expect ack status=...` claims it;
+// - `optional` ACKs are tolerated when they come and not required;
+// - under `acks unchecked` owed ACKs are neither required nor ordered.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +42,8 @@ struct AckVerdict {
   std::string observed;
 };
 
+using scenario::AckPolicy;
+
 class AckBook {
  public:
   // A send that asked for an ACK (and, once claimed, the `expect ack` that stands for it).
@@ -44,6 +51,9 @@ class AckBook {
     std::uint64_t sequence = 0;  // send order
     AckTarget target;
     scenario::SourceLocation location;
+    // Strict: the first ACK for a later frame that came while this one was owed. Its own ACK
+    // is then out of order, unless both belong to one `unordered` group.
+    std::optional<protocol::Header> overtaken_by;
   };
 
   // What an `expect ack` claims: a send that asked for an ACK, and the ACK itself when it
@@ -56,9 +66,9 @@ class AckBook {
 
   // `claims_acks`: whether any `expect ack` line may claim a send (otherwise arrived ACKs
   // need not be kept).
-  AckBook(bool acks_auto, bool claims_acks) : acks_auto_(acks_auto), claims_acks_(claims_acks) {}
+  AckBook(AckPolicy policy, bool claims_acks) : policy_(policy), claims_acks_(claims_acks) {}
 
-  // A send asked for this ACK.
+  // A frame a correct client must ACK was sent (at `where`).
   void owe(AckTarget target, const scenario::SourceLocation& where);
 
   // The ACK an `expect ack` stands for: the named opaque, or the oldest unclaimed send,
@@ -93,24 +103,47 @@ class AckBook {
   // jumped ahead of what an expectation waits for.
   std::optional<protocol::Header> jumped_ahead(std::uint64_t newest, std::uint64_t before) const;
 
-  // Whether `frame`, arriving when no expectation matches it, is accounted for: an ACK for
-  // an earlier send that asked for one (sent before `before`, or any when nothing is
-  // awaited), a tolerated one, or anything under `allow unexpected`. Kept for an `expect
-  // ack` that may claim its send later.
-  bool accept_unclaimed(const protocol::Header& frame, std::optional<std::uint64_t> before);
+  // What became of a client frame that no waiting expectation matched.
+  struct Unclaimed {
+    bool accepted = false;             // an owed ACK (or a tolerated one, or anything allowed)
+    std::optional<Owed> out_of_order;  // strict: the owed ACK it answers, which a later one overtook
+  };
+  // Judges `frame`, arriving when no expectation matches it: an ACK owed for an earlier frame
+  // (sent before `before`, or any when nothing is awaited), a tolerated one, or anything
+  // under `allow unexpected`. Kept for an `expect ack` that may claim its frame later.
+  Unclaimed accept_unclaimed(const protocol::Header& frame, std::optional<std::uint64_t> before);
+
+  // An ACK for send `sequence` came (`by`): under the strict policy every owed ACK before it
+  // is overtaken, so its own ACK, should it come, is out of order.
+  void overtake(std::uint64_t sequence, const protocol::Header& by);
+
+  // The oldest owed ACK, removed: a frame that answers nothing is judged against it, once.
+  std::optional<Owed> take_oldest();
+  // Every ACK still owed, removed (at the end: each is missing).
+  std::vector<Owed> take_all_owed();
 
   void allow_unexpected() { allow_unexpected_ = true; }
+  void allow_nacks() { allow_nacks_ = true; }
 
   // ACKs that came while nothing waited, counted; what the next one's arrival number is.
   std::uint64_t arrivals() const { return arrivals_; }
-  // The oldest send whose ACK is still owed (`acks auto` requires it before the close).
+  // The oldest frame whose ACK is still owed.
   const Owed* oldest_owed() const { return owed_.empty() ? nullptr : &owed_.front(); }
-  bool acks_auto() const { return acks_auto_; }
+  bool strict() const { return policy_ == AckPolicy::strict; }
+
+  // NACKs that came before any `expect ack` claimed their frame and that none claimed since,
+  // removed: at the end each is a NACK the scenario did not ask for.
+  struct Nack {
+    Owed owed;
+    protocol::Header header;
+  };
+  std::vector<Nack> take_unclaimed_nacks();
 
  private:
-  bool acks_auto_;
+  AckPolicy policy_;
   bool claims_acks_;
   bool allow_unexpected_ = false;
+  bool allow_nacks_ = false;
   std::uint64_t sequence_ = 0;
 
   std::deque<Owed> owed_;  // in send order

@@ -15,6 +15,7 @@
 #include "mockserver/ack_book.hpp"
 #include "mockserver/engine_options.hpp"
 #include "mockserver/client_inbox.hpp"
+#include "mockserver/client_model.hpp"
 #include "mockserver/expectations.hpp"
 #include "mockserver/frame_writer.hpp"
 #include "mockserver/report.hpp"
@@ -35,6 +36,10 @@ using scenario::SourceLocation;
 
 namespace detail {
 
+inline constexpr std::string_view kNothingToClaim =
+    "none left: each frame the client must ACK is claimed already (a frame sent with `ack` that a correct "
+    "client refuses, or that a fault cut, is owed no ACK)";
+
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -51,7 +56,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                },
                [this](const std::string& why) { trace({.note = why, .location = last_location_}); }),
         writer_(stream_, scenario_->timeout, [this] { close_now([](Stream& s) { transport::close(s); }); }),
-        book_(scenario_->acks_auto, AckBook::has_ack_expectations(*scenario_)),
+        book_(scenario_->acks, AckBook::has_ack_expectations(*scenario_)),
         report_(scenario_->name, options_.connection),
         started_(Clock::now()) {}
 
@@ -72,6 +77,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       close_now([](Stream& s) { transport::close(s); });
     }
     drain(last_location_, last_step_);
+    settle_acks();
     co_return std::move(report_);
   }
 
@@ -133,11 +139,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     co_return;  // expanded by run(); repeats do not nest
   }
 
-  asio::awaitable<void> perform(const scenario::AllowUnexpected&, const SourceLocation& where,
+  asio::awaitable<void> perform(const scenario::Allow& allow, const SourceLocation& where,
                                 std::optional<std::uint64_t>) {
-    drain(where, "allow unexpected");
-    book_.allow_unexpected();
-    report_.pass(where, "allow unexpected");
+    const bool unexpected = allow.what == scenario::Allow::What::unexpected;
+    const std::string_view step = unexpected ? "allow unexpected" : "allow nacks";
+    drain(where, step);
+    if (unexpected) {
+      book_.allow_unexpected();
+    } else {
+      book_.allow_nacks();
+    }
+    report_.pass(where, step);
     co_return;
   }
 
@@ -158,13 +170,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       co_return;
     }
     frame_.clear();
-    owe(renderer_.render(send.frame(), index.value_or(0), next_opaque_, frame_), where);
+    const scenario::FrameInfo& info = renderer_.render(send.frame(), index.value_or(0), next_opaque_, frame_);
+    if (info.uses_sequence) ++next_opaque_;
     auto planned = scenario::plan_writes(frame_, send.fault(), where);
     if (!planned) {
       report_.fail(where, last_step_, "a fault plan that fits the frame", planned.error().message, index);
       co_return;
     }
     const scenario::PlannedWrites& writes = *planned;
+    owe(writes.bytes, writes.bytes.size() < frame_.size(), where);
     trace({.kind = TraceRecord::Kind::sent, .frame = frame_, .chunks = writes.chunks, .written = writes.bytes,
            .location = where});
     for (const scenario::WriteChunk& chunk : writes.chunks) {
@@ -214,17 +228,26 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     return true;
   }
 
-  // Records the ACK a sent frame asked for, and advances the producer sequence.
-  void owe(const scenario::FrameInfo& frame, const SourceLocation& where) {
-    if (frame.uses_sequence) ++next_opaque_;
-    if (frame.wants_ack) book_.owe(AckTarget{frame.opaque, frame.opcode, protocol::Status::success}, where);
+  // Records the ACKs a correct client owes for `written`, the bytes of a send as they go on
+  // the wire (`cut`: a fault wrote fewer than its frame).
+  void owe(protocol::ByteView written, bool cut, const SourceLocation& where) {
+    const bool was_reading = model_.reading();
+    for (const protocol::AckRequest& ack : model_.written(written, cut)) {
+      book_.owe(AckTarget{ack.opaque, ack.opcode, protocol::Status::success}, where);
+    }
+    if (was_reading && !model_.reading()) {
+      trace({.note = fmt::format("a correct client reads no further: {}; no ACK is owed from here",
+                                 model_.why_not_reading()),
+             .location = where});
+    }
   }
 
   // Renders a frame without faults straight into the pending coalesced write.
   void gather(const scenario::Send& send, const SourceLocation& where, std::optional<std::uint64_t> index) {
     protocol::Bytes& coalesced = writer_.coalesced();
     const std::size_t start = coalesced.size();
-    owe(renderer_.render(send.frame(), index.value_or(0), next_opaque_, coalesced), where);
+    if (renderer_.render(send.frame(), index.value_or(0), next_opaque_, coalesced).uses_sequence) ++next_opaque_;
+    owe(protocol::ByteView(coalesced.data() + start, coalesced.size() - start), false, where);
     writer_.end_frame();
     if (options_.trace) {
       const protocol::ByteView bytes(coalesced.data() + start, coalesced.size() - start);
@@ -251,11 +274,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // ---- what the client sends ---------------------------------------------------------
 
-  void report_verdict(const AckVerdict& verdict, const SourceLocation& where, std::optional<std::uint64_t> index) {
+  void report_verdict(const AckVerdict& verdict, const SourceLocation& where, std::optional<std::uint64_t> index,
+                      std::string_view step = "expect ack") {
     if (verdict.passed) {
-      report_.pass(where, "expect ack");
+      report_.pass(where, step);
     } else {
-      report_.fail(where, "expect ack", verdict.expected, verdict.observed, index);
+      report_.fail(where, step, verdict.expected, verdict.observed, index);
     }
   }
 
@@ -264,7 +288,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     last_step_ = "expect ack";
     auto claimed = book_.claim(expect);
     if (!claimed) {
-      report_.fail(where, last_step_, "a send with `ack` to acknowledge", "no such send", index);
+      report_.fail(where, last_step_, "a frame the client must ACK, to claim", std::string(kNothingToClaim), index);
       co_return;
     }
     claimed->owed.location = where;
@@ -286,7 +310,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     last_step_ = "unordered";
     AckBook::GroupClaim claims = book_.claim_group(group, scenario_->timeout);
     for (const auto& where : claims.unclaimable) {
-      report_.fail(where, "expect ack", "a send with `ack` to acknowledge", "no such send", index);
+      report_.fail(where, "expect ack", "a frame the client must ACK, to claim", std::string(kNothingToClaim), index);
     }
     for (const auto& claimed : claims.arrived) {
       report_verdict(book_.judge_arrived(claimed, claims.newest), claimed.owed.location, index);
@@ -310,7 +334,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       const typename Inbox::Frame frame = inbox_.take();
       auto hit = std::find_if(targets.begin(), targets.end(), [&](const Owed& t) { return matches(t.target, frame.header); });
       if (hit != targets.end()) {
-        if (const auto jumped = book_.jumped_ahead(newest, book_.arrivals())) {
+        book_.overtake(hit->sequence, frame.header);
+        if (hit->overtaken_by) {
+          report_.fail(hit->location, "expect ack", describe(hit->target), out_of_order(*hit->overtaken_by), index);
+        } else if (const auto jumped = book_.jumped_ahead(newest, book_.arrivals())) {
           report_.fail(hit->location, "expect ack", describe(hit->target),
                        fmt::format("{} first (out of order)", describe_client_frame(*jumped)), index);
         } else {
@@ -319,7 +346,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         targets.erase(hit);
         continue;
       }
-      if (book_.accept_unclaimed(frame.header, newest)) continue;
+      if (accepted(book_.accept_unclaimed(frame.header, newest), frame.header)) continue;
       // The closest target explains the miss.
       report_verdict(AckBook::judge(targets.front(), frame.header), targets.front().location, index);
       targets.erase(targets.begin());
@@ -328,17 +355,37 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // Judges the frames that arrived while no expectation was waiting.
   void drain(const SourceLocation& where, std::string_view step) {
-    while (!inbox_.empty()) {
-      const typename Inbox::Frame frame = inbox_.take();
-      if (book_.accept_unclaimed(frame.header, std::nullopt)) continue;
-      std::string expected = "nothing from the client";
-      if (book_.acks_auto() && book_.oldest_owed()) expected = describe(book_.oldest_owed()->target) + " (acks auto)";
-      report_.fail(where, step, std::move(expected), fmt::format("unexpected {}", describe_client_frame(frame.header)));
-    }
+    while (!inbox_.empty()) judge_unclaimed(inbox_.take().header, where, step);
     if (inbox_.state() == Inbox::State::garbage && !garbage_reported_) {
       garbage_reported_ = true;
       report_.fail(where, step, "frames that decode", inbox_.detail());
     }
+  }
+
+  // A frame no expectation waits for: an owed ACK in order, or a failure reported once, at
+  // the line of the frame it should have answered when there is one.
+  void judge_unclaimed(const protocol::Header& frame, const SourceLocation& where, std::string_view step) {
+    if (accepted(book_.accept_unclaimed(frame, std::nullopt), frame)) return;
+    if (book_.strict()) {
+      if (auto oldest = book_.take_oldest()) {  // it answers the oldest owed ACK, wrongly
+        report_verdict(AckBook::judge(*oldest, frame), oldest->location, std::nullopt, "ack owed");
+        return;
+      }
+    }
+    report_.fail(where, step, "nothing from the client", fmt::format("unexpected {}", describe_client_frame(frame)));
+  }
+
+  // Whether the book accepted a frame; one that came out of order fails its line, once.
+  bool accepted(const AckBook::Unclaimed& verdict, const protocol::Header&) {
+    if (const auto& late = verdict.out_of_order) {
+      report_.fail(late->location, "ack owed", describe(late->target), out_of_order(*late->overtaken_by));
+    }
+    return verdict.accepted;
+  }
+
+  static std::string out_of_order(const protocol::Header& first) {
+    return fmt::format("{} came first (out of order: a correct client ACKs in the order the frames came)",
+                       describe_client_frame(first));
   }
 
   // What a wait that found nothing saw. A failure that quotes the garbage has reported it, so
@@ -356,25 +403,27 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     using How = scenario::Close::How;
     switch (close.how) {
       case How::fin:
-        co_await require_auto_acks(where);
-        close_now([](Stream& s) { transport::close(s); });
+        co_await fin_then_collect(where);
         break;
       case How::rst:
+        drain(where, last_step_);
+        if (!book_.take_all_owed().empty()) {
+          trace({.note = "the reset forgives the ACKs still owed: none of them can arrive now", .location = where});
+        }
         close_now([](Stream& s) { transport::reset(s); });
         break;
       case How::half_close:
         drain(where, last_step_);
-        transport::half_close(stream_);
-        half_closed_ = true;
-        trace({.note = "server half-closed (FIN), still reading", .location = where});
+        send_fin(where);
         break;
       case How::stall:
         trace({.note = "server stalls: sends nothing more", .location = where});
-        co_await wait_for_client_close(Clock::now() + scenario_->timeout, /*judge=*/false, where);
+        co_await wait_for_client_close(Clock::now() + scenario_->timeout, where,
+                                       "the client to give up on a silent server and close");
         close_now([](Stream& s) { transport::close(s); });
         break;
       case How::wait:
-        co_await wait_for_client_close(Clock::now() + scenario_->timeout, /*judge=*/true, where);
+        co_await wait_for_client_close(Clock::now() + scenario_->timeout, where, "the client to close the connection");
         close_now([](Stream& s) { transport::close(s); });
         break;
     }
@@ -382,38 +431,69 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (!report_.has_failed_at(where)) report_.pass(where, last_step_);
   }
 
-  // Reads on until the client closes; under `judge`, not closing in time fails the step.
-  asio::awaitable<void> wait_for_client_close(Clock::time_point deadline, bool judge, const SourceLocation& where) {
+  // Reads on until the client closes; not closing in time fails the step.
+  asio::awaitable<void> wait_for_client_close(Clock::time_point deadline, const SourceLocation& where,
+                                              std::string_view expected) {
     while (inbox_.open() && Clock::now() < deadline) {
       co_await inbox_.wait(deadline);
       drain(where, last_step_);
     }
-    if (judge && inbox_.open()) {
-      report_.fail(where, last_step_, "the client to close the connection",
+    if (inbox_.open()) {
+      report_.fail(where, last_step_, std::string(expected),
                    fmt::format("still open after {}ms", scenario_->timeout.count()));
     }
   }
 
-  // The end of the steps without a `close`: owed `acks auto` ACKs, then FIN.
+  // The end of the steps without a `close`: as `close fin`.
   asio::awaitable<void> finish_and_close(const SourceLocation& where) {
     last_step_ = half_closed_ ? "end of scenario (after half_close)" : "end of scenario (close fin)";
-    co_await require_auto_acks(where);
+    co_await fin_then_collect(where);
+  }
+
+  void send_fin(const SourceLocation& where) {
+    if (half_closed_) return;
+    transport::half_close(stream_);
+    half_closed_ = true;
+    trace({.note = "server half-closed (FIN), still reading", .location = where});
+  }
+
+  // FIN, then reading on while ACKs are owed (the client answers the last frames after it
+  // has read them), up to the timeout; then the close.
+  asio::awaitable<void> fin_then_collect(const SourceLocation& where) {
+    drain(where, last_step_);
+    send_fin(where);
+    const auto deadline = Clock::now() + scenario_->timeout;
+    while (book_.strict() && book_.oldest_owed() && inbox_.open() && Clock::now() < deadline) {
+      co_await inbox_.wait(deadline);
+      drain(where, last_step_);
+    }
+    if (book_.strict() && book_.oldest_owed()) {
+      fail_missing(inbox_.open() ? fmt::format("not sent within {}ms of the server's FIN", scenario_->timeout.count())
+                                 : fmt::format("{} without sending it", inbox_.detail()));
+    }
     close_now([](Stream& s) { transport::close(s); });
   }
 
-  // Under `acks auto`, every owed ACK must arrive, in order, before the connection closes.
-  asio::awaitable<void> require_auto_acks(const SourceLocation& where) {
-    if (!book_.acks_auto()) co_return;
-    const auto deadline = Clock::now() + scenario_->timeout;
-    while (book_.oldest_owed()) {
-      drain(where, last_step_);
-      if (!book_.oldest_owed()) break;
-      co_await inbox_.wait(deadline);
-      if (inbox_.empty()) {
-        const Owed& owed = *book_.oldest_owed();
-        report_.fail(owed.location, "send (acks auto)", describe(owed.target), silence(scenario_->timeout));
-        co_return;
-      }
+  // Every ACK still owed fails at the line of the frame that asked for it.
+  void fail_missing(const std::string& observed) {
+    for (const Owed& owed : book_.take_all_owed()) {
+      report_.fail(owed.location, "ack owed", describe(owed.target),
+                   owed.overtaken_by ? fmt::format("{}; the client answered later frames ({} first)", observed,
+                                                   describe_client_frame(*owed.overtaken_by))
+                                     : observed);
+    }
+  }
+
+  // At the end of a run: under the strict policy, what was never answered, and the NACKs no
+  // `expect ack` asked for. (After a failed write the run's failure says enough.)
+  void settle_acks() {
+    if (!book_.strict() || aborted_) return;
+    fail_missing(inbox_.state() == Inbox::State::eof ? fmt::format("{} without sending it", inbox_.detail())
+                                                     : std::string("the connection ended without it"));
+    for (const auto& nack : book_.take_unclaimed_nacks()) {
+      report_.fail(nack.owed.location, "ack owed", describe(nack.owed.target),
+                   fmt::format("{}, which the scenario did not ask for (`allow nacks` or `expect ack status=` would)",
+                               describe_client_frame(nack.header)));
     }
   }
 
@@ -450,6 +530,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Report report_;
   Clock::time_point started_;
 
+  ClientModel model_;              // decides which ACKs the client owes
   std::uint32_t next_opaque_ = 1;  // ep-engine's tap_ack_initial_sequence_number
   bool garbage_reported_ = false;
   bool half_closed_ = false;

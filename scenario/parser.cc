@@ -103,10 +103,13 @@ class Parser {
     return no_more_words(words, 2);
   }
 
+  // `acks strict` is the default; `acks auto` is its older name.
   bool acks(std::span<const Word> words) {
-    constexpr std::array<std::string_view, 1> kModes{"auto"};
-    if (!directive_once(words[0]) || !choice(words, 1, kModes)) return false;
-    scenario_.acks_auto = true;
+    constexpr std::array<std::string_view, 3> kModes{"strict", "unchecked", "auto"};
+    if (!directive_once(words[0])) return false;
+    const auto mode = choice(words, 1, kModes);
+    if (!mode) return false;
+    scenario_.acks = *mode == 1 ? AckPolicy::unchecked : AckPolicy::strict;
     return no_more_words(words, 2);
   }
 
@@ -118,11 +121,12 @@ class Parser {
   }
 
   bool allow(std::span<const Word> words) {
-    constexpr std::array<std::string_view, 1> kWhat{"unexpected"};
-    if (!choice(words, 1, kWhat) || !may_follow_close(words[0], "allow unexpected", AfterClose::before_only)) {
-      return false;
-    }
-    add_step(words[0], AllowUnexpected{});
+    constexpr std::array<std::string_view, 2> kWhat{"unexpected", "nacks"};
+    const auto what = choice(words, 1, kWhat);
+    if (!what) return false;
+    const std::string statement = fmt::format("allow {}", kWhat[*what]);
+    if (!may_follow_close(words[0], statement, AfterClose::before_only)) return false;
+    add_step(words[0], Allow{*what == 0 ? Allow::What::unexpected : Allow::What::nacks});
     return no_more_words(words, 2);
   }
 
@@ -348,10 +352,16 @@ class Parser {
   // --- what the client must report ---
 
   bool client(std::span<const Word> words) {
-    constexpr std::array<std::string_view, 3> kWhat{"args", "event", "end"};
+    constexpr std::array<std::string_view, 4> kWhat{"args", "event", "end", "events"};
     const auto what = choice(words, 1, kWhat);
     if (!what) return false;
+    if (*what == 3) return client_events_any(words);
     if (*what == 1) {
+      if (scenario_.client.events_any) {
+        return fail(words[0], fmt::format("'client event' contradicts 'client events any' (line {}), which checks no "
+                                          "events",
+                                          scenario_.client.events_any_location.line));
+      }
       auto event = parse_client_event(values_, words);
       if (!event) return false;
       EventLine line{std::move(*event), location(words[0])};
@@ -375,6 +385,23 @@ class Parser {
     }
     scenario_.client.end = parse_client_end(values_, words);
     return scenario_.client.end.has_value();
+  }
+
+  // `client events any`: the client's events are not checked.
+  bool client_events_any(std::span<const Word> words) {
+    constexpr std::array<std::string_view, 1> kAny{"any"};
+    if (!choice(words, 2, kAny)) return false;
+    if (repeat_) return fail(words[0], "'client events any' cannot be inside a repeat");
+    if (scenario_.client.events_any) {
+      return fail(words[0], fmt::format("duplicate 'client events any'; the first is at line {}",
+                                        scenario_.client.events_any_location.line));
+    }
+    if (!scenario_.client.events.empty()) {
+      return fail(words[0], "'client events any' contradicts the 'client event' lines before it");
+    }
+    scenario_.client.events_any = true;
+    scenario_.client.events_any_location = location(words[0]);
+    return no_more_words(words, 3);
   }
 
   // --- helpers ---

@@ -275,8 +275,12 @@ struct Close {
 std::string_view name_of(Close::How how);
 std::span<const protocol::NamedValue<Close::How>> all_close_forms();
 
-// `allow unexpected`: from here on, unmatched client frames are ignored.
-struct AllowUnexpected {};
+// `allow unexpected`: from here on, unmatched client frames are ignored; `allow nacks`: from
+// here on, a NACK (ETMPFAIL, EBUSY) may answer any owed ACK.
+struct Allow {
+  enum class What { unexpected, nacks };
+  What what = What::unexpected;
+};
 
 struct Step;
 
@@ -287,7 +291,7 @@ struct Repeat {
 
 // One line of the server's script.
 struct Step {
-  std::variant<Send, ExpectAck, ExpectGroup, Delay, Close, AllowUnexpected, Repeat> action;
+  std::variant<Send, ExpectAck, ExpectGroup, Delay, Close, Allow, Repeat> action;
   SourceLocation location;
 };
 
@@ -343,8 +347,19 @@ struct ClientSide {
   std::optional<ClientEnd> end;
   SourceLocation end_location;
 
-  // Whether the scenario says which events the client reports at all.
-  bool checks_events() const { return !events.empty(); }
+  // `client events any`: the events are not checked.
+  bool events_any = false;
+  SourceLocation events_any_location;
+
+  // Whether the client's events are checked: once a scenario says anything about the client
+  // (`client args`, `client event`, `client end`), exactly its `client event` lines, and no
+  // lines means no events; `client events any` opts out.
+  bool checks_events() const { return !events_any && (!events.empty() || args || end); }
+};
+
+enum class AckPolicy {
+  strict,     // every ACK a correct client sends, in order, by the end (the default)
+  unchecked,  // `acks unchecked`: ACKs that come are accepted, none is required
 };
 
 struct Scenario {
@@ -352,7 +367,11 @@ struct Scenario {
   std::string path;  // as given to the parser
   std::uint64_t seed = 1;
   Duration timeout{5000};
-  bool acks_auto = false;
+  // Which ACKs the client must send: under `strict` (the default) one for every frame a
+  // correct client must ACK, in order; `acks unchecked` requires none.
+  AckPolicy acks = AckPolicy::strict;
+  // How long the whole run may take (`limit`); unset: the runner's default.
+  std::optional<Duration> limit;
   // `writes coalesced`: consecutive sends without faults may share one write.
   bool coalesce_writes = false;
 

@@ -25,8 +25,17 @@ Header ack(Opcode opcode, std::uint32_t opaque, Status status = Status::success)
 
 AckTarget target(Opcode opcode, std::uint32_t opaque) { return {opaque, opcode, Status::success}; }
 
+bool accepted(AckBook& book, const Header& frame, std::optional<std::uint64_t> before = std::nullopt) {
+  const auto verdict = book.accept_unclaimed(frame, before);
+  EXPECT_FALSE(verdict.out_of_order) << "out of order";
+  return verdict.accepted;
+}
+
+constexpr auto kStrict = AckPolicy::strict;
+constexpr auto kUnchecked = AckPolicy::unchecked;
+
 TEST(AckBook, AnExpectAckClaimsTheOldestSendThatAskedAndIsJudgedOnTheAckThatComes) {
-  AckBook book(/*acks_auto=*/false, /*claims_acks=*/true);
+  AckBook book(kStrict, /*claims_acks=*/true);
   book.owe(target(Opcode::tap_opaque, 1), kWhere);
   book.owe(target(Opcode::tap_mutation, 2), kWhere);
   auto first = book.claim({});
@@ -47,9 +56,9 @@ TEST(AckBook, AnExpectAckClaimsTheOldestSendThatAskedAndIsJudgedOnTheAckThatCome
 }
 
 TEST(AckBook, AnAckThatCameEarlyIsKeptForTheClaimThatComesLater) {
-  AckBook book(false, true);
+  AckBook book(kStrict, true);
   book.owe(target(Opcode::tap_mutation, 5), kWhere);
-  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 5), std::nullopt));
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 5)));
   EXPECT_EQ(book.arrivals(), 1u);
   auto claim = book.claim({.opaque = 5});
   ASSERT_TRUE(claim);
@@ -57,13 +66,13 @@ TEST(AckBook, AnAckThatCameEarlyIsKeptForTheClaimThatComesLater) {
   EXPECT_TRUE(book.judge_arrived(*claim, claim->owed.sequence).passed);
 }
 
-TEST(AckBook, AnAckForALaterSendMustNotComeBeforeTheOneAwaited) {
-  AckBook book(false, true);
+TEST(AckBook, UncheckedAnAckForALaterSendMustNotComeBeforeTheOneAwaited) {
+  AckBook book(kUnchecked, true);
   book.owe(target(Opcode::tap_mutation, 1), kWhere);
   book.owe(target(Opcode::tap_mutation, 2), kWhere);
   // The ACK for the second send comes first, while nothing waits.
-  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 2), std::nullopt));
-  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 1), std::nullopt));
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 2)));
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 1)));
   auto first = book.claim({});
   ASSERT_TRUE(first && first->arrived);
   EXPECT_EQ(first->owed.target.opaque, 1u);
@@ -73,43 +82,84 @@ TEST(AckBook, AnAckForALaterSendMustNotComeBeforeTheOneAwaited) {
 }
 
 TEST(AckBook, WhileAnExpectationWaitsOnlyEarlierSendsMayBeAcked) {
-  AckBook book(false, true);
+  AckBook book(kStrict, true);
   book.owe(target(Opcode::tap_mutation, 1), kWhere);
   book.owe(target(Opcode::tap_mutation, 2), kWhere);
   book.owe(target(Opcode::tap_mutation, 3), kWhere);
   // An expectation waits for the send with sequence 1: only sequence 0 may come before it.
-  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 1), /*before=*/1));
-  EXPECT_FALSE(book.accept_unclaimed(ack(Opcode::tap_mutation, 3), /*before=*/1));
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 1), /*before=*/1));
+  EXPECT_FALSE(accepted(book, ack(Opcode::tap_mutation, 3), /*before=*/1));
 }
 
-TEST(AckBook, AcksAutoAcceptsOwedAcksOnlyInSendOrder) {
-  AckBook book(/*acks_auto=*/true, /*claims_acks=*/false);
+TEST(AckBook, StrictAnAckThatSkipsAheadLeavesTheEarlierOneOwedAndOvertaken) {
+  AckBook book(kStrict, /*claims_acks=*/false);
   book.owe(target(Opcode::tap_mutation, 1), kWhere);
   book.owe(target(Opcode::tap_mutation, 2), kWhere);
-  EXPECT_FALSE(book.accept_unclaimed(ack(Opcode::tap_mutation, 2), std::nullopt)) << "out of send order";
-  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 1), std::nullopt));
+  book.owe(target(Opcode::tap_mutation, 3), kWhere);
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 2)));
+  // The rest is in order again: no cascade of failures.
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 3)));
   ASSERT_TRUE(book.oldest_owed());
-  EXPECT_EQ(book.oldest_owed()->target.opaque, 2u);
-  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 2), std::nullopt));
-  EXPECT_FALSE(book.oldest_owed());
+  EXPECT_EQ(book.oldest_owed()->target.opaque, 1u);
+  ASSERT_TRUE(book.oldest_owed()->overtaken_by);
+  EXPECT_EQ(book.oldest_owed()->overtaken_by->opaque, 2u) << "the first that overtook it";
+  // Should it come now, it is out of order, once.
+  const auto late = book.accept_unclaimed(ack(Opcode::tap_mutation, 1), std::nullopt);
+  EXPECT_TRUE(late.accepted);
+  ASSERT_TRUE(late.out_of_order);
+  EXPECT_EQ(late.out_of_order->target.opaque, 1u);
+}
+
+TEST(AckBook, UncheckedAcceptsOwedAcksInAnyOrderAndRequiresNone) {
+  AckBook book(kUnchecked, /*claims_acks=*/false);
+  book.owe(target(Opcode::tap_mutation, 1), kWhere);
+  book.owe(target(Opcode::tap_mutation, 2), kWhere);
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 2)));
+  EXPECT_FALSE(book.strict());
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 1))) << "never out of order";
+}
+
+TEST(AckBook, ANackAnswersAnOwedAckOnlyWhereAllowed) {
+  AckBook book(kStrict, /*claims_acks=*/false);
+  book.owe(target(Opcode::tap_mutation, 1), kWhere);
+  book.owe(target(Opcode::tap_mutation, 2), kWhere);
+  EXPECT_FALSE(accepted(book, ack(Opcode::tap_mutation, 1, Status::etmpfail))) << "not asked for";
+  book.allow_nacks();
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 1, Status::etmpfail)));
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 2, Status::ebusy)));
+  EXPECT_FALSE(accepted(book, ack(Opcode::tap_mutation, 3, Status::etmpfail))) << "nothing owed for opaque 3";
+}
+
+TEST(AckBook, ANackKeptForALaterClaimIsJudgedByItsStatusOrReportedAtTheEnd) {
+  AckBook book(kStrict, /*claims_acks=*/true);
+  book.owe(target(Opcode::tap_mutation, 1), kWhere);
+  book.owe(target(Opcode::tap_mutation, 2), kWhere);
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 1, Status::etmpfail)));
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_mutation, 2, Status::etmpfail)));
+  auto claim = book.claim({.status = Status::etmpfail});
+  ASSERT_TRUE(claim && claim->arrived);
+  EXPECT_TRUE(book.judge_arrived(*claim, claim->owed.sequence).passed);
+  const auto unasked = book.take_unclaimed_nacks();
+  ASSERT_EQ(unasked.size(), 1u);
+  EXPECT_EQ(unasked[0].owed.target.opaque, 2u);
 }
 
 TEST(AckBook, OptionalAcksAreAcceptedOnceAndNeverRequired) {
-  AckBook book(false, true);
+  AckBook book(kStrict, true);
   book.owe(target(Opcode::tap_opaque, 9), kWhere);
   scenario::ExpectGroup optional{.kind = scenario::ExpectGroup::Kind::optional};
   optional.items.push_back({scenario::ExpectAck{}, kWhere});
   book.tolerate(optional);
   EXPECT_FALSE(book.oldest_owed()) << "the optional group claimed it";
-  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_opaque, 9), std::nullopt));
-  EXPECT_FALSE(book.accept_unclaimed(ack(Opcode::tap_opaque, 9), std::nullopt)) << "accepted once";
+  EXPECT_TRUE(accepted(book, ack(Opcode::tap_opaque, 9)));
+  EXPECT_FALSE(accepted(book, ack(Opcode::tap_opaque, 9))) << "accepted once";
 }
 
 TEST(AckBook, AnUnorderedGroupSplitsIntoWaitingArrivedAndUnclaimable) {
-  AckBook book(false, true);
+  AckBook book(kStrict, true);
   book.owe(target(Opcode::tap_mutation, 1), kWhere);
   book.owe(target(Opcode::tap_mutation, 2), kWhere);
-  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 2), std::nullopt));
+  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::tap_mutation, 2), std::nullopt).accepted);
   scenario::ExpectGroup group;
   const scenario::SourceLocation a{"t.scenario", 4, 3}, b{"t.scenario", 5, 3}, c{"t.scenario", 6, 3};
   group.items.push_back({scenario::ExpectAck{.opaque = 1, .within = scenario::Duration{700}}, a});
@@ -119,6 +169,7 @@ TEST(AckBook, AnUnorderedGroupSplitsIntoWaitingArrivedAndUnclaimable) {
   ASSERT_EQ(claims.waiting.size(), 1u);
   EXPECT_EQ(claims.waiting[0].target.opaque, 1u);
   EXPECT_EQ(claims.waiting[0].location, a);
+  EXPECT_FALSE(claims.waiting[0].overtaken_by) << "a group's members may come in any order";
   ASSERT_EQ(claims.arrived.size(), 1u);
   EXPECT_EQ(claims.arrived[0].owed.location, b);
   ASSERT_EQ(claims.unclaimable.size(), 1u);
@@ -128,7 +179,7 @@ TEST(AckBook, AnUnorderedGroupSplitsIntoWaitingArrivedAndUnclaimable) {
 }
 
 TEST(AckBook, ANamedOpaqueNoSendOwesIsStillClaimedWithTheStatusAsked) {
-  AckBook book(false, true);
+  AckBook book(kStrict, true);
   auto claim = book.claim({.opaque = 0x77, .opcode = Opcode::tap_delete, .status = Status::etmpfail});
   ASSERT_TRUE(claim);
   EXPECT_TRUE(AckBook::judge(claim->owed, ack(Opcode::tap_delete, 0x77, Status::etmpfail)).passed);
@@ -136,10 +187,10 @@ TEST(AckBook, ANamedOpaqueNoSendOwesIsStillClaimedWithTheStatusAsked) {
 }
 
 TEST(AckBook, AnythingGoesUnderAllowUnexpected) {
-  AckBook book(false, false);
-  EXPECT_FALSE(book.accept_unclaimed(ack(Opcode::noop, 0), std::nullopt));
+  AckBook book(kStrict, false);
+  EXPECT_FALSE(accepted(book, ack(Opcode::noop, 0)));
   book.allow_unexpected();
-  EXPECT_TRUE(book.accept_unclaimed(ack(Opcode::noop, 0), std::nullopt));
+  EXPECT_TRUE(accepted(book, ack(Opcode::noop, 0)));
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ std::string ack(std::string_view opcode_hex, std::string_view opaque_hex, std::s
 }
 
 TEST(Engine, SendsFramesShapedLikeEpEngine) {
-  EngineHarness h(R"(
+  EngineHarness h(R"(acks unchecked
 send opaque vb=2 code=INITIAL_VBUCKET_STREAM ack opaque=0x20
 send mutation vb=3 key="mykey" value="value" flags=0x12 expiry=300 cas=0x1122 ack opaque=0x10
 send deletion vb=3 key="mykey" cas=7 opaque=0x11 rev_seqno=5
@@ -415,31 +415,124 @@ TEST(Engine, AcksForSendsThatAskedAreAcceptedWithoutAnExpectation) {
   EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
 }
 
-TEST(Engine, AcksAutoRequiresEveryAckInOrder) {
+TEST(Engine, EveryAckIsRequiredInOrderByDefault) {
   {
-    EngineHarness h("timeout 100ms\nacks auto\nsend opaque code=0 ack\nsend opaque code=1 ack\n");
+    EngineHarness h("timeout 100ms\nsend opaque code=0 ack\nsend opaque code=1 ack\n");
     h.send_connect();
     h.receive(72);
     h.send_hex(ack("44", "00000001"));
     const auto& r = h.report();
     ASSERT_FALSE(r.passed());
-    EXPECT_EQ(r.first_failure()->location.line, 4);
-    EXPECT_EQ(r.first_failure()->step, "send (acks auto)");
+    EXPECT_EQ(r.first_failure()->location.line, 3) << "the line of the frame whose ACK is missing";
+    EXPECT_EQ(r.first_failure()->step, "ack owed");
+    EXPECT_EQ(r.first_failure()->failure->expected, "ACK (response) TAP_OPAQUE opaque=0x00000002 status=SUCCESS");
+    EXPECT_EQ(r.first_failure()->failure->observed, "not sent within 100ms of the server's FIN");
   }
   {
-    EngineHarness h("timeout 100ms\nacks auto\nsend opaque code=0 ack\nsend opaque code=1 ack\n");
+    EngineHarness h("timeout 100ms\nsend opaque code=0 ack\nsend opaque code=1 ack\n");
     h.send_connect();
     h.receive(72);
     h.send_hex(ack("44", "00000002") + ack("44", "00000001"));
     const auto& r = h.report();
-    EXPECT_FALSE(r.passed()) << "out of send order";
+    ASSERT_FALSE(r.passed()) << "out of send order";
+    EXPECT_EQ(r.first_failure()->location.line, 2);
+    EXPECT_NE(r.first_failure()->failure->observed.find("opaque=0x00000002 status=SUCCESS came first (out of order"),
+              std::string::npos)
+        << testing::failures(r);
   }
   {
-    EngineHarness h("timeout 100ms\nacks auto\nsend opaque code=0 ack\nsend opaque code=1 ack\n");
+    EngineHarness h("timeout 100ms\nsend opaque code=0 ack\nsend opaque code=1 ack\n");
     h.send_connect();
     h.receive(72);
     h.send_hex(ack("44", "00000001") + ack("44", "00000002"));
     EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  }
+  {
+    EngineHarness h("timeout 100ms\nacks unchecked\nsend opaque code=0 ack\nsend opaque code=1 ack\n");
+    h.send_connect();
+    h.receive(72);
+    EXPECT_TRUE(h.report().passed()) << "acks unchecked requires none: " << testing::failures(h.report());
+  }
+}
+
+// The last frames' ACKs come after the server's FIN: it reads on for them.
+TEST(Engine, AcksAfterTheServersFinAreRead) {
+  EngineHarness h("send mutation key=\"k\" ack\n");
+  h.send_connect();
+  h.receive(50);
+  EXPECT_EQ(h.server_end(), asio::error::eof);
+  EXPECT_FALSE(h.finished()) << "the ACK is still owed";
+  h.send_hex(ack("41", "00000001"));
+  EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+}
+
+// A client that leaves out one ACK gets one failure, at that frame's line, and the ACKs
+// after it in order pass.
+TEST(Engine, OneMissingAckIsOneFailureNamingWhatCame) {
+  EngineHarness h("timeout 100ms\nrepeat 5 send mutation key=\"k{n}\" ack\nsend noop\n");
+  h.send_connect();
+  h.receive(5 * 51 + 24);
+  h.send_hex(ack("41", "00000001") + ack("41", "00000003") + ack("41", "00000004") + ack("41", "00000005"));
+  const auto& r = h.report();
+  ASSERT_FALSE(r.passed());
+  const auto failed = std::count_if(r.steps().begin(), r.steps().end(), [](const StepOutcome& o) { return o.failed; });
+  EXPECT_EQ(failed, 1) << testing::failures(r);
+  EXPECT_EQ(r.first_failure()->failed, 1u) << testing::failures(r);
+  EXPECT_EQ(r.first_failure()->failure->expected, "ACK (response) TAP_MUTATION opaque=0x00000002 status=SUCCESS");
+  EXPECT_NE(r.first_failure()->failure->observed.find("the client answered later frames (response TAP_MUTATION "
+                                                      "opaque=0x00000003"),
+            std::string::npos)
+      << testing::failures(r);
+}
+
+// An ACK with the wrong opaque is judged against the ACK it stands in for: one failure,
+// saying what came.
+TEST(Engine, AWrongAckIsJudgedAgainstTheOldestOwed) {
+  EngineHarness h("timeout 100ms\nsend mutation key=\"k\" ack\ndelay 30ms\nsend noop\n");
+  h.send_connect();
+  h.receive(50);
+  h.send_hex(ack("41", "00000009"));
+  const auto& r = h.report();
+  ASSERT_FALSE(r.passed());
+  EXPECT_EQ(r.first_failure()->location.line, 2);
+  EXPECT_EQ(r.first_failure()->failure->observed,
+            "response TAP_MUTATION opaque=0x00000009 status=SUCCESS (opaque differs: 0x00000009)");
+  EXPECT_EQ(std::count_if(r.steps().begin(), r.steps().end(), [](const StepOutcome& o) { return o.failed; }), 1)
+      << testing::failures(r);
+}
+
+TEST(Engine, ANackFailsUnlessTheScenarioAllowsIt) {
+  {
+    EngineHarness h("timeout 100ms\nsend mutation key=\"k\" ack\ndelay 30ms\nsend noop\n");
+    h.send_connect();
+    h.receive(50);
+    h.send_hex(ack("41", "00000001", "0086"));
+    const auto& r = h.report();
+    ASSERT_FALSE(r.passed());
+    EXPECT_NE(r.first_failure()->failure->observed.find("status differs: ETMPFAIL"), std::string::npos)
+        << testing::failures(r);
+  }
+  {
+    EngineHarness h("timeout 100ms\nallow nacks\nsend mutation key=\"k\" ack\ndelay 30ms\nsend noop\n");
+    h.send_connect();
+    h.receive(50);
+    h.send_hex(ack("41", "00000001", "0086"));
+    EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+  }
+}
+
+// Only what a correct client ACKs is owed: not a frame it refuses, nothing after it, nothing
+// after CLOSE_TAP_STREAM, nor a frame a fault cut short.
+TEST(Engine, NoAckIsOwedForFramesACorrectClientDoesNotAck) {
+  for (const char* text : {
+           "timeout 100ms\nsend mutation key=\"k\" ack extlen=8\nsend flush ack\n",  // refused, and after it
+           "timeout 100ms\nsend opaque code=CLOSE_TAP_STREAM ack\nsend flush ack\n",
+           "timeout 100ms\nsend mutation key=\"k\" ack truncate=30\nsend flush ack\n",
+           "timeout 100ms\nsend connect_error\nsend flush ack\n",
+       }) {
+    EngineHarness h(text);
+    h.send_connect();
+    EXPECT_TRUE(h.report().passed()) << text << "\n" << testing::failures(h.report());
   }
 }
 
@@ -488,7 +581,16 @@ TEST(Engine, ClosingForms) {
     EngineHarness h("timeout 50ms\nsend noop\nclose stall\n");
     h.send_connect();
     h.receive(24);
-    EXPECT_TRUE(h.report().passed()) << "a stall passes whether or not the client leaves";
+    const auto& r = h.report();
+    ASSERT_FALSE(r.passed()) << "a client that never gives up on a silent server fails";
+    EXPECT_EQ(r.first_failure()->failure->observed, "still open after 50ms");
+  }
+  {
+    EngineHarness h("timeout 2s\nsend noop\nclose stall\n");
+    h.send_connect();
+    h.receive(24);
+    h.client().close();
+    EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
   }
 }
 

@@ -108,8 +108,20 @@ TEST(ClientCheck, ErrorEndsMatchBySubstring) {
   EXPECT_TRUE(check.passed());
 }
 
-TEST(ClientCheck, WithoutClientEventsOnlyTheEndIsChecked) {
-  auto s = parse("send noop\nclient end eof\n");
+TEST(ClientCheck, ASayAboutTheClientWithoutClientEventsMeansNoEvents) {
+  for (const char* text : {"send noop\nclient end eof\n", "send noop\nclient args name=\"x\"\n"}) {
+    auto s = parse(text);
+    ClientCheck check(s);
+    check.observe(mutation("made-up"));
+    check.observe(kEof);
+    check.finish();
+    ASSERT_FALSE(check.failures().empty()) << text;
+    EXPECT_EQ(check.failures()[0].expected, "no more events") << text;
+  }
+}
+
+TEST(ClientCheck, ClientEventsAnyChecksOnlyTheEnd) {
+  auto s = parse("send noop\nclient events any\nclient end eof\n");
   ClientCheck check(s);
   check.observe(mutation("anything"));
   check.observe(kEof);

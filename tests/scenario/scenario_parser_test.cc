@@ -44,7 +44,7 @@ TEST(ScenarioParser, AnEmptyFileHasTheDefaults) {
   EXPECT_EQ(s.path, "x.scenario");
   EXPECT_EQ(s.seed, 1u);
   EXPECT_EQ(s.timeout, Duration{5000});
-  EXPECT_FALSE(s.acks_auto);
+  EXPECT_EQ(s.acks, AckPolicy::strict);
   EXPECT_TRUE(s.steps.empty());
   EXPECT_EQ(s.connect.name.kind, FieldMatcher<std::string>::Kind::any);
   EXPECT_FALSE(s.connect.flags_exact);
@@ -132,7 +132,8 @@ TEST(ScenarioParser, Directives) {
   const Scenario s = parsed("seed 0x2a\ntimeout 250ms\nacks auto\nwrites coalesced\n");
   EXPECT_EQ(s.seed, 42u);
   EXPECT_EQ(s.timeout, Duration{250});
-  EXPECT_TRUE(s.acks_auto);
+  EXPECT_EQ(s.acks, AckPolicy::strict);  // `acks auto` is the older name of the default
+  EXPECT_EQ(parsed("acks unchecked\n").acks, AckPolicy::unchecked);
   EXPECT_TRUE(s.coalesce_writes);
   EXPECT_TRUE(s.steps.empty());
   EXPECT_FALSE(parsed("send noop\n").coalesce_writes);
@@ -141,8 +142,9 @@ TEST(ScenarioParser, Directives) {
 TEST(ScenarioParser, AllowUnexpectedIsAStepAtItsPosition) {
   const Scenario s = parsed("send noop\nallow unexpected\nsend noop\n");
   ASSERT_EQ(s.steps.size(), 3u);
-  EXPECT_TRUE(std::holds_alternative<AllowUnexpected>(s.steps[1].action));
+  EXPECT_EQ(action_of<Allow>(s.steps[1]).what, Allow::What::unexpected);
   EXPECT_EQ(s.steps[1].location.line, 2);
+  EXPECT_EQ(only_step<Allow>("allow nacks").what, Allow::What::nacks);
 }
 
 // --- expect connect ---

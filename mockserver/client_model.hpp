@@ -1,0 +1,47 @@
+// What a correct client makes of the bytes the server wrote, decided by the codec the
+// client itself uses (protocol/tap_event.hpp): which frames it must ACK, and when it stops
+// reading. The engine requires exactly those ACKs, so a scenario never demands an ACK a
+// correct client would not send (for a frame cut by a fault, after a refusal, after
+// CLOSE_TAP_STREAM) and never forgives one it would.
+//
+//   ClientModel model;
+//   for (const AckRequest& ack : model.written(bytes_written, /*cut=*/false)) owe(ack);
+//   if (!model.reading()) trace(model.why_not_reading());
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/bytes.hpp"
+#include "protocol/frame_decoder.hpp"
+#include "protocol/tap_event.hpp"
+
+namespace tapharness::mockserver {
+
+class ClientModel {
+ public:
+  // `limits`: the client's (its defaults are a correct client's).
+  explicit ClientModel(protocol::Limits limits = {}) : decoder_(limits) {}
+
+  // The next bytes the server wrote, in order. `cut`: a fault cut them short of their frame,
+  // so what follows no longer lines up and a correct client owes nothing after them. The ACKs
+  // a correct client sends for the frames these bytes completed, in order.
+  std::vector<protocol::AckRequest> written(protocol::ByteView bytes, bool cut);
+
+  // Whether a correct client still reads frames (not after a refusal, an error or the end).
+  bool reading() const { return !stopped_; }
+  const std::string& why_not_reading() const { return why_; }
+
+ private:
+  void stop(std::string why);
+  // Decodes every whole frame at the front of `input`; the bytes consumed.
+  std::size_t decode(protocol::ByteView input, std::vector<protocol::AckRequest>& acks);
+
+  protocol::FrameDecoder decoder_;
+  protocol::Bytes partial_;  // the bytes of a frame not whole yet
+  bool stopped_ = false;
+  std::string why_;
+};
+
+}  // namespace tapharness::mockserver
