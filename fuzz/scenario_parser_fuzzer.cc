@@ -51,6 +51,11 @@ std::optional<std::size_t> line_length(std::string_view text, int number) {
 void check_error(std::string_view text, const scenario::Diagnostic& error) {
   const auto& where = error.location;
   FUZZ_CHECK(where.file() == kPath, "error in file '{}': {}", where.file(), error.text());
+  if (where.line == 0) {  // the file as a whole: only an empty one
+    FUZZ_CHECK(where.column == 0 && error.message.starts_with("the scenario is empty"), "a whole-file error: {}",
+               error.text());
+    return;
+  }
   const auto length = where.line >= 1 ? line_length(text, where.line) : std::nullopt;
   FUZZ_CHECK(length.has_value(), "error on line {}, which the text does not have: {}", where.line, error.text());
   FUZZ_CHECK(where.column >= 1 && static_cast<std::size_t>(where.column) <= *length + 1,

@@ -13,6 +13,7 @@
 namespace {
 
 using namespace tapharness::mockserver;
+using tapharness::scenario::check_scenario_file;
 using tapharness::scenario::load_scenario;
 using tapharness::scenario::Scenario;
 namespace asio = tapharness::asio;
@@ -20,9 +21,11 @@ namespace asio = tapharness::asio;
 int check(const CheckCommand& command) {
   int status = 0;
   for (const auto& path : command.paths) {
-    auto parsed = load_scenario(path);
-    if (!parsed) {
-      fmt::print(stderr, "{}\n", parsed.error());
+    const auto checked = check_scenario_file(path);
+    for (const auto& error : checked.errors) fmt::print(stderr, "{}\n", error);
+    if (checked.more_errors > 0) fmt::print(stderr, "{}: ... and {} more errors\n", path, checked.more_errors);
+    for (const auto& warning : checked.warnings) fmt::print(stderr, "{}\n", warning);
+    if (!checked.valid()) {
       status = 2;
     } else {
       fmt::print("ok {}\n", path);

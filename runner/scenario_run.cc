@@ -269,11 +269,14 @@ std::string where(const scenario::SourceLocation& l) {
 }  // namespace
 
 std::string format_result(const ScenarioResult& r) {
+  std::string notes;
+  for (const auto& d : r.diagnostics) notes += fmt::format("  {}\n", d.text());
+  if (r.more_errors > 0) notes += fmt::format("  ... and {} more errors\n", r.more_errors);
   if (r.verdict == Verdict::invalid) {
-    return fmt::format("INVALID {}\n  {}\n", r.path, r.parse_error ? r.parse_error->text() : "");
+    return fmt::format("INVALID {}\n  {}\n{}", r.path, r.parse_error ? r.parse_error->text() : "", notes);
   }
-  std::string out = fmt::format("{} {} ({:.2f}s)\n", r.verdict == Verdict::passed ? "PASS" : "FAIL", r.name,
-                                r.elapsed.count());
+  std::string out = fmt::format("{} {} ({:.2f}s)\n{}", r.verdict == Verdict::passed ? "PASS" : "FAIL", r.name,
+                                r.elapsed.count(), notes);
   if (r.verdict == Verdict::passed) return out;
   if (!r.problem.empty()) out += fmt::format("  {}\n", r.problem);
   if (!r.server) {

@@ -42,6 +42,8 @@ struct ScenarioResult {
   std::string path;
   Verdict verdict = Verdict::invalid;
   std::optional<scenario::Diagnostic> parse_error;  // invalid
+  std::vector<scenario::Diagnostic> diagnostics;    // --check: the further errors, and warnings
+  std::size_t more_errors = 0;                      // --check: errors beyond those
   std::optional<mockserver::Report> server;           // the server's side
   std::vector<ClientFailure> client_failures;         // the client's side
   std::size_t client_failures_dropped = 0;

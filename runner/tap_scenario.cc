@@ -111,13 +111,16 @@ int main(int argc, char** argv) {
     if (position++ % command.shard_count != command.shard_index) continue;
     ScenarioResult result;
     if (command.check_only) {
-      auto scenario = tapharness::scenario::load_scenario(path);
+      auto check = tapharness::scenario::check_scenario_file(path);
       result.path = path;
       result.name = name_of_path(path);
-      if (!scenario) {
-        result.parse_error = scenario.error();
+      if (!check.valid()) {
+        result.parse_error = check.errors.front();
+        result.diagnostics.assign(check.errors.begin() + 1, check.errors.end());
+        result.more_errors = check.more_errors;
       } else {
         result.verdict = Verdict::passed;
+        result.diagnostics = std::move(check.warnings);
       }
     } else if (command.mutation) {
       result = run_mutations(path, command.run, *command.mutation);

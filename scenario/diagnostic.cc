@@ -4,8 +4,9 @@ namespace tapharness::scenario {
 
 std::string Diagnostic::text() const {
   // Line 0 is "no line": the file itself could not be read.
-  std::string out = location.line > 0 ? fmt::format("{}: {}", location, message)
-                                      : fmt::format("{}: {}", location.file(), message);
+  const std::string_view kind = warning ? "warning: " : "";
+  std::string out = location.line > 0 ? fmt::format("{}: {}{}", location, kind, message)
+                                      : fmt::format("{}: {}{}", location.file(), kind, message);
   if (!suggestion.empty()) out += fmt::format("; did you mean '{}'?", suggestion);
   return out;
 }

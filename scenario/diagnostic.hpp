@@ -15,8 +15,9 @@ struct Diagnostic {
   SourceLocation location;  // line 0: the file as a whole (it could not be read)
   std::string message;      // what was wrong and what was expected there
   std::string suggestion;   // the closest valid word for a misspelling, or empty
+  bool warning = false;     // a warning: the file is valid, but probably not what was meant
 
-  std::string text() const;  // "file:line:col: message; did you mean 'x'?"
+  std::string text() const;  // "file:line:col: message; did you mean 'x'?", "file:line:col: warning: ..."
   friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
 };
 

@@ -16,6 +16,7 @@
 #include "scenario/internal/diagnostics.hpp"
 #include "scenario/internal/fields.hpp"
 #include "scenario/internal/lexer.hpp"
+#include "scenario/internal/lint.hpp"
 #include "scenario/internal/statements.hpp"
 #include "scenario/internal/values.hpp"
 #include "scenario/internal/suggest.hpp"
@@ -24,7 +25,6 @@ namespace tapharness::scenario {
 namespace {
 
 constexpr std::uint64_t kMaxRepeatCount = 100'000'000;
-constexpr std::size_t kMaxFileSize = 64 * 1024 * 1024;  // a hand-written script is far smaller
 
 // The file name without directory and extension: "scenarios/backfill.scenario" -> "backfill".
 std::string name_from_path(const std::string& path) { return std::filesystem::path(path).stem().string(); }
@@ -38,19 +38,23 @@ enum class AfterClose {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::string path)
-      : errors_(path), values_(errors_), lines_(text, errors_), file_(path, 0, 0) {
+  Parser(std::string_view text, std::string path, std::size_t max_errors = 1)
+      : errors_(path, max_errors), values_(errors_), lines_(text, errors_), file_(path, 0, 0) {
     scenario_.name = name_from_path(path);
     scenario_.path = std::move(path);
   }
 
   Result<Scenario, Diagnostic> run() {
-    Line line;
-    while (lines_.next(line) && statement(line.words)) {
-    }
-    if (!errors_.failed()) finish();
+    parse_all();
     if (errors_.failed()) return errors_.take();
     return std::move(scenario_);
+  }
+
+  // Every error (up to the sink's cap) and, for a valid file, the warnings.
+  ScenarioCheck check() {
+    parse_all();
+    if (!errors_.failed()) lint(scenario_, errors_);
+    return ScenarioCheck{errors_.take_errors(), errors_.take_warnings(), errors_.dropped()};
   }
 
  private:
@@ -58,6 +62,35 @@ class Parser {
     Step step;
     Word keyword;
   };
+
+  void parse_all() {
+    Line line;
+    while (!errors_.done() && lines_.next(line)) {
+      if (!statement(line.words)) skip_block(line);
+    }
+    errors_.next_statement();
+    if (errors_.failed()) return;
+    finish();
+    if (errors_.failed()) return;
+    const ClientSide& client = scenario_.client;
+    if (scenario_.steps.empty() && scenario_.connect_location.line == 0 && !client.args && !client.end &&
+        client.events.empty() && !client.events_any) {
+      errors_.fail(0, 0, "the scenario is empty: it needs at least one statement (a step, 'expect connect' or a "
+                         "client line; scenarios/README.md)");
+    }
+  }
+
+  // After a line that failed to open a block, its body is skipped: its lines would only
+  // repeat the error, out of place.
+  void skip_block(const Line& failed) {
+    if (failed.words.back().text != "{" || group_ || repeat_) return;
+    int depth = 1;
+    Line line;
+    while (depth > 0 && lines_.next(line)) {
+      if (line.words[0].text == "}") --depth;
+      if (line.words.back().text == "{") ++depth;
+    }
+  }
 
   bool statement(std::span<const Word> words) {
     if (group_) return group_line(words);
@@ -68,7 +101,7 @@ class Parser {
         {"writes", &Parser::writes}, {"allow", &Parser::allow},     {"expect", &Parser::expect},
         {"send", &Parser::send},     {"delay", &Parser::delay},     {"unordered", &Parser::unordered},
         {"optional", &Parser::optional}, {"close", &Parser::close}, {"repeat", &Parser::repeat},
-        {"client", &Parser::client},
+        {"client", &Parser::client}, {"limit", &Parser::limit},
     };
     for (const auto& [keyword, handler] : kStatements) {
       if (keyword == words[0].text) return (this->*handler)(words);
@@ -100,6 +133,18 @@ class Parser {
     if (!timeout) return false;
     if (timeout->count() == 0) return fail(words[1], "'timeout' must be more than 0");
     scenario_.timeout = *timeout;
+    return no_more_words(words, 2);
+  }
+
+  bool limit(std::span<const Word> words) {
+    if (!directive_once(words[0]) ||
+        !has_word(words, 1, "'limit' needs a duration, as in limit 2m")) {
+      return false;
+    }
+    const auto limit = values_.duration(words[1], "limit");
+    if (!limit) return false;
+    if (limit->count() == 0) return fail(words[1], "'limit' must be more than 0");
+    scenario_.limit = *limit;
     return no_more_words(words, 2);
   }
 
@@ -493,7 +538,11 @@ Result<Scenario, Diagnostic> parse_scenario(std::string_view text, std::string p
   return Parser(text, std::move(path)).run();
 }
 
-Result<Scenario, Diagnostic> load_scenario(const std::string& path) {
+ScenarioCheck check_scenario(std::string_view text, std::string path) {
+  return Parser(text, std::move(path), kMaxErrors).check();
+}
+
+Result<std::string, Diagnostic> read_scenario_file(const std::string& path) {
   auto unreadable = [&](std::string_view why) {
     return Diagnostic{SourceLocation{path, 0, 0}, fmt::format("cannot read the file ({})", why), {}};
   };
@@ -508,7 +557,19 @@ Result<Scenario, Diagnostic> load_scenario(const std::string& path) {
     text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
   }
   if (in.bad()) return unreadable(std::strerror(errno));
-  return parse_scenario(text, path);
+  return text;
+}
+
+Result<Scenario, Diagnostic> load_scenario(const std::string& path) {
+  auto text = read_scenario_file(path);
+  if (!text) return text.error();
+  return parse_scenario(*text, path);
+}
+
+ScenarioCheck check_scenario_file(const std::string& path) {
+  auto text = read_scenario_file(path);
+  if (!text) return ScenarioCheck{{text.error()}, {}, 0};
+  return check_scenario(*text, path);
 }
 
 }  // namespace tapharness::scenario

@@ -10,8 +10,10 @@
 // returns a Scenario, or the first error with its position.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/result.hpp"
 #include "scenario/diagnostic.hpp"
@@ -19,10 +21,30 @@
 
 namespace tapharness::scenario {
 
+// The largest scenario file read: a hand-written script is far smaller.
+inline constexpr std::size_t kMaxFileSize = 64 * 1024 * 1024;
+
 // Parses `text`; `path` names the file in locations and gives the scenario its name.
 Result<Scenario, Diagnostic> parse_scenario(std::string_view text, std::string path);
 
 // Reads and parses a file; an unreadable file is a Diagnostic at line 0.
 Result<Scenario, Diagnostic> load_scenario(const std::string& path);
+
+// What `--check` reports of a file: every error (the first of each statement, up to
+// kMaxErrors), and for a valid file the warnings: lines that are valid but probably not
+// what was meant (scenarios/README.md, "Errors").
+inline constexpr std::size_t kMaxErrors = 20;
+struct ScenarioCheck {
+  std::vector<Diagnostic> errors;
+  std::vector<Diagnostic> warnings;
+  std::size_t more_errors = 0;  // beyond kMaxErrors
+
+  bool valid() const { return errors.empty() && more_errors == 0; }
+};
+ScenarioCheck check_scenario(std::string_view text, std::string path);
+ScenarioCheck check_scenario_file(const std::string& path);
+
+// The file's bytes, bounded by kMaxFileSize; an unreadable file is a Diagnostic at line 0.
+Result<std::string, Diagnostic> read_scenario_file(const std::string& path);
 
 }  // namespace tapharness::scenario

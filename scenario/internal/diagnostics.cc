@@ -23,10 +23,18 @@ std::string spelled(std::string_view word, Spelling spelling) {
 }  // namespace
 
 std::nullopt_t ErrorSink::fail(int line, int column, std::string message, std::string suggestion) {
-  if (!error_) {
-    error_ = Diagnostic{SourceLocation{path_, line, column}, std::move(message), std::move(suggestion)};
+  if (statement_failed_) return std::nullopt;
+  statement_failed_ = true;
+  if (errors_.size() < max_) {
+    errors_.push_back(Diagnostic{SourceLocation{path_, line, column}, std::move(message), std::move(suggestion)});
+  } else {
+    ++dropped_;
   }
   return std::nullopt;
+}
+
+void ErrorSink::warn(int line, int column, std::string message) {
+  warnings_.push_back(Diagnostic{SourceLocation{path_, line, column}, std::move(message), {}, /*warning=*/true});
 }
 
 std::string quoted(std::string_view word) {

@@ -1,5 +1,6 @@
-// How the scenario parser reports errors: the first error wins, with its position, a message
-// saying what was expected there, and for a misspelt word the closest valid one.
+// How the scenario parser reports errors: the first error of each statement, with its
+// position, a message saying what was expected there, and for a misspelt word the closest
+// valid one; up to a cap (one, when only the first error matters). And warnings.
 //
 //   ErrorSink errors("x.scenario");
 //   std::array<std::string_view, 2> kinds{"mutation", "deletion"};
@@ -25,22 +26,36 @@ namespace tapharness::scenario {
 
 class ErrorSink {
  public:
-  explicit ErrorSink(std::string path) : path_(std::move(path)) {}
+  // Keeps up to `max_errors` errors and counts the rest, or with one (the default) stops at it.
+  explicit ErrorSink(std::string path, std::size_t max_errors = 1) : path_(std::move(path)), max_(max_errors) {}
 
-  // Records an error unless one is recorded already: later errors are usually consequences
-  // of the first.
+  // Records an error unless the statement has one already: later errors in it are usually
+  // consequences of the first.
   std::nullopt_t fail(int line, int column, std::string message, std::string suggestion = {});
   std::nullopt_t fail(const Word& at, std::string message, std::string suggestion = {}) {
     return fail(at.line, at.column, std::move(message), std::move(suggestion));
   }
+  void warn(int line, int column, std::string message);
 
-  bool failed() const { return error_.has_value(); }
-  Diagnostic take() { return std::move(*error_); }
+  // A new statement (a line, or the checks at the end) may report its own error.
+  void next_statement() { statement_failed_ = false; }
+
+  bool failed() const { return !errors_.empty() || dropped_ > 0; }
+  // Whether reading on can change nothing: only the first error is wanted, and it came.
+  bool done() const { return max_ == 1 && !errors_.empty(); }
+  Diagnostic take() { return std::move(errors_.front()); }  // the first
+  std::vector<Diagnostic> take_errors() { return std::move(errors_); }
+  std::vector<Diagnostic> take_warnings() { return std::move(warnings_); }
+  std::size_t dropped() const { return dropped_; }
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
-  std::optional<Diagnostic> error_;
+  std::size_t max_;
+  std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> warnings_;
+  std::size_t dropped_ = 0;
+  bool statement_failed_ = false;
 };
 
 // How a list of valid words is shown: the scenario language writes some of the codec's

@@ -12,7 +12,8 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' |
 }  // namespace
 
 bool LineReader::next(Line& line) {
-  while (position_ < text_.size() && !errors_.failed()) {
+  while (position_ < text_.size() && !errors_.done()) {
+    errors_.next_statement();
     if (line_number_ == std::numeric_limits<int>::max()) {
       errors_.fail(line_number_, 1, "too many lines");
       return false;
@@ -24,9 +25,9 @@ bool LineReader::next(Line& line) {
     if (content.size() > kMaxLineLength) {
       errors_.fail(line_number_, static_cast<int>(kMaxLineLength) + 1,
                    fmt::format("line is longer than {} bytes", kMaxLineLength));
-      return false;
+      continue;  // the next line may still be read
     }
-    if (!split(content, line)) return false;
+    if (!split(content, line)) continue;
     if (!line.words.empty()) return true;
   }
   return false;

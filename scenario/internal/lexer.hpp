@@ -5,7 +5,7 @@
 //   ErrorSink errors(path);
 //   LineReader reader(text, errors);
 //   Line line;
-//   while (reader.next(line)) use(line.words);   // false at the end, or on an error
+//   while (reader.next(line)) use(line.words);   // false at the end, or once the sink is full
 //   if (errors.failed()) ...                      // an unterminated string, a long line
 //
 // Words are views into `text`, which must outlive them.
@@ -32,8 +32,8 @@ class LineReader {
  public:
   LineReader(std::string_view text, ErrorSink& errors) : text_(text), errors_(errors) {}
 
-  // Fills `line` with the next line that has words. False at the end of the text or after
-  // an error (recorded in the sink).
+  // Fills `line` with the next line that has words; a line with an error (recorded in the
+  // sink) is skipped. False at the end of the text or once the sink holds all it may.
   bool next(Line& line);
 
  private:

@@ -42,11 +42,11 @@ std::string case_name(const ::testing::TestParamInfo<ErrorCase>& info) { return 
 const ErrorCase kUnknownWords[] = {
     {"Keyword", "sned noop", 1, 1,
      "unknown keyword 'sned'; expected one of seed, timeout, acks, writes, allow, expect, send, delay, unordered, "
-     "optional, close, repeat, client",
+     "optional, close, repeat, client, limit",
      "send"},
     {"KeywordsAreLowerCase", "SEND noop", 1, 1,
      "unknown keyword 'SEND'; expected one of seed, timeout, acks, writes, allow, expect, send, delay, unordered, "
-     "optional, close, repeat, client",
+     "optional, close, repeat, client, limit",
      "send"},
     {"Field", "send opaque cod=1", 1, 13,
      "unknown field 'cod' for send opaque; expected one of vb, vbucket, opaque, cas, datatype, ttl, tap_flags, "
@@ -379,6 +379,71 @@ TEST(ScenarioParserErrors, ALineOfExactlyTheLimitIsFine) {
 TEST(ScenarioParserErrors, TheFirstErrorWins) {
   const Diagnostic error = parse_error("send noop\nsend mutaton\nsned\n}");
   EXPECT_EQ(error.location.line, 2);
+}
+
+// --- --check: every error, and warnings ---
+
+std::vector<std::string> texts(const std::vector<Diagnostic>& diagnostics) {
+  std::vector<std::string> out;
+  for (const auto& d : diagnostics) out.push_back(d.text());
+  return out;
+}
+
+TEST(ScenarioCheck, ReportsTheFirstErrorOfEveryLine) {
+  const auto check = check_scenario("sned noop\nsend noop vb=x\nsend noop\ndelay 5\n", "x.scenario");
+  ASSERT_EQ(check.errors.size(), 3u) << ::testing::PrintToString(texts(check.errors));
+  EXPECT_EQ(check.errors[0].location.line, 1);
+  EXPECT_EQ(check.errors[1].location.line, 2);
+  EXPECT_EQ(check.errors[2].location.line, 4);
+  EXPECT_FALSE(check.valid());
+}
+
+TEST(ScenarioCheck, ABlockThatFailsToOpenIsSkippedNotReportedLineByLine) {
+  const auto check = check_scenario("repeat 1x {\n  send noop\n  sned\n}\nsend noop vb=x\n", "x.scenario");
+  ASSERT_EQ(check.errors.size(), 2u) << ::testing::PrintToString(texts(check.errors));
+  EXPECT_EQ(check.errors[0].location.line, 1);
+  EXPECT_EQ(check.errors[1].location.line, 5);
+}
+
+TEST(ScenarioCheck, StopsAtTheCapAndCountsTheRest) {
+  std::string text;
+  for (int i = 0; i < 30; ++i) text += "sned noop\n";
+  const auto check = check_scenario(text, "x.scenario");
+  EXPECT_EQ(check.errors.size(), kMaxErrors);
+  EXPECT_GE(check.more_errors, 1u);
+}
+
+TEST(ScenarioCheck, WarnsAboutLinesThatProbablyMeanSomethingElse) {
+  const auto check = check_scenario(R"(send mutation key="k" ack
+send flush opaque=0x40 ack
+expect ack
+expect ack opaque=0x40
+expect ack opaque=0x99
+repeat 100000000 send mutation value=fill(20) opaque=7
+close wait
+client end eof
+client event flush
+)",
+                                    "x.scenario");
+  ASSERT_TRUE(check.valid()) << ::testing::PrintToString(texts(check.errors));
+  const auto warnings = texts(check.warnings);
+  ASSERT_EQ(warnings.size(), 4u) << ::testing::PrintToString(warnings);
+  EXPECT_EQ(warnings[0].rfind("x.scenario:6:1: warning: this repeat sends about 6 GiB (100000000 times 69 bytes)", 0), 0u)
+      << warnings[0];
+  EXPECT_EQ(warnings[1].rfind("x.scenario:5:1: warning: no send uses opaque 0x99", 0), 0u) << warnings[1];
+  EXPECT_EQ(warnings[2].rfind("x.scenario:9:1: warning: 'client event' after 'client end' (line 8)", 0), 0u)
+      << warnings[2];
+  EXPECT_EQ(warnings[3].rfind("x.scenario:7:1: warning: 'close wait' waits for the client to close first", 0), 0u)
+      << warnings[3];
+}
+
+TEST(ScenarioCheck, TheProducerSequenceAndRepeatIndicesCoverOpaques) {
+  const auto check = check_scenario(
+      "repeat 3 send mutation key=\"k{n}\" ack\nrepeat 9 send flush opaque={n}\nexpect ack opaque=3\nexpect ack "
+      "opaque=8\n",
+      "x.scenario");
+  ASSERT_TRUE(check.valid());
+  EXPECT_TRUE(check.warnings.empty()) << ::testing::PrintToString(texts(check.warnings));
 }
 
 }  // namespace

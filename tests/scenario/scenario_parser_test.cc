@@ -38,14 +38,25 @@ const EventLine& event_at(const Scenario& s, std::size_t index) {
 
 // --- defaults and whole files ---
 
-TEST(ScenarioParser, AnEmptyFileHasTheDefaults) {
-  const Scenario s = parsed("# nothing but a comment\n\n   \n");
+TEST(ScenarioParser, AnEmptyOrCommentsOnlyFileIsAnError) {
+  for (const char* text : {"", "# nothing but a comment\n\n   \n", "seed 3\ntimeout 1s\n"}) {
+    const auto parsed = parse_scenario(text, "x.scenario");
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error().text(),
+              "x.scenario: the scenario is empty: it needs at least one statement (a step, 'expect connect' or a "
+              "client line; scenarios/README.md)");
+  }
+}
+
+TEST(ScenarioParser, OneStepAndTheRestDefaults) {
+  const Scenario s = parsed("# a comment\n\nsend noop\n");
   EXPECT_EQ(s.name, "x");
   EXPECT_EQ(s.path, "x.scenario");
   EXPECT_EQ(s.seed, 1u);
   EXPECT_EQ(s.timeout, Duration{5000});
   EXPECT_EQ(s.acks, AckPolicy::strict);
-  EXPECT_TRUE(s.steps.empty());
+  EXPECT_EQ(s.steps.size(), 1u);
+  EXPECT_FALSE(s.limit);
   EXPECT_EQ(s.connect.name.kind, FieldMatcher<std::string>::Kind::any);
   EXPECT_FALSE(s.connect.flags_exact);
   EXPECT_EQ(s.connect.flags_present, 0u);
@@ -59,11 +70,11 @@ TEST(ScenarioParser, AnEmptyFileHasTheDefaults) {
 }
 
 TEST(ScenarioParser, TheNameIsTheFileNameWithoutDirectoryOrExtension) {
-  auto name = [](std::string path) { return parse_scenario("", std::move(path)).value().name; };
+  auto name = [](std::string path) { return parse_scenario("send noop", std::move(path)).value().name; };
   EXPECT_EQ(name("scenarios/backfill.scenario"), "backfill");
   EXPECT_EQ(name("/a/b/takeover.v2.scenario"), "takeover.v2");
   EXPECT_EQ(name("notes.txt"), "notes");
-  EXPECT_EQ(parse_scenario("", "dir/y.scenario").value().path, "dir/y.scenario");
+  EXPECT_EQ(parse_scenario("send noop", "dir/y.scenario").value().path, "dir/y.scenario");
 }
 
 TEST(ScenarioParser, ParsesTheReadmesFirstExample) {
@@ -129,13 +140,14 @@ TEST(ScenarioParser, AHashInsideAStringIsNotAComment) {
 // --- directives ---
 
 TEST(ScenarioParser, Directives) {
-  const Scenario s = parsed("seed 0x2a\ntimeout 250ms\nacks auto\nwrites coalesced\n");
+  const Scenario s = parsed("seed 0x2a\ntimeout 250ms\nacks auto\nwrites coalesced\nlimit 2m\nsend noop\n");
   EXPECT_EQ(s.seed, 42u);
   EXPECT_EQ(s.timeout, Duration{250});
   EXPECT_EQ(s.acks, AckPolicy::strict);  // `acks auto` is the older name of the default
-  EXPECT_EQ(parsed("acks unchecked\n").acks, AckPolicy::unchecked);
+  EXPECT_EQ(parsed("acks unchecked\nsend noop\n").acks, AckPolicy::unchecked);
   EXPECT_TRUE(s.coalesce_writes);
-  EXPECT_TRUE(s.steps.empty());
+  EXPECT_EQ(s.limit, Duration{120'000});
+  EXPECT_EQ(s.steps.size(), 1u);
   EXPECT_FALSE(parsed("send noop\n").coalesce_writes);
 }
 
@@ -597,9 +609,9 @@ TEST(ScenarioParserValues, NumbersAtTheirWidths) {
 }
 
 TEST(ScenarioParserValues, Durations) {
-  EXPECT_EQ(parsed("timeout 2s").timeout, Duration{2000});
-  EXPECT_EQ(parsed("timeout 1m").timeout, Duration{60'000});
-  EXPECT_EQ(parsed("timeout 1500ms").timeout, Duration{1500});
+  EXPECT_EQ(parsed("timeout 2s\nsend noop").timeout, Duration{2000});
+  EXPECT_EQ(parsed("timeout 1m\nsend noop").timeout, Duration{60'000});
+  EXPECT_EQ(parsed("timeout 1500ms\nsend noop").timeout, Duration{1500});
 }
 
 TEST(ScenarioParserValues, TheIndexInEveryNumericSlotOfARepeat) {
