@@ -1,6 +1,7 @@
 // How the engine runs a scenario (engine.hpp): overrides, tracing, and the client's limits.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -17,6 +18,8 @@ struct EngineOptions {
   // Mutation mode: the client may leave at any point, so a send to a departed client ends
   // the run without failing it (scenario/mutation.hpp).
   bool mutation = false;
+  // How long the run may take; unset: the scenario's `limit`, or scenario::kDefaultLimit.
+  std::optional<std::chrono::milliseconds> limit;
   // What a client may send up to its TAP_CONNECT: one with a long vbucket list fits easily.
   protocol::Limits client_limits{.max_body = 1 << 20, .max_key = 4096, .max_extras = 64};
   // ...and after it, when it sends only ACKs (24 bytes; a key is only logged by ep-engine).

@@ -27,11 +27,13 @@ StepOutcome& Report::outcome(const SourceLocation& location, std::string_view st
 }
 
 void Report::pass(const SourceLocation& location, std::string_view step) {
+  if (closed_) return;
   ++outcome(location, step).passed;
 }
 
 void Report::fail(const SourceLocation& location, std::string_view step, std::string expected,
                   std::string observed, std::optional<std::uint64_t> index) {
+  if (closed_) return;
   auto& o = outcome(location, step);
   if (o.failed++ == 0) {
     o.failure = std::make_shared<const StepFailure>(StepFailure{std::move(expected), std::move(observed), index});

@@ -53,6 +53,10 @@ class Report {
   void fail(const SourceLocation& location, std::string_view step, std::string expected,
             std::string observed, std::optional<std::uint64_t> index = std::nullopt);
 
+  // From here on nothing is recorded: the run was cut off (its limit), and what its steps
+  // meet on the way out is a consequence, not a finding.
+  void close_books() { closed_ = true; }
+
   bool passed() const;
   // Whether the line at `location` has failed at least once.
   bool has_failed_at(const SourceLocation& location) const;
@@ -80,6 +84,7 @@ class Report {
   std::vector<std::shared_ptr<const std::string>> names_;  // shared by copies, so their views stay valid
   std::unordered_map<std::uint64_t, std::size_t> by_line_;   // (line, name number) -> steps_ index
   std::size_t last_ = 0;  // the outcome found last: repeat bodies hit the same few in turn
+  bool closed_ = false;
 };
 
 // The report of a run the engine could not finish: `error` (an exception from inside it,

@@ -30,6 +30,7 @@ struct ServerOptions {
   std::optional<std::uint64_t> seed;     // overrides the scenario's
   // Mutation mode: connection k gets the scenario mutated with seed + (k-1) % count.
   std::optional<scenario::MutationSpec> mutation;
+  std::optional<std::chrono::milliseconds> limit;  // overrides the scenario's (EngineOptions::limit)
 };
 
 class MockServer {

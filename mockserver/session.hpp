@@ -58,10 +58,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         writer_(stream_, scenario_->timeout, [this] { close_now([](Stream& s) { transport::close(s); }); }),
         book_(scenario_->acks, AckBook::has_ack_expectations(*scenario_)),
         report_(scenario_->name, options_.connection),
-        started_(Clock::now()) {}
+        started_(Clock::now()),
+        limit_(options_.limit.value_or(scenario_->limit.value_or(scenario::kDefaultLimit))),
+        limit_at_(started_ + limit_),
+        limit_timer_(stream_.get_executor()),
+        sleep_timer_(stream_.get_executor()) {}
 
   asio::awaitable<Report> run(std::shared_ptr<Session> self) {
     asio::co_spawn(stream_.get_executor(), inbox_.read_loop(self), asio::detached);
+    // The limit ends the run wherever it waits: the close stops every read, write and wait.
+    limit_timer_.expires_at(limit_at_);
+    limit_timer_.async_wait([this, self](const boost::system::error_code& ec) {
+      if (!ec) over_limit();
+    });
     if (co_await expect_connect()) {
       for (const scenario::Step& step : scenario_->steps) {
         if (aborted_) break;
@@ -78,6 +87,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     drain(last_location_, last_step_);
     settle_acks();
+    limit_timer_.cancel();
     co_return std::move(report_);
   }
 
@@ -111,6 +121,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   asio::awaitable<void> run_repeat(const scenario::Repeat& repeat) {
     for (std::uint64_t i = 0; i < repeat.count && !aborted_; ++i) {
+      // Steps that never wait (claims that fail at once) would keep the timer from firing.
+      if (i % 1024 == 1023 && Clock::now() >= limit_at_) over_limit();
       for (const scenario::Step& inner : repeat.body) {
         if (aborted_) break;
         // A coalesced frame is only rendered: no coroutine per frame of a volume run.
@@ -497,6 +509,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
   }
 
+  // The run took longer than its limit: fail once, and end it (a reset, so nothing waits).
+  void over_limit() {
+    if (aborted_ && closed_) return;
+    report_.fail(last_location_, "limit",
+                 fmt::format("the run to end within {} (the scenario's limit; `limit` or --limit sets it)",
+                             describe_duration(limit_)),
+                 fmt::format("still running after {}, at this line ({})", describe_duration(limit_), last_step_));
+    report_.close_books();
+    aborted_ = true;
+    sleep_timer_.cancel();
+    close_now([](Stream& s) { transport::reset(s); });
+  }
+
+  static std::string describe_duration(Duration d) {
+    return d.count() % 1000 == 0 ? fmt::format("{}s", d.count() / 1000) : fmt::format("{}ms", d.count());
+  }
+
   template <class CloseFn>
   void close_now(CloseFn&& how) {
     if (closed_) return;
@@ -506,10 +535,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     trace({.note = "server closed the connection", .location = last_location_});
   }
 
+  // One pause at a time (the run is one coroutine); the limit cuts it short.
   asio::awaitable<void> sleep(Duration d) {
-    asio::steady_timer timer(stream_.get_executor(), d);
+    if (aborted_) co_return;
+    sleep_timer_.expires_after(d);
     boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await sleep_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 
   void trace(TraceRecord record) {
@@ -529,6 +560,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   AckBook book_;
   Report report_;
   Clock::time_point started_;
+  Duration limit_;
+  Clock::time_point limit_at_;
+  asio::steady_timer limit_timer_;
+  asio::steady_timer sleep_timer_;
 
   ClientModel model_;              // decides which ACKs the client owes
   std::uint32_t next_opaque_ = 1;  // ep-engine's tap_ack_initial_sequence_number

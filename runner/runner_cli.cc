@@ -8,6 +8,8 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "cli/duration.hpp"
+
 namespace tapharness::runner {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -49,6 +51,7 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
   RunnerCommand command;
   std::string junit, client_cmd, trace_dir, mutate;
   std::uint64_t seed = 0;
+  double limit = 0;
   po::options_description described("options");
   // clang-format off
   described.add_options()
@@ -65,6 +68,8 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
        "fuzz the client: run each scenario COUNT times (default 1), perturbed from seeds SEED, SEED+1, ...; "
        "only the client's invariant is checked (one clean ending or error, no hang, no crash), and a "
        "failing seed is printed for replay")
+      ("limit", po::value(&limit)->value_name("SECONDS"),
+       "how long each run may take, over the scenarios' own `limit` (default 20)")
       ("check", "only parse and validate")
       ("timing", "print the suite's wall time and its slowest scenarios");
   // clang-format on
@@ -94,6 +99,11 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
     command.run.client_command = client_cmd;
   }
   if (vm.count("seed")) command.run.seed = seed;
+  if (vm.count("limit")) {
+    auto parsed = cli::seconds_option("--limit", limit);
+    if (!parsed) return RunnerUsage{2, fmt::format("tap_scenario: {}\n{}\n", parsed.error().message(), kUsage)};
+    command.run.limit = *parsed;
+  }
   if (!trace_dir.empty()) command.run.trace_dir = trace_dir;
   if (!mutate.empty()) {
     command.mutation = scenario::parse_mutation(mutate);

@@ -45,7 +45,11 @@ class Run {
     if (options_.mutation_seed) mutation = scenario::MutationSpec{*options_.mutation_seed, 1};
     auto listening = mockserver::MockServer::listen(
         io_, scenario_,
-        {.connections = 1, .trace_dir = options_.trace_dir, .seed = options_.seed, .mutation = mutation});
+        {.connections = 1,
+         .trace_dir = options_.trace_dir,
+         .seed = options_.seed,
+         .mutation = mutation,
+         .limit = options_.limit});
     if (!listening) {
       result_.problem = listening.error().message();
       return;
@@ -62,9 +66,10 @@ class Run {
     } else {
       start_builtin(port);
     }
-    // The server always finishes (its waits are bounded); the client then gets the
-    // scenario's timeout to report its end.
-    auto deadline = Clock::now() + options_.limit;
+    // The server always finishes (its waits are bounded, the whole run by its limit); the
+    // client then gets the scenario's timeout to report its end. This deadline is a net.
+    const auto limit = options_.limit.value_or(scenario_->limit.value_or(scenario::kDefaultLimit));
+    auto deadline = Clock::now() + limit + scenario_->timeout + std::chrono::seconds(5);
     bool server_seen = false;
     while (!(result_.server && client_done_) && Clock::now() < deadline) {
       if (result_.server && !server_seen) {
@@ -77,7 +82,7 @@ class Run {
     if (!(result_.server && client_done_)) {
       result_.problem = result_.server ? fmt::format("the client did not end within {}ms after the server finished",
                                                      scenario_->timeout.count())
-                                       : fmt::format("the run did not finish within {}s", options_.limit.count());
+                                       : fmt::format("the run did not finish within {}ms", limit.count());
       if (child_) child_->terminate();
       if (feed_) feed_->close();
       server_->stop();

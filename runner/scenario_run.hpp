@@ -28,7 +28,8 @@ struct RunOptions {
   // the scenario's `client args` as tap_tail flags.
   std::optional<std::string> client_command;
   std::optional<std::string> trace_dir;        // server transcripts
-  std::chrono::seconds limit{120};             // a safety net: no scenario runs longer
+  // How long a run may take, over every scenario's `limit` (the default: scenario::kDefaultLimit).
+  std::optional<std::chrono::milliseconds> limit;
   bool keep_observed = false;                  // keep every reported item (for --update)
   // Mutation mode: run the scenario mutated with this seed (mockserver/mutation.hpp) and
   // check only the client's invariant.

@@ -357,6 +357,10 @@ struct ClientSide {
   bool checks_events() const { return !events_any && (!events.empty() || args || end); }
 };
 
+// How long a run may take unless the scenario says (`limit`): a Bazel `small` test's 60 s
+// holds it three times over, room for a sanitizer's slowdown.
+inline constexpr Duration kDefaultLimit{20'000};
+
 enum class AckPolicy {
   strict,     // every ACK a correct client sends, in order, by the end (the default)
   unchecked,  // `acks unchecked`: ACKs that come are accepted, none is required
@@ -370,7 +374,7 @@ struct Scenario {
   // Which ACKs the client must send: under `strict` (the default) one for every frame a
   // correct client must ACK, in order; `acks unchecked` requires none.
   AckPolicy acks = AckPolicy::strict;
-  // How long the whole run may take (`limit`); unset: the runner's default.
+  // How long the whole run may take (`limit`); unset: kDefaultLimit.
   std::optional<Duration> limit;
   // `writes coalesced`: consecutive sends without faults may share one write.
   bool coalesce_writes = false;

@@ -594,6 +594,26 @@ TEST(Engine, ClosingForms) {
   }
 }
 
+// A run has a time limit, wherever it is: in a delay, in a volume repeat, in steps that
+// never wait.
+TEST(Engine, ARunEndsAtItsLimitWithOneFailure) {
+  for (const char* text : {"limit 100ms\ndelay 1h\n", "limit 100ms\nrepeat 100000000 send noop\n",
+                           "limit 100ms\nrepeat 100000000 allow unexpected\n"}) {
+    const auto start = std::chrono::steady_clock::now();
+    EngineHarness h(text);
+    h.send_connect();
+    h.drain_in_background();
+    const auto& r = h.report();
+    ASSERT_FALSE(r.passed()) << text;
+    EXPECT_EQ(r.first_failure()->step, "limit") << text;
+    EXPECT_EQ(r.first_failure()->failure->expected,
+              "the run to end within 100ms (the scenario's limit; `limit` or --limit sets it)");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << text;
+    EXPECT_EQ(std::count_if(r.steps().begin(), r.steps().end(), [](const StepOutcome& o) { return o.failed; }), 1)
+        << testing::failures(r);
+  }
+}
+
 TEST(Engine, AClientThatVanishesFailsTheNextSendAndEndsTheRun) {
   EngineHarness h("send noop\ndelay 30ms\nsend noop\nsend noop\n");
   h.send_connect();

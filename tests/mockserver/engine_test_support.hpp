@@ -69,6 +69,18 @@ class EngineHarness {
     return out;
   }
 
+  // Reads and drops whatever the server writes from now on, as a client that keeps up.
+  void drain_in_background() {
+    auto sink = std::make_shared<std::vector<std::uint8_t>>(1 << 16);
+    auto on_read = std::make_shared<std::function<void(boost::system::error_code, std::size_t)>>();
+    *on_read = [this, sink, weak = std::weak_ptr(on_read)](boost::system::error_code ec, std::size_t) {
+      auto self = weak.lock();
+      if (!ec && self) client_->async_read_some(asio::buffer(*sink), *self);
+    };
+    drain_ = on_read;
+    client_->async_read_some(asio::buffer(*sink), *on_read);
+  }
+
   // How the server ended the connection, seen from the client: eof, connection_reset, or
   // would_block when it has not ended (after the bytes the test did not read).
   boost::system::error_code server_end() {
@@ -109,6 +121,7 @@ class EngineHarness {
   asio::io_context io_;
   std::optional<MemoryStream> client_;
   std::optional<Report> report_;
+  std::shared_ptr<std::function<void(boost::system::error_code, std::size_t)>> drain_;
 };
 
 inline std::string failures(const Report& r) { return format_report(r); }
