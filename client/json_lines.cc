@@ -61,6 +61,9 @@ std::string event_json(const protocol::TapEvent& e) {
       out += fmt::format(",\"key\":{}", json_string(e.key));
       if (!e.value.empty()) out += fmt::format(",\"value_b64\":\"{}\"", base64_encode(e.value));
       out += fmt::format(",\"cas\":{},\"datatype\":{}", e.cas, e.datatype);
+      // A deletion carries no item flags or expiry: a client that reports any (the reference
+      // reads them from the rev seqno) says so, and a scenario fails it.
+      if (e.flags != 0 || e.expiry != 0) out += fmt::format(",\"flags\":{},\"expiry\":{}", e.flags, e.expiry);
       break;
     case TapEventKind::checkpoint_start:
     case TapEventKind::checkpoint_end:
@@ -165,6 +168,8 @@ Result<ReportedItem, InputError> parse_json_line(std::string_view line) {
       }
       if (auto error = number("cas", e.cas)) return *error;
       if (auto error = optional_number("datatype", e.datatype, std::uint8_t{0})) return *error;
+      if (auto error = optional_number("flags", e.flags, std::uint32_t{0})) return *error;
+      if (auto error = optional_number("expiry", e.expiry, std::uint32_t{0})) return *error;
       break;
     case TapEventKind::checkpoint_start:
     case TapEventKind::checkpoint_end:

@@ -58,6 +58,7 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
   double timeout_seconds = 0;
   const protocol::Limits defaults;
   std::uint64_t max_value = defaults.max_value, max_key = defaults.max_key;
+  std::vector<std::string> defect_words;
   // clang-format off
   described.add_options()
       ("help,h", "print this help")
@@ -80,7 +81,9 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
        "refuse a value longer than this (default 22020096, the reference client's MaxBodyLen); a "
        "frame is refused from its header only when even its largest engine-specific length leaves "
        "a longer value")
-      ("max-key", po::value(&max_key)->value_name("BYTES"), "refuse a key longer than this (default 4096)");
+      ("max-key", po::value(&max_key)->value_name("BYTES"), "refuse a key longer than this (default 4096)")
+      ("defect", po::value(&defect_words)->value_name("NAME[:ARG]")->composing(),
+       "misbehave on purpose, to prove a scenario catches it (repeatable; see below)");
   // clang-format on
 
   po::variables_map vm;
@@ -93,7 +96,10 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
   if (vm.count("help")) {
     std::ostringstream help;
     help << described;
-    return TailUsage{0, fmt::format("{}{}\n{}", kUsage, kAbout, help.str())};
+    std::string defects = "\ndefects (--defect; the library's feed has none):\n  reference  the reference Go client's "
+                          "weaknesses together\n";
+    for (const auto& info : all_defects()) defects += fmt::format("  {:<30} {}\n", info.name, info.what);
+    return TailUsage{0, fmt::format("{}{}\n{}{}", kUsage, kAbout, help.str(), defects)};
   }
 
   TailOptions options;
@@ -145,6 +151,9 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
     options.feed.connect_timeout = *timeout;
     options.feed.idle_timeout = *timeout;
   }
+  auto defects = parse_defects(defect_words);
+  if (!defects) return usage_error("--defect " + defects.error().message());
+  options.defects = *defects;
   return options;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <variant>
 
+#include "client/defects/defect.hpp"
 #include "client/feed_options.hpp"
 #include "protocol/result.hpp"
 
@@ -17,6 +18,7 @@ struct TailOptions {
   std::string host;
   std::string port;
   FeedOptions feed;
+  DefectSet defects;  // --defect: none unless asked
 };
 
 // --help (status 0, text on stdout) or a usage error (status 2, text on stderr).

@@ -4,9 +4,51 @@
 
 #include <fmt/format.h>
 
+#include "client/defects/defective_client.hpp"
 #include "client/json_lines.hpp"
 #include "client/tail_options.hpp"
 #include "client/tap_feed.hpp"
+
+namespace {
+
+// With --defect: the same output, from the defective client; a crash prints the reference's
+// panic and exits 2 without an end line, as a Go panic does.
+int run_defective(const tapharness::client::TailOptions& options) {
+  using namespace tapharness;
+  using namespace tapharness::client;
+  asio::io_context io;
+  int status = 1;
+  auto client = DefectiveClient::start(
+      io.get_executor(), options.host, options.port, options.feed, options.defects,
+      {.item =
+           [&](ReportedItem item) {
+             if (auto* event = std::get_if<protocol::TapEvent>(&item)) {
+               fmt::print("{}\n", event_json(*event));
+               return;
+             }
+             const auto& end = std::get<ReportedEnd>(item);
+             fmt::print("{}\n", end_json(end));
+             std::fflush(stdout);
+             status = end.how == ReportedEnd::How::error ? 1 : 0;
+           },
+       .crash =
+           [&](const std::string& why) {
+             std::fflush(stdout);
+             fmt::print(stderr, "{}\n", why);
+             status = 2;
+             io.stop();
+           },
+       .done = [&] { io.stop(); }});
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) client->close();
+  });
+  io.run();
+  std::fflush(stdout);
+  return status;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tapharness;
@@ -18,6 +60,7 @@ int main(int argc, char** argv) {
     return usage->status;
   }
   const auto& options = std::get<TailOptions>(parsed);
+  if (!options.defects.empty()) return run_defective(options);
 
   asio::io_context io;
   TapFeed feed = connect_feed(io.get_executor(), options.host, options.port, options.feed);

@@ -50,6 +50,7 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
     int argc, const char* const* argv, const std::function<const char*(const char*)>& environment) {
   RunnerCommand command;
   std::string junit, client_cmd, trace_dir, mutate;
+  std::vector<std::string> defect_words;
   std::uint64_t seed = 0;
   double limit = 0;
   po::options_description described("options");
@@ -70,6 +71,13 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
        "failing seed is printed for replay")
       ("limit", po::value(&limit)->value_name("SECONDS"),
        "how long each run may take, over the scenarios' own `limit` (default 20)")
+      ("defect", po::value(&defect_words)->value_name("NAME[:ARG]")->composing(),
+       "run the built-in client with this defect (repeatable; tap_tail --help lists them): a scenario "
+       "that catches it FAILs")
+      ("defects", "the kill matrix: run every scenario against the correct client and each defect, print "
+       "who catches whom, and fail unless every defect is caught, every scenario catches one (or its "
+       "header says '# kills: none (why)') and the correct client passes everything")
+      ("jobs", po::value(&command.jobs)->value_name("N"), "runs at once for --defects (default 16)")
       ("check", "only parse and validate")
       ("timing", "print the suite's wall time and its slowest scenarios");
   // clang-format on
@@ -111,6 +119,19 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
       return RunnerUsage{2, fmt::format("tap_scenario: --mutate '{}' is not SEED or SEED:COUNT\n", mutate)};
     }
   }
+  if (!defect_words.empty()) {
+    auto defects = client::parse_defects(defect_words);
+    if (!defects) {
+      return RunnerUsage{2, fmt::format("tap_scenario: --defect {}\n{}\n", defects.error().message(), kUsage)};
+    }
+    command.run.defects = *defects;
+  }
+  command.kill_matrix = vm.count("defects") > 0;
+  if ((command.run.defects || command.kill_matrix) && command.run.client_command) {
+    return RunnerUsage{2, "tap_scenario: --defect and --defects change the built-in client; they do not go with "
+                          "--client-cmd\n"};
+  }
+  if (command.jobs == 0) return RunnerUsage{2, "tap_scenario: --jobs must be at least 1\n"};
   command.check_only = vm.count("check") > 0;
   command.update = vm.count("update") > 0;
   command.timing = vm.count("timing") > 0;

@@ -22,6 +22,8 @@ struct RunnerCommand {
   bool update = false;
   bool timing = false;               // print the slowest scenarios and the suite's wall time
   std::optional<scenario::MutationSpec> mutation;  // --mutate SEED[:COUNT]
+  bool kill_matrix = false;          // --defects
+  std::size_t jobs = 16;             // --jobs: runs at once for --defects
   std::size_t shard_count = 1;
   std::size_t shard_index = 0;
   std::optional<std::string> shard_status_file;

@@ -5,6 +5,7 @@
 
 #include <boost/algorithm/string/replace.hpp>
 
+#include "client/defects/defective_client.hpp"
 #include "client/tap_feed.hpp"
 #include "scenario/mutation.hpp"
 #include "mockserver/server.hpp"
@@ -85,9 +86,15 @@ class Run {
                                        : fmt::format("the run did not finish within {}ms", limit.count());
       if (child_) child_->terminate();
       if (feed_) feed_->close();
+      if (defective_) defective_->close();
       server_->stop();
       io_.restart();
       io_.run_for(std::chrono::seconds(1));
+    }
+    if (defective_) {  // what it left open (stay_connected_after_error) goes with the run
+      defective_->close();
+      io_.restart();
+      io_.run_for(std::chrono::milliseconds(100));
     }
     check_.finish();
     result_.client_failures = check_.failures();
@@ -102,12 +109,30 @@ class Run {
   }
 
   void start_builtin(const std::string& port) {
+    if (options_.defects && !options_.defects->empty()) return start_defective(port);
     feed_.emplace(client::connect_feed(io_.get_executor(), "127.0.0.1", port, feed_options(*scenario_)));
     feed_->async_consume([this](const protocol::TapEventView& event) { observe(event.to_owned()); },
                          [this](const client::FeedEnd& end) {
                            observe(client::report_of(end));
                            client_done_ = true;
                          });
+  }
+
+  void start_defective(const std::string& port) {
+    defective_ = client::DefectiveClient::start(
+        io_.get_executor(), "127.0.0.1", port, feed_options(*scenario_), *options_.defects,
+        {.item =
+             [this](client::ReportedItem item) {
+               const bool end = std::holds_alternative<client::ReportedEnd>(item);
+               observe(std::move(item));
+               if (end) client_done_ = true;
+             },
+         .crash =
+             [this](const std::string& why) {
+               result_.problem = fmt::format("the client crashed: {}", why);
+               client_done_ = true;
+             },
+         .done = [] {}});
   }
 
   void start_external(const std::string& command) {
@@ -169,6 +194,7 @@ class Run {
   ClientCheck check_;
   std::unique_ptr<mockserver::MockServer> server_;
   std::optional<client::TapFeed> feed_;
+  std::shared_ptr<client::DefectiveClient> defective_;
   std::unique_ptr<ChildProcess> child_;
   std::string stdout_buffer_;
   std::array<char, 4096> stderr_chunk_{};

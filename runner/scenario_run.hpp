@@ -17,6 +17,7 @@
 #include "client/json_lines.hpp"
 #include "mockserver/report.hpp"
 #include "scenario/scenario.hpp"
+#include "client/defects/defect.hpp"
 #include "scenario/parser.hpp"
 #include "runner/client_check.hpp"
 
@@ -34,6 +35,8 @@ struct RunOptions {
   // Mutation mode: run the scenario mutated with this seed (mockserver/mutation.hpp) and
   // check only the client's invariant.
   std::optional<std::uint64_t> mutation_seed;
+  // The built-in client with these defects (client/defects/defect.hpp), for --defect(s).
+  std::optional<client::DefectSet> defects;
 };
 
 enum class Verdict { passed, failed, invalid };

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "runner/junit.hpp"
+#include "runner/kill_matrix.hpp"
 #include "runner/runner_cli.hpp"
 #include "runner/scenario_run.hpp"
 #include "runner/update.hpp"
@@ -102,6 +103,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (command.shard_status_file) write_file(*command.shard_status_file, "");
+
+  if (command.kill_matrix) {
+    std::vector<std::string> selected;
+    for (const auto& path : *files) {
+      if (filter_matches(command.filter, name_of_path(path))) selected.push_back(path);
+    }
+    const KillMatrix matrix = run_kill_matrix(selected, command.run, command.jobs);
+    fmt::print("{}", format_kill_matrix(matrix));
+    const auto problems = kill_matrix_problems(matrix);
+    for (const auto& problem : problems) fmt::print("PROBLEM {}\n", problem);
+    fmt::print("{}\n", problems.empty() ? "the kill matrix holds" : "the kill matrix does not hold");
+    return problems.empty() ? 0 : 1;
+  }
 
   std::vector<ScenarioResult> results;
   std::size_t position = 0;

@@ -1,0 +1,111 @@
+#include "client/defects/defective_client.hpp"
+
+#include <fmt/format.h>
+
+namespace tapharness::client {
+
+using tcp = asio::ip::tcp;
+
+DefectiveClient::DefectiveClient(asio::any_io_executor executor, FeedOptions options, DefectSet defects,
+                                 Callbacks callbacks)
+    : executor_(executor), options_(std::move(options)), defects_(defects), callbacks_(std::move(callbacks)) {
+  if (defects_.has(Defect::no_idle_timeout)) options_.idle_timeout.reset();
+}
+
+std::shared_ptr<DefectiveClient> DefectiveClient::start(asio::any_io_executor executor, std::string host,
+                                                        std::string port, FeedOptions options, DefectSet defects,
+                                                        Callbacks callbacks) {
+  std::shared_ptr<DefectiveClient> client(
+      new DefectiveClient(executor, std::move(options), defects, std::move(callbacks)));
+  asio::co_spawn(executor, client->connect(client, std::move(host), std::move(port)), asio::detached);
+  return client;
+}
+
+asio::awaitable<void> DefectiveClient::connect(std::shared_ptr<DefectiveClient> self, std::string host,
+                                               std::string port) {
+  // Its own connect to the server, bounded as the feed's is; on failure the feed connects
+  // directly, so the end it reports is the correct client's.
+  tcp::socket server(executor_);
+  asio::steady_timer timeout(executor_, options_.connect_timeout);
+  timeout.async_wait([&server](const boost::system::error_code& ec) {
+    if (!ec) server.close();
+  });
+  boost::system::error_code ec;
+  tcp::resolver resolver(executor_);
+  const auto endpoints = co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) co_await asio::async_connect(server, endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  timeout.cancel();
+  if (closed_) co_return maybe_done();
+  if (ec || !server.is_open()) co_return start_feed(std::move(host), std::move(port));
+  proxy_ = std::make_shared<WireProxy>(
+      executor_, defects_,
+      WireProxy::Hooks{.crash =
+                           [this, self](const std::string& why) {
+                             crashed_ = true;
+                             if (feed_) feed_->close();
+                             callbacks_.crash(why);
+                           },
+                       .deletion = [this, self](std::uint32_t flags,
+                                                std::uint32_t expiry) { deletions_.emplace_back(flags, expiry); }});
+  const auto listening = proxy_->listen();
+  if (!listening) co_return start_feed(std::move(host), std::move(port));
+  proxy_done_ = false;
+  proxy_->start(std::move(server), [this, self] {
+    proxy_done_ = true;
+    maybe_done();
+  });
+  start_feed("127.0.0.1", std::to_string(*listening));
+}
+
+void DefectiveClient::start_feed(std::string host, std::string port) {
+  feed_.emplace(connect_feed(executor_, std::move(host), std::move(port), options_));
+  feed_->async_consume(
+      [this, self = shared_from_this()](const protocol::TapEventView& event) { on_item(event.to_owned()); },
+      [this, self = shared_from_this()](const FeedEnd& end) {
+        ReportedEnd reported = report_of(end);
+        if (defects_.has(Defect::eof_after_header) && end.reason == EndReason::truncated &&
+            end.partial_bytes >= protocol::kHeaderSize) {
+          reported = ReportedEnd{.how = ReportedEnd::How::eof};
+        }
+        if (defects_.has(Defect::connect_status_lost) && end.reason == EndReason::connect_rejected) {
+          reported.error = end.body.empty() ? "connect_rejected" : fmt::format("connect_rejected: {}", end.body);
+        }
+        on_item(std::move(reported));
+        ended_ = true;
+        maybe_done();
+      });
+}
+
+void DefectiveClient::on_item(ReportedItem item) {
+  if (crashed_) return;
+  if (auto* event = std::get_if<protocol::TapEvent>(&item)) {
+    using K = protocol::TapEventKind;
+    if (event->kind == K::deletion && !deletions_.empty()) {
+      std::tie(event->flags, event->expiry) = deletions_.front();
+      deletions_.pop_front();
+    }
+    if (defects_.has(Defect::drop_vbucket_set) && event->kind == K::vbucket_set) return;
+    if (defects_.has(Defect::drop_flush) && event->kind == K::flush) return;
+    if (defects_.has(Defect::drop_checkpoint_id)) event->checkpoint_id = 0;
+    if (defects_.has(Defect::drop_datatype)) event->datatype = 0;
+  } else if (auto* end = std::get_if<ReportedEnd>(&item)) {
+    if (defects_.has(Defect::end_stream_as_eof) && end->how == ReportedEnd::How::end_stream) {
+      end->how = ReportedEnd::How::eof;
+    }
+  }
+  callbacks_.item(std::move(item));
+}
+
+void DefectiveClient::close() {
+  closed_ = true;
+  if (feed_) feed_->close();
+  if (proxy_) proxy_->stop();
+  maybe_done();
+}
+
+void DefectiveClient::maybe_done() {
+  const bool feed_done = ended_ || crashed_ || (closed_ && !feed_);
+  if (feed_done && proxy_done_ && callbacks_.done) std::exchange(callbacks_.done, nullptr)();
+}
+
+}  // namespace tapharness::client

@@ -1,0 +1,152 @@
+#include "runner/kill_matrix.hpp"
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace tapharness::runner {
+
+std::vector<KillMatrix::Column> kill_matrix_columns() {
+  std::vector<KillMatrix::Column> out;
+  for (const auto& info : client::all_defects()) {
+    client::DefectSet set;
+    set.add(info.defect);
+    out.push_back({std::string(info.name), set});
+  }
+  out.push_back({"reference", client::reference_defects()});
+  return out;
+}
+
+std::optional<std::string> kills_none_reason(std::string_view text) {
+  // Only the header: the comment lines before the first statement.
+  static const std::regex kKillsNone(R"(^#\s*kills:\s*none\s*\((.+)\)\s*$)");
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::string line(text.substr(at, end - at));
+    at = end + 1;
+    if (line.empty()) continue;
+    if (line[0] != '#') break;
+    std::smatch m;
+    if (std::regex_match(line, m, kKillsNone)) return m[1].str();
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// One line of why a run failed, for the correct client's failures.
+std::string first_failure(const ScenarioResult& r) {
+  const std::string text = format_result(r);
+  const auto newline = text.find('\n');
+  const auto next = text.find('\n', newline + 1);
+  return newline == std::string::npos ? text : text.substr(newline + 1, next - newline - 1);
+}
+
+}  // namespace
+
+KillMatrix run_kill_matrix(const std::vector<std::string>& files, const RunOptions& options, std::size_t jobs) {
+  KillMatrix m;
+  m.columns = kill_matrix_columns();
+  struct Task {
+    std::size_t row;
+    std::optional<std::size_t> column;  // none: the correct client
+  };
+  std::vector<std::shared_ptr<const scenario::Scenario>> parsed;
+  std::vector<Task> tasks;
+  for (const auto& path : files) {
+    auto text = scenario::read_scenario_file(path);
+    auto scenario = text ? scenario::parse_scenario(*text, path) : Result<scenario::Scenario, scenario::Diagnostic>(text.error());
+    if (!scenario) {
+      m.invalid.push_back(scenario.error().text());
+      continue;
+    }
+    KillMatrix::Row row{.name = scenario->name, .path = path};
+    row.killed.assign(m.columns.size(), false);
+    row.kills_none = kills_none_reason(*text);
+    m.rows.push_back(std::move(row));
+    parsed.push_back(std::make_shared<const scenario::Scenario>(std::move(scenario).value()));
+    const std::size_t r = m.rows.size() - 1;
+    tasks.push_back({r, std::nullopt});
+    for (std::size_t c = 0; c < m.columns.size(); ++c) tasks.push_back({r, c});
+  }
+  std::atomic<std::size_t> next{0};
+  std::mutex mutex;
+  auto worker = [&] {
+    for (std::size_t i = next++; i < tasks.size(); i = next++) {
+      const Task& task = tasks[i];
+      RunOptions run = options;
+      if (task.column) run.defects = m.columns[*task.column].defects;
+      const ScenarioResult result = run_scenario(parsed[task.row], run);
+      std::lock_guard lock(mutex);
+      KillMatrix::Row& row = m.rows[task.row];
+      if (task.column) {
+        row.killed[*task.column] = result.verdict != Verdict::passed;
+      } else {
+        row.correct_passed = result.verdict == Verdict::passed;
+        if (!row.correct_passed) row.correct_failure = first_failure(result);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t j = 0; j < std::max<std::size_t>(1, jobs); ++j) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  return m;
+}
+
+std::string format_kill_matrix(const KillMatrix& m) {
+  std::size_t width = 8;
+  for (const auto& row : m.rows) width = std::max(width, row.name.size());
+  std::string out = fmt::format("kill matrix: {} scenarios x {} defects (X: the scenario fails the defective client)\n",
+                                m.rows.size(), m.columns.size());
+  for (std::size_t c = 0; c < m.columns.size(); ++c) out += fmt::format("  {:>2} {}\n", c + 1, m.columns[c].name);
+  out += fmt::format("{:<{}}  ok ", "", width);
+  for (std::size_t c = 0; c < m.columns.size(); ++c) out += fmt::format("{}", (c + 1) / 10 ? std::to_string((c + 1) / 10) : " ");
+  out += fmt::format("\n{:<{}}     ", "", width);
+  for (std::size_t c = 0; c < m.columns.size(); ++c) out += fmt::format("{}", (c + 1) % 10);
+  out += "  kills\n";
+  for (const auto& row : m.rows) {
+    std::size_t kills = 0;
+    std::string cells;
+    for (bool k : row.killed) {
+      cells += k ? 'X' : '.';
+      kills += k;
+    }
+    out += fmt::format("{:<{}}  {}  {}  {}{}\n", row.name, width, row.correct_passed ? "ok" : "!!", cells, kills,
+                       row.kills_none ? fmt::format(" (kills: none, {})", *row.kills_none) : "");
+  }
+  out += "caught by:\n";
+  for (std::size_t c = 0; c < m.columns.size(); ++c) {
+    std::size_t by = 0;
+    for (const auto& row : m.rows) by += row.killed[c];
+    out += fmt::format("  {:<30} {:>3} of {}\n", m.columns[c].name, by, m.rows.size());
+  }
+  return out;
+}
+
+std::vector<std::string> kill_matrix_problems(const KillMatrix& m) {
+  std::vector<std::string> out;
+  for (const auto& invalid : m.invalid) out.push_back(fmt::format("invalid scenario: {}", invalid));
+  for (const auto& row : m.rows) {
+    if (!row.correct_passed) {
+      out.push_back(fmt::format("{}: the correct client fails it: {}", row.name, row.correct_failure));
+    }
+    const bool kills = std::find(row.killed.begin(), row.killed.end(), true) != row.killed.end();
+    if (!kills && !row.kills_none) {
+      out.push_back(fmt::format("{}: catches no defect; add a check that does, or say why in its header "
+                                "(# kills: none (why))",
+                                row.name));
+    }
+  }
+  for (std::size_t c = 0; c < m.columns.size(); ++c) {
+    const bool caught = std::any_of(m.rows.begin(), m.rows.end(), [&](const auto& row) { return row.killed[c]; });
+    if (!caught) out.push_back(fmt::format("{}: no scenario catches it", m.columns[c].name));
+  }
+  return out;
+}
+
+}  // namespace tapharness::runner
