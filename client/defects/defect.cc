@@ -101,16 +101,16 @@ Result<DefectSet, InputError> parse_defects(std::span<const std::string> words) 
     if (!found) {
       std::string names = "reference";
       for (const auto& info : kDefects) names += fmt::format(", {}", info.name);
-      return InputError{fmt::format("'{}'", word), fmt::format("is not a defect; the defects are {}", names)};
+      return InputError{"", fmt::format("'{}' is not a defect; the defects are {}", word, names)};
     }
     if (colon != std::string::npos) {
       const std::string_view arg = std::string_view(word).substr(colon + 1);
       std::uint64_t n = 0;
       const auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), n);
       if (found->defect != D::skip_ack || ec != std::errc() || end != arg.data() + arg.size() || n == 0) {
-        return InputError{fmt::format("'{}'", word), found->defect == D::skip_ack
-                                                         ? "takes a positive count, as in skip_ack:3"
-                                                         : "takes no argument"};
+        return InputError{"", fmt::format("'{}' {}", word,
+                                          found->defect == D::skip_ack ? "takes a positive count, as in skip_ack:3"
+                                                                       : "takes no argument")};
       }
       set.skip_ack_n = n;
     }

@@ -95,7 +95,7 @@ void FrameRewriter::take(protocol::ByteView in, protocol::Bytes& out, Notes& not
     }
     if (frame_size_ && !held_.empty() && (position_ >= kHold || position_ == frame_size_)) {
       rewrite_front(notes);
-      out.insert(out.end(), held_.begin(), held_.end());
+      if (!notes.crash) out.insert(out.end(), held_.begin(), held_.end());
       held_.clear();
     }
     if (frame_size_ && position_ == frame_size_) {

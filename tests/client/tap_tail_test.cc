@@ -95,7 +95,7 @@ TEST(TailOptions, HelpExplainsEveryFlag) {
   EXPECT_EQ(usage.status, 0);
   for (const char* flag : {"--addr", "--name", "--backfill", "--dump", "--vbuckets", "--takeover",
                            "--ack", "--keys-only", "--checkpoint", "--registered", "--timeout", "--max-value",
-                           "--max-key"}) {
+                           "--max-key", "--defect", "reference", "skip_ack", "stay_connected_after_error"}) {
     EXPECT_NE(usage.text.find(flag), std::string::npos) << flag;
   }
 }
@@ -137,6 +137,40 @@ TEST(TapTailBinary, PrintsEventsAndTheEndAsJsonLines) {
             "{\"op\":\"vbucket_set\",\"vb\":5,\"state\":\"pending\"}\n"
             "{\"end\":\"eof\"}\n");
   EXPECT_EQ(status, 0);
+}
+
+TEST(TailOptions, DefectsAreNamedAndRefusedWithTheList) {
+  auto parsed = parse({"--addr", "h:1", "--defect", "skip_ack:3", "--defect", "drop_flush"});
+  const auto& options = std::get<TailOptions>(parsed);
+  EXPECT_TRUE(options.defects.has(Defect::skip_ack));
+  EXPECT_EQ(options.defects.skip_ack_n, 3u);
+  EXPECT_TRUE(options.defects.has(Defect::drop_flush));
+  EXPECT_TRUE(std::get<TailOptions>(parse({"--addr", "h:1"})).defects.empty()) << "off by default";
+
+  const auto bad = std::get<TailUsage>(parse({"--addr", "h:1", "--defect", "skip_acks"}));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.text.find("--defect 'skip_acks' is not a defect; the defects are reference, skip_ack,"),
+            std::string::npos)
+      << bad.text;
+  const auto arg = std::get<TailUsage>(parse({"--addr", "h:1", "--defect", "never_ack:2"}));
+  EXPECT_NE(arg.text.find("'never_ack:2' takes no argument"), std::string::npos) << arg.text;
+}
+
+// One defect, end to end through the real binary: the server asks for ACKs on two frames,
+// and a client that skips the first sends only the second.
+TEST(TapTailBinary, ADefectShowsOnTheWire) {
+  protocol::Bytes acks;
+  LoopbackServer server([&](tcp::socket& s) {
+    read_exactly(s, 36);
+    write_hex(s, golden::kOpaqueInitialVBucketStream);  // asks for an ACK, opaque 0x20
+    write_hex(s, golden::kMutation);                    // asks for an ACK, opaque 0x10
+    acks = read_exactly(s, 24);
+  });
+  auto [out, status] = run_tap_tail(fmt::format("--addr 127.0.0.1:{} --defect skip_ack:1", server.port()));
+  server.join();
+  ASSERT_EQ(acks.size(), 24u);
+  EXPECT_EQ(acks[1], 0x41) << "the mutation's ACK came first: the first was skipped";
+  EXPECT_NE(out.find("\"op\":\"mutation\""), std::string::npos) << out;
 }
 
 TEST(TapTailBinary, ErrorsEndWithStatusOne) {
