@@ -156,7 +156,8 @@ TAPHARNESS_FUZZ_TARGET(in) {
   consumer.start();
 
   // Both sides bound every wait, so both finish; the limits catch a hang or a livelock.
-  constexpr std::size_t kMaxSteps = 2'000'000;
+  // The 21 MiB value of value_at_the_limit, read in pipe-sized pieces, takes millions.
+  constexpr std::size_t kMaxSteps = 20'000'000;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   std::size_t steps = 0;
   while (!(report && consumer.observed().end) && std::chrono::steady_clock::now() < deadline) {

@@ -154,8 +154,13 @@ std::uint8_t feed_mode(const scenario::Scenario& scenario) {
 // frame_decoder's prefix: [limits][read size][k][k chunk sizes].
 Bytes decoder_input(std::uint8_t limits, std::uint8_t read_size, const std::vector<std::uint8_t>& sizes,
                     protocol::ByteView stream) {
-  Bytes out{limits, read_size, static_cast<std::uint8_t>(std::min<std::size_t>(sizes.size(), 15))};
-  out.insert(out.end(), sizes.begin(), sizes.begin() + out[2]);
+  const std::size_t k = std::min<std::size_t>(sizes.size(), 15);
+  Bytes out;
+  out.reserve(3 + k + stream.size());
+  out.push_back(limits);
+  out.push_back(read_size);
+  out.push_back(static_cast<std::uint8_t>(k));
+  for (std::size_t i = 0; i < k; ++i) out.push_back(sizes[i]);
   protocol::append(out, stream);
   return out;
 }
