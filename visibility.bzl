@@ -16,6 +16,7 @@ PROTOCOL_USERS = [
     "//scenario:__subpackages__",
     "//mockserver:__pkg__",
     "//runner:__pkg__",
+    "//testing:__pkg__",
     "//tools:__pkg__",
 ] + _TESTS
 
@@ -32,6 +33,7 @@ SCENARIO_USERS = [
     "//scenario:__pkg__",
     "//mockserver:__pkg__",
     "//runner:__pkg__",
+    "//testing:__pkg__",
 ] + _TESTS
 
 # //client: the runner, and users through //:feed.
@@ -39,6 +41,7 @@ CLIENT_USERS = [
     "//:__pkg__",
     "//client:__subpackages__",
     "//runner:__pkg__",
+    "//testing:__pkg__",
 ] + _TESTS
 
 # //mockserver: the runner, and users through //:tap_mockserver.
@@ -46,6 +49,7 @@ MOCKSERVER_USERS = [
     "//:__pkg__",
     "//mockserver:__pkg__",
     "//runner:__pkg__",
+    "//testing:__pkg__",
 ] + _TESTS
 
 # //runner: users through //:tap_scenario and the scenario macro.

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
+#include "mockserver/stop_signal.hpp"
 #include "mockserver/trace.hpp"
 #include "protocol/frame_decoder.hpp"
 
@@ -20,6 +22,8 @@ struct EngineOptions {
   bool mutation = false;
   // How long the run may take; unset: the scenario's `limit`, or scenario::kDefaultLimit.
   std::optional<std::chrono::milliseconds> limit;
+  // Stops the run from outside (may be empty).
+  std::shared_ptr<StopSignal> stop;
   // What a client may send up to its TAP_CONNECT: one with a long vbucket list fits easily.
   protocol::Limits client_limits{.max_body = 1 << 20, .max_key = 4096, .max_extras = 64};
   // ...and after it, when it sends only ACKs (24 bytes; a key is only logged by ep-engine).

@@ -90,7 +90,8 @@ asio::awaitable<void> MockServer::accept_loop() {
     // Planned chunks must leave as separate segments, not wait for each other (Nagle).
     socket.set_option(tcp::no_delay(true), ec);
 
-    EngineOptions engine{.seed = options_.seed, .connection = connection, .limit = options_.limit};
+    EngineOptions engine{
+        .seed = options_.seed, .connection = connection, .limit = options_.limit, .stop = stop_signal_};
     auto scenario = scenario_;
     if (options_.mutation) {
       const std::uint64_t seed = options_.mutation->seed + (connection - 1) % options_.mutation->count;

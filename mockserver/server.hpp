@@ -52,6 +52,10 @@ class MockServer {
   // the last of them (at once when none is running). Call it on the io_context's thread.
   void stop();
 
+  // Cuts every running session short: each reports what it saw so far, failing at the line
+  // it was on with `why`. Call it on the io_context's thread.
+  void interrupt(const std::string& why) { stop_signal_->stop(why); }
+
   // Accepts that failed for lack of resources (EMFILE and the like), each followed by a
   // pause, so a server out of descriptors waits for them instead of spinning.
   std::size_t accept_failures() const { return accept_failures_.load(); }
@@ -79,6 +83,7 @@ class MockServer {
   std::atomic<std::size_t> accept_failures_{0};
   std::chrono::milliseconds accept_pause_{0};
   asio::steady_timer accept_pause_timer_;
+  std::shared_ptr<StopSignal> stop_signal_ = std::make_shared<StopSignal>();
 };
 
 }  // namespace tapharness::mockserver

@@ -71,6 +71,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     limit_timer_.async_wait([this, self](const boost::system::error_code& ec) {
       if (!ec) over_limit();
     });
+    if (options_.stop) {
+      options_.stop->listen([weak = std::weak_ptr<Session>(self), this](const std::string& why) {
+        if (weak.lock()) cut_off("the run to its end", fmt::format("interrupted ({}) at this line ({})", why, last_step_));
+      });
+    }
     if (co_await expect_connect()) {
       for (const scenario::Step& step : scenario_->steps) {
         if (aborted_) break;
@@ -509,13 +514,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
   }
 
-  // The run took longer than its limit: fail once, and end it (a reset, so nothing waits).
+  // The run took longer than its limit: fail once, and end it.
   void over_limit() {
+    cut_off(fmt::format("the run to end within {} (the scenario's limit; `limit` or --limit sets it)",
+                        describe_duration(limit_)),
+            fmt::format("still running after {}, at this line ({})", describe_duration(limit_), last_step_),
+            "limit");
+  }
+
+  // Ends the run where it is, failing once at the line it was on (a reset, so nothing waits).
+  void cut_off(std::string expected, std::string observed, std::string_view step = "interrupted") {
     if (aborted_ && closed_) return;
-    report_.fail(last_location_, "limit",
-                 fmt::format("the run to end within {} (the scenario's limit; `limit` or --limit sets it)",
-                             describe_duration(limit_)),
-                 fmt::format("still running after {}, at this line ({})", describe_duration(limit_), last_step_));
+    report_.fail(last_location_, step, std::move(expected), std::move(observed));
     report_.close_books();
     aborted_ = true;
     sleep_timer_.cancel();

@@ -12,9 +12,7 @@
 #include "client/tap_feed.hpp"
 #include "protocol/hex.hpp"
 #include "tests/support/memory_stream.hpp"
-#include "tests/support/printers.hpp"
-
-TAPHARNESS_FMT_PRINTER(tapharness::client)
+#include "testing/printers.hpp"
 
 namespace tapharness::client::testing {
 

@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "client/blocking_feed.hpp"
@@ -13,11 +14,18 @@
 #include "tests/client/feed_test_support.hpp"
 #include "tests/protocol/golden_frames.hpp"
 #include "tests/support/loopback_server.hpp"
+#include "testing/matchers.hpp"
 
 namespace tapharness::client {
 namespace {
 
 using protocol::TapEvent;
+using tapharness::testing::EndedWith;
+using tapharness::testing::HoldsEnd;
+using tapharness::testing::HoldsEvent;
+using tapharness::testing::IsBeginBackfill;
+using tapharness::testing::IsDeletion;
+using tapharness::testing::IsMutation;
 using tapharness::testing::LoopbackServer;
 using tapharness::testing::read_exactly;
 using tapharness::testing::write_hex;
@@ -43,13 +51,13 @@ TEST(TapFeedLoopback, StreamsEventsAcksAndEndsOnEof) {
 
   auto first = feed.next(kWait);
   ASSERT_TRUE(first);
-  EXPECT_EQ(std::get<TapEvent>(*first).kind, protocol::TapEventKind::begin_backfill);
+  EXPECT_THAT(*first, HoldsEvent(IsBeginBackfill(2)));
   auto second = feed.next(kWait);
   ASSERT_TRUE(second);
-  EXPECT_EQ(std::get<TapEvent>(*second).key, "mykey");
+  EXPECT_THAT(*second, HoldsEvent(IsMutation("mykey", "value")));
   auto end = feed.next(kWait);
   ASSERT_TRUE(end);
-  EXPECT_EQ(std::get<FeedEnd>(*end).reason, EndReason::eof) << fmt::format("{}", *end);
+  EXPECT_THAT(*end, HoldsEnd(EndedWith(EndReason::eof)));
   server.join();
 
   EXPECT_EQ(protocol::to_hex(connect_seen),
@@ -117,7 +125,7 @@ TEST(TapFeedLoopback, BlockingNextTimesOutThenCarriesOn) {
   release = true;
   auto item = feed.next(kWait);
   ASSERT_TRUE(item);
-  EXPECT_EQ(std::get<TapEvent>(*item).kind, protocol::TapEventKind::deletion);
+  EXPECT_THAT(*item, HoldsEvent(IsDeletion(::testing::_)));
   feed.close();
   auto after = feed.next(kWait);
   ASSERT_TRUE(after);

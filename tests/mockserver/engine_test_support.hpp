@@ -12,7 +12,7 @@
 #include "protocol/hex.hpp"
 #include "protocol/tap_connect.hpp"
 #include "tests/support/memory_stream.hpp"
-#include "tests/support/printers.hpp"
+#include "testing/printers.hpp"
 
 namespace tapharness::mockserver::testing {
 

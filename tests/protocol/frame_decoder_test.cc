@@ -11,7 +11,7 @@
 #include "protocol/hex.hpp"
 #include "tests/protocol/golden_frames.hpp"
 #include "tests/support/decode_stream.hpp"
-#include "tests/support/printers.hpp"
+#include "testing/printers.hpp"
 
 // Counts heap allocations so a test can show that a decode allocated nothing.
 namespace {

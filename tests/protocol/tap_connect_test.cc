@@ -12,7 +12,7 @@
 #include "protocol/hex.hpp"
 #include "tests/protocol/golden_frames.hpp"
 #include "tests/support/decode_stream.hpp"
-#include "tests/support/printers.hpp"
+#include "testing/printers.hpp"
 
 namespace tapharness::protocol {
 namespace {

@@ -7,7 +7,7 @@
 #include "protocol/frame_decoder.hpp"
 #include "protocol/hex.hpp"
 #include "tests/protocol/golden_frames.hpp"
-#include "tests/support/printers.hpp"
+#include "testing/printers.hpp"
 
 namespace tapharness::protocol {
 namespace {

@@ -15,7 +15,7 @@
 
 #include "scenario/parser.hpp"
 #include "protocol/hex.hpp"
-#include "tests/support/printers.hpp"
+#include "testing/printers.hpp"
 
 namespace tapharness::scenario {
 

@@ -14,7 +14,7 @@
 #include "protocol/bytes.hpp"
 #include "protocol/frame_decoder.hpp"
 #include "protocol/tap_event.hpp"
-#include "tests/support/printers.hpp"
+#include "testing/printers.hpp"
 
 namespace tapharness::testing {
 
