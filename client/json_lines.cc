@@ -45,6 +45,7 @@ ReportedEnd report_of(const FeedEnd& end) {
   switch (end.reason) {
     case EndReason::eof: return {ReportedEnd::How::eof, {}};
     case EndReason::end_stream: return {ReportedEnd::How::end_stream, {}};
+    case EndReason::closed: return {ReportedEnd::How::closed, {}};
     default: return {ReportedEnd::How::error, end.message()};
   }
 }
@@ -82,6 +83,7 @@ std::string end_json(const ReportedEnd& end) {
   switch (end.how) {
     case ReportedEnd::How::eof: return R"({"end":"eof"})";
     case ReportedEnd::How::end_stream: return R"({"end":"end_stream"})";
+    case ReportedEnd::How::closed: return R"({"end":"closed"})";
     case ReportedEnd::How::error:
       return fmt::format(R"({{"end":"error","error":{}}})", json_string(end.error));
   }
@@ -138,7 +140,8 @@ Result<ReportedItem, InputError> parse_json_line(std::string_view line) {
     if (auto error = text("end", how)) return *error;
     if (how == "eof") return ReportedItem(ReportedEnd{ReportedEnd::How::eof, {}});
     if (how == "end_stream") return ReportedItem(ReportedEnd{ReportedEnd::How::end_stream, {}});
-    if (how != "error") return field("end", fmt::format("is \"{}\", not eof, end_stream or error", how));
+    if (how == "closed") return ReportedItem(ReportedEnd{ReportedEnd::How::closed, {}});
+    if (how != "error") return field("end", fmt::format("is \"{}\", not eof, end_stream, error or closed", how));
     ReportedEnd end{ReportedEnd::How::error, {}};
     if (auto error = bytes("error", end.error)) return *error;  // a refusal's body may be any bytes
     return ReportedItem(std::move(end));

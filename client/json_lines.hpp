@@ -23,7 +23,8 @@ namespace tapharness::client {
 
 // How a client said its feed ended: all an external client can tell.
 struct ReportedEnd {
-  enum class How { eof, end_stream, error };
+  // closed: the consumer closed the feed (Ctrl-C in tap_tail), which is no error.
+  enum class How { eof, end_stream, error, closed };
   How how = How::eof;
   std::string error;  // error: the message
   friend bool operator==(const ReportedEnd&, const ReportedEnd&) = default;

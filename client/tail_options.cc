@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "cli/conventions.hpp"
 #include "cli/duration.hpp"
 
 namespace tapharness::client {
@@ -20,7 +21,8 @@ Connects to a TAP server, starts a feed and prints one JSON object per event, th
 how the feed ended:
   {"op":"mutation","vb":0,"key":"k1","value_b64":"aGk=","flags":18,"expiry":300,"cas":7}
   {"end":"eof"}   {"end":"end_stream"}   {"end":"error","error":"<message>"}
-Exit status: 0 after eof or end_stream, 1 after an error, 2 for bad usage.
+  {"end":"closed"}   (Ctrl-C or TERM: the feed was closed; exit status 130)
+Exit status: 0 after eof or end_stream, 1 after an error, 2 for bad usage, 130 after Ctrl-C.
 )";
 
 template <class T>
@@ -62,6 +64,7 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
   // clang-format off
   described.add_options()
       ("help,h", "print this help")
+      ("version", "print the version")
       ("addr", po::value(&addr)->value_name("HOST:PORT"), "the TAP server (required)")
       ("name", po::value(&name)->value_name("N"), "client name: the TAP_CONNECT key (default: anonymous)")
       ("backfill", po::value(&backfill)->value_name("T|none"),
@@ -88,7 +91,8 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
 
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(described).run(), vm);
+    // No positional arguments: a stray word is an error, not silently dropped.
+    po::store(po::command_line_parser(argc, argv).options(described).positional({}).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     return TailUsage{2, fmt::format("tap_tail: {}\n{}\n", e.what(), kUsage)};
@@ -102,6 +106,7 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
     return TailUsage{0, fmt::format("{}{}\n{}{}", kUsage, kAbout, help.str(), defects)};
   }
 
+  if (vm.count("version")) return TailUsage{0, cli::version_text("tap_tail") + "\n"};
   TailOptions options;
   auto usage_error = [](std::string message) {
     return TailUsage{2, fmt::format("tap_tail: {}\n{}\n", message, kUsage)};

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/conventions.hpp"
 #include "client/defects/defective_client.hpp"
 #include "client/json_lines.hpp"
 #include "client/tail_options.hpp"
@@ -29,7 +30,9 @@ int run_defective(const tapharness::client::TailOptions& options) {
              const auto& end = std::get<ReportedEnd>(item);
              fmt::print("{}\n", end_json(end));
              std::fflush(stdout);
-             status = end.how == ReportedEnd::How::error ? 1 : 0;
+             status = end.how == ReportedEnd::How::error    ? 1
+                      : end.how == ReportedEnd::How::closed ? cli::kInterruptedStatus
+                                                            : 0;
            },
        .crash =
            [&](const std::string& why) {
@@ -83,7 +86,7 @@ int main(int argc, char** argv) {
       const auto& end = std::get<FeedEnd>(item);
       fmt::print("{}\n", end_json(report_of(end)));
       std::fflush(stdout);
-      status = end.clean() ? 0 : 1;
+      status = end.clean() ? 0 : end.reason == EndReason::closed ? cli::kInterruptedStatus : 1;
       signals.cancel();
       return;
     }

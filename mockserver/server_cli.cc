@@ -6,6 +6,8 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "cli/conventions.hpp"
+
 namespace tapharness::mockserver {
 namespace po = boost::program_options;
 
@@ -39,7 +41,8 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
   // clang-format off
   described.add_options()
       ("help,h", "print this help")
-      ("scenario", po::value(&serve.scenario_path)->value_name("FILE"), "the scenario to serve")
+      ("version", "print the version")
+      ("scenario", po::value(&serve.scenario_path)->value_name("FILE"), "the scenario to serve ('-': standard input)")
       ("listen", po::value(&listen)->value_name("HOST:PORT"), "where to listen (default 127.0.0.1:0, an ephemeral port)")
       ("connections", po::value(&connections)->value_name("N"), "serve N connections, concurrently (default 1)")
       ("trace", po::value(&trace_dir)->value_name("DIR"), "write a transcript per connection to DIR/<scenario>.<n>.trace (DIR is created)")
@@ -65,6 +68,11 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
     help << described;
     return CliUsage{0, fmt::format("{}\n{}\n{}", kUsage, kAbout, help.str())};
   }
+  if (vm.count("version")) return CliUsage{0, cli::version_text("tap_mockserver") + "\n"};
+  // Under `bazel run`, paths are the user's (cli/conventions.hpp).
+  for (auto& path : check) path = cli::user_path(path);
+  serve.scenario_path = cli::user_path(serve.scenario_path);
+  trace_dir = cli::user_path(trace_dir);
   if (vm.count("check")) {
     if (vm.count("scenario")) return usage_error("--check and --scenario do not go together");
     if (check.empty()) return usage_error("--check needs at least one FILE");

@@ -2,6 +2,8 @@
 #include <sys/resource.h>
 
 #include <csignal>
+
+#include "cli/conventions.hpp"
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -62,10 +64,15 @@ int serve(const ServeCommand& command) {
   fmt::print("listening {}\n", server.address());
   std::fflush(stdout);
 
-  // Ctrl-C and TERM stop accepting; running connections finish (each wait is bounded).
+  // Ctrl-C (and TERM) stops at once: no more connections, and each running one reports what
+  // it saw so far, failing at the line it was on.
+  bool interrupted = false;
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (!ec) server.stop();
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    interrupted = true;
+    server.stop();
+    server.interrupt(signal == SIGINT ? "Ctrl-C" : "SIGTERM");
   });
   int status = 0;
   std::size_t served = 0;
@@ -78,6 +85,10 @@ int serve(const ServeCommand& command) {
       },
       [&] { signals.cancel(); });
   io.run();
+  if (interrupted) {
+    fmt::print("interrupted after {} of {} connections\n", served, command.server.connections);
+    return tapharness::cli::kInterruptedStatus;
+  }
   if (served < command.server.connections) {
     fmt::print("stopped after {} of {} connections\n", served, command.server.connections);
     status = 1;

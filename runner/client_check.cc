@@ -162,6 +162,7 @@ std::string describe(const client::ReportedEnd& end) {
   switch (end.how) {
     case client::ReportedEnd::How::eof: return "end eof";
     case client::ReportedEnd::How::end_stream: return "end end_stream";
+    case client::ReportedEnd::How::closed: return "end closed";
     case client::ReportedEnd::How::error: return fmt::format("end error \"{}\"", protocol::escape_bytes(end.error));
   }
   return {};

@@ -32,7 +32,7 @@ std::string junit_xml(const std::vector<ScenarioResult>& results, const std::str
   double total = 0;
   for (const auto& r : results) {
     failures += r.verdict == Verdict::failed;
-    errors += r.verdict == Verdict::invalid;
+    errors += r.verdict == Verdict::invalid || r.verdict == Verdict::interrupted;
     total += r.elapsed.count();
   }
   std::string body;
@@ -43,11 +43,11 @@ std::string junit_xml(const std::vector<ScenarioResult>& results, const std::str
       body += "/>\n";
       continue;
     }
+    // A failure is the client's; an error is the run's own (a file that does not parse, Ctrl-C).
     const std::string text = format_result(r);
-    const char* tag = r.verdict == Verdict::invalid ? "error" : "failure";
-    const std::string first_line = text.substr(0, text.find('\n'));
-    body += fmt::format(">\n      <{} message=\"{}\">{}</{}>\n    </testcase>\n", tag, xml_escape(first_line),
-                        xml_escape(text), tag);
+    const char* tag = r.verdict == Verdict::failed ? "failure" : "error";
+    body += fmt::format(">\n      <{} message=\"{}\">{}</{}>\n    </testcase>\n", tag,
+                        xml_escape(first_failure_line(r)), xml_escape(text), tag);
   }
   return fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -1,5 +1,7 @@
-// JUnit XML for a run of scenarios: one testcase per scenario, with the failure text, so
-// CI systems (and Bazel's XML_OUTPUT_FILE) show each scenario.
+// JUnit XML for a run of scenarios: one testcase per scenario, named by the scenario (the
+// file's name without .scenario, whatever became of it: passed, failed, invalid, timed out or
+// interrupted), its classname the suite "tap_scenario.<client>"; a failure's message is its
+// first failing line, expected against observed, and its text the whole report.
 #pragma once
 
 #include <string>

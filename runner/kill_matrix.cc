@@ -37,18 +37,6 @@ std::optional<std::string> kills_none_reason(std::string_view text) {
   return std::nullopt;
 }
 
-namespace {
-
-// One line of why a run failed, for the correct client's failures.
-std::string first_failure(const ScenarioResult& r) {
-  const std::string text = format_result(r);
-  const auto newline = text.find('\n');
-  const auto next = text.find('\n', newline + 1);
-  return newline == std::string::npos ? text : text.substr(newline + 1, next - newline - 1);
-}
-
-}  // namespace
-
 KillMatrix run_kill_matrix(const std::vector<std::string>& files, const RunOptions& options, std::size_t jobs) {
   KillMatrix m;
   m.columns = kill_matrix_columns();
@@ -88,7 +76,7 @@ KillMatrix run_kill_matrix(const std::vector<std::string>& files, const RunOptio
         row.killed[*task.column] = result.verdict != Verdict::passed;
       } else {
         row.correct_passed = result.verdict == Verdict::passed;
-        if (!row.correct_passed) row.correct_failure = first_failure(result);
+        if (!row.correct_passed) row.correct_failure = first_failure_line(result);
       }
     }
   };

@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "cli/conventions.hpp"
 #include "cli/duration.hpp"
 
 namespace tapharness::runner {
@@ -23,7 +24,9 @@ Runs each scenario end to end: an in-process mock TAP server on an ephemeral por
 client (the built-in one, or --client-cmd), checking both sides' expectations. Prints one
 PASS/FAIL line per scenario (with the failing lines, expected against observed), then
 "N passed, N failed".
-Exit status: 0 all passed, 1 a scenario failed, 2 a scenario is invalid or bad usage.
+Exit status: 0 all passed, 1 a scenario failed, 2 a scenario is invalid or bad usage, 4 no
+scenario matches --filter (0 under `bazel test --test_filter`), 130 interrupted (Ctrl-C: the
+summary and JUnit so far, the interrupted scenario as an error).
 )";
 
 bool any_pattern_matches(const std::string& patterns, const std::string& name) {
@@ -57,9 +60,12 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
   // clang-format off
   described.add_options()
       ("help,h", "print this help")
+      ("version", "print the version")
       ("junit", po::value(&junit)->value_name("FILE"), "write JUnit XML, one testcase per scenario")
       ("seed", po::value(&seed)->value_name("N"), "override every scenario's seed")
       ("update", "rewrite each scenario's client event and client end lines from what was observed")
+      ("client-name", po::value(&command.client_name)->value_name("NAME"),
+       "what the JUnit report calls the client (default: built-in, or the --client-cmd program)")
       ("client-cmd", po::value(&client_cmd)->value_name("'CMD {addr}'"),
        "run this client instead of the built-in one: it connects to {addr} and prints tap_tail's JSON "
        "lines; {args} becomes the scenario's client args as tap_tail flags")
@@ -99,12 +105,14 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
     help << described;
     return RunnerUsage{0, fmt::format("{}\n{}\n{}", kUsage, kAbout, help.str())};
   }
+  if (vm.count("version")) return RunnerUsage{0, cli::version_text("tap_scenario") + "\n"};
   if (command.inputs.empty()) return RunnerUsage{2, fmt::format("tap_scenario: no FILE or DIR\n{}\n", kUsage)};
   if (!client_cmd.empty()) {
     if (client_cmd.find("{addr}") == std::string::npos) {
       return RunnerUsage{2, "tap_scenario: --client-cmd must contain {addr}\n"};
     }
     command.run.client_command = client_cmd;
+    if (!vm.count("client-name")) command.client_name = client_cmd.substr(0, client_cmd.find(' '));
   }
   if (vm.count("seed")) command.run.seed = seed;
   if (vm.count("limit")) {
@@ -112,7 +120,7 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
     if (!parsed) return RunnerUsage{2, fmt::format("tap_scenario: {}\n{}\n", parsed.error().message(), kUsage)};
     command.run.limit = *parsed;
   }
-  if (!trace_dir.empty()) command.run.trace_dir = trace_dir;
+  if (!trace_dir.empty()) command.run.trace_dir = cli::user_path(trace_dir);
   if (!mutate.empty()) {
     command.mutation = scenario::parse_mutation(mutate);
     if (!command.mutation) {
@@ -138,9 +146,13 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
   command.run.keep_observed = command.update;
 
   // Under `bazel test`: the test filter, sharding, and where the XML goes.
-  if (const char* only = environment("TESTBRIDGE_TEST_ONLY"); only && command.filter.empty()) command.filter = only;
+  if (const char* only = environment("TESTBRIDGE_TEST_ONLY"); only && command.filter.empty()) {
+    command.filter = only;
+    command.filter_from_bazel = true;
+  }
+  if (command.run.defects) command.client_name = "defect:" + command.run.defects->describe();
   if (!junit.empty()) {
-    command.junit = junit;
+    command.junit = cli::user_path(junit);
   } else if (const char* xml = environment("XML_OUTPUT_FILE"); xml && *xml) {
     command.junit = xml;
   }
@@ -158,6 +170,10 @@ Result<std::vector<std::string>, InputError> collect_scenarios(const std::vector
                                                               const std::string& base) {
   std::vector<std::string> files;
   for (const auto& input : inputs) {
+    if (input == "-") {  // standard input
+      files.push_back(input);
+      continue;
+    }
     fs::path path(input);
     if (path.is_relative() && !base.empty()) path = fs::path(base) / path;
     std::error_code ec;

@@ -18,6 +18,9 @@ struct RunnerCommand {
   RunOptions run;
   std::optional<std::string> junit;  // --junit FILE, or XML_OUTPUT_FILE under bazel test
   std::string filter;                // --filter, or TESTBRIDGE_TEST_ONLY
+  bool filter_from_bazel = false;    // it came from TESTBRIDGE_TEST_ONLY (bazel test --test_filter)
+  std::string client_name = "built-in";  // --client-name: for the JUnit report
+  bool version = false;
   bool check_only = false;
   bool update = false;
   bool timing = false;               // print the slowest scenarios and the suite's wall time

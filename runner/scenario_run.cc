@@ -1,5 +1,7 @@
 #include "runner/scenario_run.hpp"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -10,6 +12,7 @@
 #include "scenario/mutation.hpp"
 #include "mockserver/server.hpp"
 #include "runner/child_process.hpp"
+#include "runner/interrupt.hpp"
 
 namespace tapharness::runner {
 namespace {
@@ -72,18 +75,21 @@ class Run {
     const auto limit = options_.limit.value_or(scenario_->limit.value_or(scenario::kDefaultLimit));
     auto deadline = Clock::now() + limit + scenario_->timeout + std::chrono::seconds(5);
     bool server_seen = false;
-    while (!(result_.server && client_done_) && Clock::now() < deadline) {
+    while (!(result_.server && client_done_) && Clock::now() < deadline && !interrupt_requested()) {
       if (result_.server && !server_seen) {
         server_seen = true;
         deadline = std::min(deadline, Clock::now() + scenario_->timeout);
       }
-      io_.run_one_until(deadline);
+      // In slices, so Ctrl-C (interrupt.hpp) is seen within a moment.
+      io_.run_one_until(std::min(deadline, Clock::now() + std::chrono::milliseconds(50)));
       if (io_.stopped()) break;
     }
     if (!(result_.server && client_done_)) {
-      result_.problem = result_.server ? fmt::format("the client did not end within {}ms after the server finished",
-                                                     scenario_->timeout.count())
-                                       : fmt::format("the run did not finish within {}ms", limit.count());
+      result_.interrupted = interrupt_requested();
+      result_.problem = result_.interrupted ? "interrupted (Ctrl-C) before the run ended"
+                        : result_.server    ? fmt::format("the client did not end within {}ms after the server finished",
+                                                          scenario_->timeout.count())
+                                            : fmt::format("the run did not finish within {}ms", limit.count());
       if (child_) child_->terminate();
       if (feed_) feed_->close();
       if (defective_) defective_->close();
@@ -272,7 +278,7 @@ ScenarioResult run_scenario(std::shared_ptr<const scenario::Scenario> scenario, 
   const bool server_ok = result.server && result.server->passed();
   const bool ok = server_ok && result.client_failures.empty() && result.client_failures_dropped == 0 &&
                   result.problem.empty();
-  result.verdict = ok ? Verdict::passed : Verdict::failed;
+  result.verdict = result.interrupted ? Verdict::interrupted : ok ? Verdict::passed : Verdict::failed;
   return result;
 }
 
@@ -281,7 +287,7 @@ ScenarioResult run_scenario_file(const std::string& path, const RunOptions& opti
   if (!parsed) {
     ScenarioResult result;
     result.path = path;
-    result.name = path;
+    result.name = std::filesystem::path(path).stem().string();
     result.verdict = Verdict::invalid;
     result.parse_error = parsed.error();
     return result;
@@ -306,6 +312,7 @@ std::string format_result(const ScenarioResult& r) {
   if (r.verdict == Verdict::invalid) {
     return fmt::format("INVALID {}\n  {}\n{}", r.path, r.parse_error ? r.parse_error->text() : "", notes);
   }
+  if (r.verdict == Verdict::interrupted) return fmt::format("INTERRUPTED {} ({:.2f}s)\n", r.name, r.elapsed.count());
   std::string out = fmt::format("{} {} ({:.2f}s)\n{}", r.verdict == Verdict::passed ? "PASS" : "FAIL", r.name,
                                 r.elapsed.count(), notes);
   if (r.verdict == Verdict::passed) return out;
@@ -327,6 +334,24 @@ std::string format_result(const ScenarioResult& r) {
   if (r.client_failures_dropped > 0) out += fmt::format("  ... and {} more client failures\n", r.client_failures_dropped);
   if (!r.client_stderr.empty()) out += fmt::format("  client stderr:\n{}", r.client_stderr);
   return out;
+}
+
+std::string first_failure_line(const ScenarioResult& r) {
+  if (r.verdict == Verdict::invalid) return r.parse_error ? r.parse_error->text() : "invalid";
+  if (r.verdict == Verdict::interrupted) return r.problem;
+  if (r.server) {
+    for (const auto& s : r.server->steps()) {
+      if (s.failed == 0) continue;
+      return fmt::format("{}: {}: expected {}; observed {}", where(s.location), s.step, s.failure->expected,
+                         s.failure->observed);
+    }
+  }
+  if (!r.client_failures.empty()) {
+    const auto& f = r.client_failures.front();
+    return fmt::format("{}: {}: expected {}; observed {}", where(f.location), f.what, f.expected, f.observed);
+  }
+  if (!r.problem.empty()) return r.problem.substr(0, r.problem.find('\n'));
+  return "passed";
 }
 
 }  // namespace tapharness::runner

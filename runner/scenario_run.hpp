@@ -39,7 +39,7 @@ struct RunOptions {
   std::optional<client::DefectSet> defects;
 };
 
-enum class Verdict { passed, failed, invalid };
+enum class Verdict { passed, failed, invalid, interrupted };
 
 struct ScenarioResult {
   std::string name;
@@ -54,6 +54,7 @@ struct ScenarioResult {
   std::uint64_t events = 0;                           // events the client reported
   std::vector<client::ReportedItem> observed;         // with keep_observed
   std::string problem;                                // the run itself went wrong (timeout, spawn)
+  bool interrupted = false;                           // Ctrl-C came before it ended
   std::string client_stderr;                          // external client, when it failed
   std::chrono::duration<double> elapsed{0};
   std::chrono::duration<double> deliberate_delay{0};  // time the scenario spends waiting on purpose
@@ -72,7 +73,11 @@ std::string tail_flags(const scenario::Scenario& scenario);
 std::chrono::duration<double> deliberate_delay(const scenario::Scenario& scenario);
 
 // "PASS name (0.12s)" or "FAIL name (0.12s)" with every failure, or "INVALID ..." with the
-// parse error.
+// parse error, or "INTERRUPTED name".
 std::string format_result(const ScenarioResult& result);
+
+// The first thing that went wrong, in one line, for a JUnit message or a matrix:
+// "scenarios/x.scenario:7: expect ack: expected ACK ...; observed nothing within 5000ms".
+std::string first_failure_line(const ScenarioResult& result);
 
 }  // namespace tapharness::runner

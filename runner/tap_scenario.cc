@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/conventions.hpp"
+#include "runner/interrupt.hpp"
 #include "runner/junit.hpp"
 #include "runner/kill_matrix.hpp"
 #include "runner/runner_cli.hpp"
@@ -21,7 +23,23 @@ namespace {
 
 using namespace tapharness::runner;
 
-std::string name_of_path(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+// --filter matched no scenario (documented in --help).
+constexpr int kNoScenarioMatches = 4;
+
+std::string name_of_path(const std::string& path) {
+  return path == "-" ? "stdin" : std::filesystem::path(path).stem().string();
+}
+
+// Under `bazel test`, a failing scenario runs once more with its transcript written where
+// Bazel keeps a test's outputs (TEST_UNDECLARED_OUTPUTS_DIR): scenarios are deterministic.
+void keep_trace_of_failure(const std::string& path, RunOptions options, ScenarioResult& result) {
+  const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+  if (!outputs || options.trace_dir || result.verdict != Verdict::failed || path == "-") return;
+  options.trace_dir = outputs;
+  run_scenario_file(path, options);
+  result.problem += fmt::format("{}trace: {}/{}.1.trace (in the test's outputs)", result.problem.empty() ? "" : "\n  ",
+                                outputs, result.name);
+}
 
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -96,6 +114,7 @@ int main(int argc, char** argv) {
     return usage->status;
   }
   const auto& command = std::get<RunnerCommand>(parsed);
+  install_interrupt_handler();
   const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");  // set by `bazel run`
   auto files = collect_scenarios(command.inputs, user_dir ? user_dir : "");
   if (!files) {
@@ -140,11 +159,18 @@ int main(int argc, char** argv) {
       result = run_mutations(path, command.run, *command.mutation);
     } else {
       result = run_scenario_file(path, command.run);
+      keep_trace_of_failure(path, command.run, result);
     }
     fmt::print("{}", format_result(result));
     std::fflush(stdout);
     if (command.update && result.verdict != Verdict::invalid) update(result);
     results.push_back(std::move(result));
+    if (interrupt_requested()) break;
+  }
+  if (results.empty() && !command.filter.empty()) {
+    // Under `bazel test --test_filter`, every scenario target gets the filter: most match nothing.
+    fmt::print("no scenario matches the filter '{}'\n", command.filter);
+    return command.filter_from_bazel ? 0 : kNoScenarioMatches;
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -154,10 +180,16 @@ int main(int argc, char** argv) {
     failed += r.verdict == Verdict::failed;
     invalid += r.verdict == Verdict::invalid;
   }
-  if (command.junit && !write_file(*command.junit, junit_xml(results, "tap_scenario"))) {
+  if (command.junit && !write_file(*command.junit, junit_xml(results, "tap_scenario." + command.client_name))) {
     fmt::print(stderr, "tap_scenario: cannot write {}\n", *command.junit);
   }
   if (command.timing) print_timing(results, wall);
+  std::size_t interrupted = 0;
+  for (const auto& r : results) interrupted += r.verdict == Verdict::interrupted;
+  if (interrupted > 0 || interrupt_requested()) {
+    fmt::print("interrupted: {} passed, {} failed\n", passed, failed + invalid);
+    return tapharness::cli::kInterruptedStatus;
+  }
   fmt::print("{} passed, {} failed\n", passed, failed + invalid);
   if (invalid > 0) return 2;
   return failed > 0 ? 1 : 0;

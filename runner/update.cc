@@ -12,6 +12,8 @@ std::string client_end_line(const client::ReportedEnd& end) {
   switch (end.how) {
     case client::ReportedEnd::How::eof: return "client end eof";
     case client::ReportedEnd::How::end_stream: return "client end end_stream";
+    // A client that closed its own feed ended no way a scenario can expect.
+    case client::ReportedEnd::How::closed: return "# client end: the client closed its feed itself";
     case client::ReportedEnd::How::error: {
       const auto reason = end.error.substr(0, end.error.find(':'));
       return fmt::format("client end error match=\"{}\"", reason);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 
 #include "scenario/internal/ack_ledger.hpp"
@@ -27,7 +28,10 @@ namespace {
 constexpr std::uint64_t kMaxRepeatCount = 100'000'000;
 
 // The file name without directory and extension: "scenarios/backfill.scenario" -> "backfill".
-std::string name_from_path(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+// "-" is standard input.
+std::string name_from_path(const std::string& path) {
+  return path == "-" ? "stdin" : std::filesystem::path(path).stem().string();
+}
 
 // What a step is to the rules about `close`.
 enum class AfterClose {
@@ -546,7 +550,9 @@ Result<std::string, Diagnostic> read_scenario_file(const std::string& path) {
   auto unreadable = [&](std::string_view why) {
     return Diagnostic{SourceLocation{path, 0, 0}, fmt::format("cannot read the file ({})", why), {}};
   };
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream file;
+  if (path != "-") file.open(path, std::ios::binary);
+  std::istream& in = path == "-" ? std::cin : file;
   if (!in) return unreadable(std::strerror(errno));
   std::string text;
   std::array<char, 64 * 1024> buffer;

@@ -44,7 +44,8 @@ struct ScenarioCheck {
 ScenarioCheck check_scenario(std::string_view text, std::string path);
 ScenarioCheck check_scenario_file(const std::string& path);
 
-// The file's bytes, bounded by kMaxFileSize; an unreadable file is a Diagnostic at line 0.
+// The file's bytes ("-": standard input), bounded by kMaxFileSize; an unreadable file is a
+// Diagnostic at line 0.
 Result<std::string, Diagnostic> read_scenario_file(const std::string& path);
 
 }  // namespace tapharness::scenario

@@ -8,15 +8,17 @@
 //
 // Exit status: 0 the stream decoded to whole frames, 1 a decode error or a truncated
 // frame, 2 bad usage or unreadable input.
-#include <fmt/format.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <vector>
 
+#include <fmt/format.h>
+
+#include "cli/conventions.hpp"
 #include "protocol/describe.hpp"
 #include "protocol/frame_decoder.hpp"
 #include "protocol/hex.hpp"
@@ -69,29 +71,38 @@ int decode(const std::string& source, const std::string& text) {
 }  // namespace tapharness
 
 int main(int argc, char** argv) {
-  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-    fmt::print("usage: tap_decode [FILE...]\n"
-               "Decodes hex dumps of TAP byte streams (stdin without FILE) frame by frame.\n");
-    return 0;
-  }
-  if (argc == 1) {
-    std::string text(std::istreambuf_iterator<char>(std::cin), {});
-    return tapharness::decode("<stdin>", text);
+  using tapharness::cli::user_path;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  for (const auto& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      fmt::print("usage: tap_decode [FILE...]\n"
+                 "Decodes hex dumps of TAP byte streams frame by frame; '-' (or no FILE) reads standard input.\n"
+                 "Exit status: 0 every stream decoded, 1 a stream does not decode, 2 a file cannot be read.\n");
+      return 0;
+    }
+    if (arg == "--version") {
+      fmt::print("{}\n", tapharness::cli::version_text("tap_decode"));
+      return 0;
+    }
+    if (arg.size() > 1 && arg[0] == '-') {
+      fmt::print(stderr, "tap_decode: unknown option '{}'\nusage: tap_decode [FILE...]\n", arg);
+      return 2;
+    }
   }
   int status = 0;
-  for (int i = 1; i < argc; ++i) {
-    // Under `bazel run` the working directory is the runfiles tree; paths are the user's.
-    std::string path = argv[i];
-    if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY"); dir && !path.empty() && path[0] != '/') {
-      path = std::string(dir) + "/" + path;
+  for (const std::string& arg : args.empty() ? std::vector<std::string>{"-"} : args) {
+    if (arg == "-") {
+      std::string text(std::istreambuf_iterator<char>(std::cin), {});
+      status = std::max(status, tapharness::decode("<stdin>", text));
+      continue;
     }
-    std::ifstream in(path);
+    std::ifstream in(user_path(arg));  // under `bazel run`, the user's directory
     if (!in) {
-      fmt::print(stderr, "tap_decode: cannot read {}\n", argv[i]);
+      fmt::print(stderr, "tap_decode: cannot read {}\n", arg);
       return 2;
     }
     std::string text(std::istreambuf_iterator<char>(in), {});
-    status = std::max(status, tapharness::decode(argv[i], text));
+    status = std::max(status, tapharness::decode(arg, text));
   }
   return status;
 }

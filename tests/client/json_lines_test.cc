@@ -151,7 +151,7 @@ TEST(JsonLines, RejectsMalformedLinesWithAReason) {
             R"("value_b64": is not base64: its length 1 is not a multiple of 4)");
   EXPECT_EQ(reason(R"({"op":"deletion","vb":0,"key":"\u0100","cas":0})"),
             R"("key": has a character above \u00ff)");
-  EXPECT_EQ(reason(R"({"end":"later"})"), R"("end": is "later", not eof, end_stream or error)");
+  EXPECT_EQ(reason(R"({"end":"later"})"), R"("end": is "later", not eof, end_stream, error or closed)");
 }
 
 TEST(Base64, RoundTripsEveryLengthAndRejectsGarbage) {

@@ -216,7 +216,7 @@ TEST(TapMockserver, MutateGivesEachConnectionItsSeedAndChecksTheClientCloses) {
   EXPECT_NE(exit.out.find("expected: the client to close the connection"), std::string::npos) << exit.out;
 }
 
-TEST(TapMockserver, TermStopsAcceptingAndSaysHowManyWereServed) {
+TEST(TapMockserver, TermStopsAndSaysHowManyWereServed) {
   Served served({"--scenario", write_temp_file("term.scenario", "send noop\n"), "--connections", "3"});
   ASSERT_NE(served.port(), 0) << served.first_line();
   LoopbackClient client;
@@ -227,8 +227,34 @@ TEST(TapMockserver, TermStopsAcceptingAndSaysHowManyWereServed) {
   EXPECT_EQ(verdict, "PASS term (connection 1): 2 steps, 1 frames sent, 1 received");
   served.process().send_signal(SIGTERM);
   const auto exit = served.wait();
-  EXPECT_EQ(exit.status, 1);
-  EXPECT_EQ(exit.out, "stopped after 1 of 3 connections\n");
+  EXPECT_EQ(exit.status, 130);
+  EXPECT_EQ(exit.out, "interrupted after 1 of 3 connections\n");
+}
+
+// Ctrl-C stops at once, also in the middle of a run: that connection's verdict so far comes
+// first, failing at the line it was on.
+TEST(TapMockserver, CtrlCStopsARunningConnectionWithItsVerdictSoFar) {
+  Served served({"--scenario", write_temp_file("slow.scenario", "send noop\ndelay 1h\nsend noop\n")});
+  ASSERT_NE(served.port(), 0) << served.first_line();
+  LoopbackClient client;
+  ASSERT_TRUE(client.open_tap(served.port()));
+  client.receive(24);
+  served.process().send_signal(SIGINT);
+  const auto exit = served.process().wait(std::chrono::seconds(5));
+  EXPECT_EQ(exit.status, 130);
+  EXPECT_NE(exit.out.find("FAIL slow (connection 1)"), std::string::npos) << exit.out;
+  EXPECT_NE(exit.out.find("slow.scenario:2: interrupted"), std::string::npos) << exit.out;
+  EXPECT_NE(exit.out.find("interrupted (Ctrl-C) at this line (delay)"), std::string::npos) << exit.out;
+  EXPECT_NE(exit.out.find("interrupted after 1 of 1 connections"), std::string::npos) << exit.out;
+}
+
+TEST(TapMockserver, VersionAndStandardInput) {
+  ChildProcess version("mockserver/tap_mockserver", {"--version"});
+  EXPECT_EQ(version.wait().out, "tap_mockserver (tapharness) 1.0.0\n");
+  ChildProcess check("mockserver/tap_mockserver", {"--check", "-"}, "send noop\n");
+  const auto exit = check.wait();
+  EXPECT_EQ(exit.status, 0) << exit.err;
+  EXPECT_EQ(exit.out, "ok -\n");
 }
 
 }  // namespace

@@ -119,8 +119,15 @@ TEST(TapScenario, JunitHasOneTestcasePerScenario) {
   text << in.rdbuf();
   EXPECT_NE(text.str().find(R"(<testsuites tests="2" failures="1" errors="1")"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find(R"(<testcase name="wrong_end")"), std::string::npos);
-  EXPECT_NE(text.str().find("<failure message=\"FAIL wrong_end"), std::string::npos);
-  EXPECT_NE(text.str().find("<error message=\"INVALID"), std::string::npos);
+  // The message is the first failing line, expected against observed; every case is named by
+  // its scenario, an invalid file too; the suite names the client.
+  EXPECT_NE(text.str().find("<failure message=\"tests/runner/wrong/wrong_end.scenario:"), std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find(": client end: expected end end_stream; observed end eof"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find(R"(<testcase name="invalid" classname="tap_scenario.built-in")"), std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find("<error message=\"tests/runner/wrong/invalid.scenario:"), std::string::npos)
+      << text.str();
 }
 
 TEST(TapScenario, XmlOutputFileFromBazelIsTheDefaultJunitPath) {

@@ -51,14 +51,18 @@ class ChildProcess {
     long peak_resident_kib = -1;  // the most memory it held at once (ru_maxrss)
   };
 
-  ChildProcess(const std::string& path, const std::vector<std::string>& args) {
-    int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+  // `input` becomes the child's standard input (at most a pipe's worth, 64 KiB); without it
+  // the child's is the test's.
+  ChildProcess(const std::string& path, const std::vector<std::string>& args,
+               std::optional<std::string> input = std::nullopt) {
+    int out[2], err[2], in[2] = {-1, -1};
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || (input && pipe2(in, O_CLOEXEC) != 0)) {
       ADD_FAILURE() << "pipe2 failed";
       return;
     }
     pid_ = fork();
     if (pid_ == 0) {
+      if (input) dup2(in[0], STDIN_FILENO);
       dup2(out[1], STDOUT_FILENO);
       dup2(err[1], STDERR_FILENO);
       std::vector<char*> argv;
@@ -70,6 +74,13 @@ class ChildProcess {
     }
     close(out[1]);
     close(err[1]);
+    if (input) {
+      close(in[0]);
+      if (write(in[1], input->data(), input->size()) != static_cast<ssize_t>(input->size())) {
+        ADD_FAILURE() << "writing the child's input failed";
+      }
+      close(in[1]);
+    }
     out_fd_ = out[0];
     err_fd_ = err[0];
     if (pid_ < 0) ADD_FAILURE() << "fork failed";
