@@ -22,8 +22,8 @@
 """
 
 # Resolved where this file lives, so the macro works from any repository.
-_RUNNER = Label("//runner:tap_scenario")
-_WRAPPER = Label("//runner:scenario_test.sh")
+_RUNNER = Label("//:tap_scenario")
+_WRAPPER = Label("//:scenario_test_wrapper")
 
 def _test_name(src):
     """The scenario's name from a file or a label: "a/b.scenario", "//x:b.scenario" -> "b"."""
@@ -37,7 +37,8 @@ def _client_flags(client, client_args):
     if not client:
         return [], []
     command = " ".join(["$(rootpath %s)" % client, "--addr {addr} {args}"] + client_args)
-    return ["--client-cmd", "'%s'" % command, "--client-name", client], [client]
+    name = "//%s%s" % (native.package_name(), client) if client.startswith(":") else client
+    return ["--client-cmd", "'%s'" % command, "--client-name", name], [client]
 
 def scenario_tests(name, srcs, client = None, client_args = [], prefix = "", args = [], size = "small", **kwargs):
     """One sh_test per scenario file (named prefix + the file's name), and a test_suite `name`.
