@@ -64,5 +64,5 @@ def layering_sources():
     native.filegroup(
         name = "sources",
         srcs = native.glob(["**/*.hpp", "**/*.cc"]) + ["BUILD"],
-        visibility = ["//tests/layering:__pkg__"],
+        visibility = ["//fuzz:__pkg__", "//tests/layering:__pkg__"],
     )
