@@ -9,10 +9,12 @@ results=${1:-bench/results.jsonl}
 events=1000000
 [ "${2:-}" = "--quick" ] && events=200000
 
-bazel build -c opt //bench:all //mockserver:tap_mockserver
+bazel build -c opt //bench:all //mockserver:tap_mockserver //client:tap_tail //runner:tap_scenario
 bin=$(bazel info -c opt bazel-bin 2>/dev/null)
 
 "$bin/bench/feed_throughput" --events "$events" --json "$results"
+"$bin/bench/tail_throughput" --events "$events" --json "$results" --tail "$bin/client/tap_tail" \
+  --scenario-runner "$bin/runner/tap_scenario" --scenarios scenarios
 "$bin/bench/codec_throughput" --json "$results"
 "$bin/bench/mockserver_rate" --events "$events" --json "$results"
 "$bin/bench/scale" --server "$bin/mockserver/tap_mockserver" --json "$results"

@@ -35,6 +35,8 @@ ReportedEnd report_of(const FeedEnd& end);
 using ReportedItem = std::variant<protocol::TapEvent, ReportedEnd>;
 
 std::string event_json(const protocol::TapEvent& event);
+// The same line appended to `out`, without allocating beyond what `out` grows by.
+void append_event_json(std::string& out, const protocol::TapEventView& event);
 std::string end_json(const ReportedEnd& end);
 inline FormatOut describe_to(FormatOut out, const ReportedEnd& end) { return fmt::format_to(out, "{}", end_json(end)); }
 

@@ -1,4 +1,7 @@
 // tap_tail: follows a TAP stream and prints it as JSON lines (see tail_options.cc --help).
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 
@@ -11,6 +14,24 @@
 #include "client/tap_feed.hpp"
 
 namespace {
+
+// Standard output written in large pieces with write(2): stdio's buffering would copy again.
+struct StdoutBuffer {
+  static constexpr std::size_t kFlushAt = 256 * 1024;
+  std::string text;
+
+  StdoutBuffer() { text.reserve(kFlushAt + 64 * 1024); }
+  void flush() {
+    std::size_t at = 0;
+    while (at < text.size()) {
+      const ssize_t n = ::write(STDOUT_FILENO, text.data() + at, text.size() - at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // the reader went away: nothing more can be told
+      at += static_cast<std::size_t>(n);
+    }
+    text.clear();
+  }
+};
 
 // With --defect: the same output, from the defective client; a crash prints the reference's
 // panic and exits 2 without an end line, as a Go panic does.
@@ -73,27 +94,33 @@ int main(int argc, char** argv) {
     if (!ec) feed.close();
   });
 
-  // Whatever has arrived is printed in one go and flushed once, so a reader of the pipe sees
-  // each line as soon as its event arrives without a flush per line.
+  // Events are formatted into one buffer, written when it fills or when the feed has nothing
+  // more ready (a posted flush runs after the events of the current read), so a reader of the
+  // pipe sees each event as soon as it arrived, with one write per read rather than per line.
+  StdoutBuffer out;
+  bool flush_posted = false;
   int status = 1;
-  constexpr std::size_t kBatch = 256;
-  std::function<void(std::vector<FeedItem>)> print = [&](std::vector<FeedItem> items) {
-    for (const auto& item : items) {
-      if (auto* event = std::get_if<protocol::TapEvent>(&item)) {
-        fmt::print("{}\n", event_json(*event));
-        continue;
-      }
-      const auto& end = std::get<FeedEnd>(item);
-      fmt::print("{}\n", end_json(report_of(end)));
-      std::fflush(stdout);
-      status = end.clean() ? 0 : end.reason == EndReason::closed ? cli::kInterruptedStatus : 1;
-      signals.cancel();
-      return;
-    }
-    std::fflush(stdout);
-    feed.async_next_batch(kBatch, print);
-  };
-  feed.async_next_batch(kBatch, print);
+  feed.async_consume(
+      [&](const protocol::TapEventView& event) {
+        append_event_json(out.text, event);
+        out.text += '\n';
+        if (out.text.size() >= StdoutBuffer::kFlushAt) {
+          out.flush();
+        } else if (!flush_posted) {
+          flush_posted = true;
+          asio::post(io, [&] {
+            flush_posted = false;
+            out.flush();
+          });
+        }
+      },
+      [&](const FeedEnd& end) {
+        out.text += end_json(report_of(end));
+        out.text += '\n';
+        out.flush();
+        status = end.clean() ? 0 : end.reason == EndReason::closed ? cli::kInterruptedStatus : 1;
+        signals.cancel();
+      });
   io.run();
   return status;
 }

@@ -169,5 +169,29 @@ TEST(Base64, RoundTripsEveryLengthAndRejectsGarbage) {
   EXPECT_EQ(base64_decode("aG!=").error().message(), "character 3: '!' is outside the base64 alphabet");
 }
 
+// The fast writer escapes exactly as the codec's escape_bytes does, every byte value.
+TEST(JsonLines, KeysAreEscapedByteForByteAsTheCodecDoes) {
+  protocol::TapEvent e;
+  e.kind = protocol::TapEventKind::deletion;
+  for (int b = 0; b < 256; ++b) e.key += static_cast<char>(b);
+  EXPECT_NE(event_json(e).find("\"key\":\"" + protocol::escape_bytes(e.key) + "\""), std::string::npos);
+  std::string appended = "prefix";
+  append_event_json(appended, protocol::view_of(e));
+  EXPECT_EQ(appended, "prefix" + event_json(e));
+}
+
+// The runner reads tap_tail's own lines on a fast path; any other spelling of the same
+// object (spaces, another key order) reads the same through the general parser.
+TEST(JsonLines, TheCanonicalAndAnyOtherSpellingReadTheSame) {
+  const auto canonical = parse_json_line(
+      R"({"op":"mutation","vb":3,"key":"k\u00ff\"","value_b64":"aGk=","flags":18,"expiry":300,"cas":7,"datatype":1})");
+  const auto spaced = parse_json_line(
+      R"({ "vb": 3, "op": "mutation", "key": "k\u00ff\"", "value_b64": "aGk=", "flags": 18, "expiry": 300, "cas": 7, "datatype": 1 })");
+  ASSERT_TRUE(canonical);
+  ASSERT_TRUE(spaced);
+  EXPECT_EQ(*canonical, *spaced);
+  EXPECT_EQ(std::get<protocol::TapEvent>(*canonical).key, "k\xff\"");
+}
+
 }  // namespace
 }  // namespace tapharness::client
