@@ -29,6 +29,15 @@ class ClientModel {
   // a correct client sends for the frames these bytes completed, in order.
   std::vector<protocol::AckRequest> written(protocol::ByteView bytes, bool cut);
 
+  // A whole well-formed frame that asks for no ACK (the engine rendered it so): nothing to
+  // decide, only its bytes to count. A volume repeat's frames take this path.
+  std::vector<protocol::AckRequest> written_plain(protocol::ByteView frame) {
+    if (stopped_) return {};
+    if (!partial_.empty()) return written(frame, false);  // what came before decides: decode
+    decoder_.reset(decoder_.offset() + frame.size());
+    return {};
+  }
+
   // Whether a correct client still reads frames (not after a refusal, an error or the end).
   bool reading() const { return !stopped_; }
   const std::string& why_not_reading() const { return why_; }

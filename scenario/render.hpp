@@ -8,8 +8,10 @@
 //   f.wants_ack;     // the frame asks for an ACK with f.opcode and f.opaque
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <vector>
 #include <string_view>
 #include <random>
 #include <string>
@@ -28,6 +30,8 @@ class ScenarioRandom {
   std::uint64_t next() { return engine_(); }
   // `length` letters and digits.
   std::string text(std::size_t length);
+  // The same letters written to `out[0, length)`.
+  void fill_text(char* out, std::size_t length);
 
  private:
   std::mt19937_64 engine_;
@@ -44,6 +48,7 @@ struct FrameInfo {
   std::uint32_t opaque = 0;
   bool wants_ack = false;
   bool uses_sequence = false;  // took `next_opaque`: the caller advances its counter
+  bool ep_engine_shaped = false;  // FrameRenderer::ep_engine_shaped(spec): well formed as ep-engine makes it
 };
 
 struct RenderedFrame : FrameInfo {
@@ -62,9 +67,35 @@ class FrameRenderer {
   const FrameInfo& render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,
                           protocol::Bytes& out);
 
+  // Whether `spec` renders as ep-engine shapes the frame: a mutation or deletion with its
+  // own engine-specific bytes, no lie and no random key (what a template can hold).
+  static bool ep_engine_shaped(const FrameSpec& spec);
+
  private:
   // `value` rendered into `scratch`, or from `constants_` when it cannot change.
   std::string_view bytes(const BytesValue& value, std::uint64_t index, std::string& scratch);
+
+  // A repeated send compiled once: the frame as rendered for one index, and where the fields
+  // that follow the index lie in it, patched for every index with as many digits (the key's
+  // length, and so every offset after it, depends on that count). Only ep-engine-shaped
+  // mutations and deletions without lies qualify; anything else renders in full.
+  struct Template {
+    const FrameSpec* spec = nullptr;
+    std::size_t digits = 0;
+    protocol::Bytes bytes;
+    FrameInfo info;
+    struct Number {
+      std::uint32_t at;
+      std::uint8_t width;  // bytes, big-endian
+    };
+    std::vector<Number> numbers;          // index-valued fields
+    std::vector<std::uint32_t> key_digits;  // where each {n} of the key starts
+    std::uint32_t random_at = 0, random_length = 0;  // a random() value, drawn again per frame
+    bool opaque_is_index = false;
+  };
+  const FrameInfo* render_from_template(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,
+                                        protocol::Bytes& out);
+  void compile(const FrameSpec& spec, std::uint64_t index, const protocol::Bytes& frame, Template& t);
 
   ScenarioRandom& random_;
   FrameInfo info_;
@@ -75,6 +106,8 @@ class FrameRenderer {
   std::string value_;
   std::string engine_;
   std::string scratch_;
+  std::array<Template, 4> templates_;  // the sends a volume repeat alternates between
+  std::size_t next_template_ = 0;
 };
 
 RenderedFrame render_frame(const FrameSpec& spec, std::uint64_t index, ScenarioRandom& random,
