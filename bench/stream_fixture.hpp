@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "client/feed_options.hpp"
 #include "protocol/bytes.hpp"
 #include "third_party/asio.hpp"
 
@@ -46,8 +47,9 @@ struct RawRead {
 };
 
 // Connects to 127.0.0.1:`port`, sends a default TAP_CONNECT (a mock server waits for one; a
-// FastSender discards it), then reads until EOF, discarding; timed from the first read.
-RawRead read_and_discard(const std::string& port);
+// FastSender discards it), then reads until EOF, `read_size` bytes at most per read,
+// discarding; timed from the first read.
+RawRead read_and_discard(const std::string& port, std::size_t read_size = 64 * 1024);
 
 // The options every stream benchmark takes: --events N (default 1,000,000) and --json FILE
 // (default "-", standard output).
@@ -59,6 +61,6 @@ StreamArgs parse_stream_args(int argc, char** argv);
 
 // Events per second the feed delivers to a push-style consumer that only counts, reading
 // what a FastSender sends.
-double client_consume_rate(const StreamShape& shape);
+double client_consume_rate(const StreamShape& shape, std::size_t read_size = client::FeedOptions{}.read_size);
 
 }  // namespace tapharness::bench
