@@ -55,22 +55,33 @@ void decode_frames(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
 }
 
-// Frames and the TAP layer: what the feed does per frame (the event as views, ACK requests).
+// Frames and the TAP layer: what the feed does per frame (the event as views, ACK requests),
+// every field of each event read.
 void decode_events(benchmark::State& state) {
   const auto& in = frames(state.range(0));
   for (auto _ : state) {
     protocol::FrameDecoder decoder;
     protocol::ByteView rest = in;
     std::size_t events = 0;
+    std::uint64_t checksum = 0;
     while (!rest.empty()) {
       auto result = decoder.decode(rest);
       const auto* d = std::get_if<protocol::Decoded>(&result);
       if (!d) break;
       auto step = protocol::map_feed_frame_view(d->frame, protocol::position_of(d->frame));
-      events += std::holds_alternative<protocol::DeliverView>(step);
+      if (const auto* deliver = std::get_if<protocol::DeliverView>(&step)) {
+        // Every field of the event (the key and value as views), folded so that none can be
+        // optimised away (DoNotOptimize here would clobber all memory per frame).
+        const protocol::TapEventView& e = deliver->event;
+        events += 1;
+        checksum += e.key.size() + e.value.size() + e.cas + e.flags + e.expiry + e.vbucket + e.datatype +
+                    static_cast<std::uint64_t>(e.kind) + (deliver->ack ? deliver->ack->opaque : 0) +
+                    reinterpret_cast<std::uintptr_t>(e.key.data()) + reinterpret_cast<std::uintptr_t>(e.value.data());
+      }
       rest = rest.subspan(d->consumed);
     }
     benchmark::DoNotOptimize(events);
+    benchmark::DoNotOptimize(checksum);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
 }

@@ -33,7 +33,7 @@ std::size_t ClientModel::decode(protocol::ByteView input, std::vector<protocol::
         if (ignore->ack) acks.push_back(*ignore->ack);
       } else if (std::holds_alternative<protocol::EndOfStream>(step)) {
         stop("the stream ended (CLOSE_TAP_STREAM)");
-      } else if (std::holds_alternative<protocol::ConnectRejected>(step)) {
+      } else if (std::holds_alternative<protocol::ConnectRejectedView>(step)) {
         stop("the server refused the connect");
       } else {
         stop(fmt::format("a correct client refuses the stream: {}", std::get<protocol::DecodeError>(step)));

@@ -37,90 +37,76 @@ constexpr std::size_t extras_of(Opcode opcode) {
   }
 }
 
-// Reads the fields straight from the frame, not through a TapMessage, and fills the event
-// where the caller receives it (every return returns `step`, so it is built in place): the
-// feed maps every frame it receives, and copying a just-written event costs more than
-// decoding it.
+// Reads the fields straight from the frame, not through a TapMessage.
 FeedStepView map_tap_message(const Frame& frame) {
-  FeedStepView step{std::in_place_type<DeliverView>};
-  if (auto error = check_tap_message(frame)) {
-    step = *error;
-    return step;
-  }
+  if (auto error = check_tap_message(frame)) return *error;
   const Header& h = frame.header;
   if (const std::size_t shape = extras_of(h.opcode); frame.extras.size() != shape) {
     // Anything else cannot be read: an item's flags and expiry would come from other bytes.
-    step = DecodeError{DecodeErrorCode::tap_extras_length, frame.offset + header_offset::extlen, "extlen",
+    return DecodeError{DecodeErrorCode::tap_extras_length, frame.offset + header_offset::extlen, "extlen",
                        frame.extras.size(), shape};
-    return step;
   }
   const std::uint8_t* extras = frame.extras.data();
-  DeliverView& deliver = std::get<DeliverView>(step);
-  deliver.ack = ack_for(h, has_flag(load_be16(extras + tap_extras_offset::tap_flags), TapFlag::ack));
-  TapEventView& event = deliver.event;
-  event.vbucket = h.vbucket();
+  const std::optional<AckRequest> ack =
+      ack_for(h, has_flag(load_be16(extras + tap_extras_offset::tap_flags), TapFlag::ack));
+  const auto deliver = [&](TapEventKind kind) {
+    return DeliverView{TapEventView{.kind = kind, .vbucket = h.vbucket()}, ack};
+  };
   switch (h.opcode) {
     case Opcode::tap_mutation:
-      event.kind = TapEventKind::mutation;
-      event.key = as_chars(frame.key);
-      event.value = as_chars(frame.value);
-      event.cas = h.cas;
-      event.datatype = h.datatype;
-      event.flags = load_be32(extras + tap_extras_offset::item_flags);
-      event.expiry = load_be32(extras + tap_extras_offset::expiry);
-      return step;
+      return DeliverView{TapEventView{.kind = TapEventKind::mutation,
+                                      .vbucket = h.vbucket(),
+                                      .key = as_chars(frame.key),
+                                      .value = as_chars(frame.value),
+                                      .flags = load_be32(extras + tap_extras_offset::item_flags),
+                                      .expiry = load_be32(extras + tap_extras_offset::expiry),
+                                      .cas = h.cas,
+                                      .datatype = h.datatype},
+                         ack};
     case Opcode::tap_delete:
-      event.kind = TapEventKind::deletion;
-      event.key = as_chars(frame.key);
-      event.value = as_chars(frame.value);
-      event.cas = h.cas;
-      event.datatype = h.datatype;
-      return step;
+      return DeliverView{TapEventView{.kind = TapEventKind::deletion,
+                                      .vbucket = h.vbucket(),
+                                      .key = as_chars(frame.key),
+                                      .value = as_chars(frame.value),
+                                      .cas = h.cas,
+                                      .datatype = h.datatype},
+                         ack};
     case Opcode::tap_checkpoint_start:
-    case Opcode::tap_checkpoint_end:
+    case Opcode::tap_checkpoint_end: {
       if (frame.value.size() != kCheckpointIdSize) {
-        step = DecodeError{DecodeErrorCode::checkpoint_id_length, frame.offset + frame.size() - frame.value.size(),
+        return DecodeError{DecodeErrorCode::checkpoint_id_length, frame.offset + frame.size() - frame.value.size(),
                            "value", frame.value.size(), kCheckpointIdSize};
-        return step;
       }
-      event.kind = h.opcode == Opcode::tap_checkpoint_start ? TapEventKind::checkpoint_start
-                                                            : TapEventKind::checkpoint_end;
-      event.checkpoint_id = load_be64(frame.value.data());
+      DeliverView step = deliver(h.opcode == Opcode::tap_checkpoint_start ? TapEventKind::checkpoint_start
+                                                                           : TapEventKind::checkpoint_end);
+      step.event.checkpoint_id = load_be64(frame.value.data());
       return step;
-    case Opcode::tap_vbucket_set:
+    }
+    case Opcode::tap_vbucket_set: {
       if (frame.engine_specific.size() != kEngineCodeSize) {
-        step = DecodeError{DecodeErrorCode::vbucket_state_length, frame.offset + kHeaderSize,
+        return DecodeError{DecodeErrorCode::vbucket_state_length, frame.offset + kHeaderSize,
                            "engine_specific_length", frame.engine_specific.size(), kEngineCodeSize};
-        return step;
       }
-      event.kind = TapEventKind::vbucket_set;
-      event.state = static_cast<VBucketState>(load_be32(frame.engine_specific.data()));
+      DeliverView step = deliver(TapEventKind::vbucket_set);
+      step.event.state = static_cast<VBucketState>(load_be32(frame.engine_specific.data()));
       return step;
+    }
     case Opcode::tap_flush:
-      event.kind = TapEventKind::flush;
-      return step;
+      return deliver(TapEventKind::flush);
     case Opcode::tap_opaque:
       // ep-engine's consumer reads the sub-code only from exactly 4 engine-specific bytes;
       // any other length is an opaque message it ignores (acknowledged when asked).
       if (frame.engine_specific.size() == kEngineCodeSize) {
         switch (static_cast<TapOpaqueCode>(load_be32(frame.engine_specific.data()))) {
-          case TapOpaqueCode::initial_vbucket_stream:
-            event.kind = TapEventKind::begin_backfill;
-            return step;
-          case TapOpaqueCode::close_backfill:
-            event.kind = TapEventKind::end_backfill;
-            return step;
-          case TapOpaqueCode::close_tap_stream:
-            step = EndOfStream{};
-            return step;
-          default:
-            break;
+          case TapOpaqueCode::initial_vbucket_stream: return deliver(TapEventKind::begin_backfill);
+          case TapOpaqueCode::close_backfill: return deliver(TapEventKind::end_backfill);
+          case TapOpaqueCode::close_tap_stream: return EndOfStream{};
+          default: break;
         }
       }
       [[fallthrough]];
     default:
-      step = Ignore{deliver.ack};
-      return step;
+      return Ignore{ack};
   }
 }
 
@@ -134,19 +120,9 @@ std::optional<TapEventKind> tap_event_kind_from_name(std::string_view name) {
 
 std::span<const NamedValue<TapEventKind>> all_tap_event_kinds() { return kEventKinds; }
 
-FeedStep map_feed_frame(const Frame& frame, StreamPosition position) {
-  return std::visit(
-      [](auto&& step) -> FeedStep {
-        if constexpr (std::is_same_v<std::decay_t<decltype(step)>, DeliverView>) {
-          return Deliver{step.event.to_owned(), step.ack};
-        } else {
-          return std::move(step);
-        }
-      },
-      map_feed_frame_view(frame, position));
-}
+namespace detail {
 
-FeedStepView map_feed_frame_view(const Frame& frame, StreamPosition position) {
+FeedStepView map_feed_frame_general(const Frame& frame, StreamPosition position) {
   const Header& h = frame.header;
   auto at_magic = [&](DecodeErrorCode code) {
     return DecodeError{code, frame.offset + header_offset::magic, "magic", static_cast<std::uint8_t>(h.magic), 0};
@@ -154,12 +130,30 @@ FeedStepView map_feed_frame_view(const Frame& frame, StreamPosition position) {
   if (h.opcode == Opcode::tap_connect) {
     if (h.magic == Magic::request) return at_magic(DecodeErrorCode::unexpected_connect);
     if (position != StreamPosition::first) return at_magic(DecodeErrorCode::connect_reply_mid_stream);
-    return ConnectRejected{h.status(), std::string(as_chars(frame.value))};
+    return ConnectRejectedView{h.status(), as_chars(frame.value)};
   }
   if (h.magic != Magic::request) return at_magic(DecodeErrorCode::unexpected_response);
   if (is_tap_message(h.opcode)) return map_tap_message(frame);
   return Ignore{};  // NOOP or another request: only TAP messages carry TAP flags
 }
+
+}  // namespace detail
+
+FeedStep map_feed_frame(const Frame& frame, StreamPosition position) {
+  return std::visit(
+      [](auto&& step) -> FeedStep {
+        using Step = std::decay_t<decltype(step)>;
+        if constexpr (std::is_same_v<Step, DeliverView>) {
+          return Deliver{step.event.to_owned(), step.ack};
+        } else if constexpr (std::is_same_v<Step, ConnectRejectedView>) {
+          return ConnectRejected{step.status, std::string(step.body)};
+        } else {
+          return std::move(step);
+        }
+      },
+      map_feed_frame_view(frame, position));
+}
+
 
 std::string escape_bytes(std::string_view bytes) {
   std::string out;

@@ -345,10 +345,10 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
       }
     } else if (std::holds_alternative<protocol::EndOfStream>(step)) {
       finish(FeedEnd{.reason = EndReason::end_stream});
-    } else if (auto* rejected = std::get_if<protocol::ConnectRejected>(&step)) {
+    } else if (auto* rejected = std::get_if<protocol::ConnectRejectedView>(&step)) {
       FeedEnd end{.reason = EndReason::connect_rejected};
       end.status = rejected->status;
-      end.body = std::move(rejected->body);
+      end.body = std::string(rejected->body);
       finish(std::move(end));
     } else {
       FeedEnd end{.reason = EndReason::protocol_error};

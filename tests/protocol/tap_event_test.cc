@@ -6,6 +6,7 @@
 
 #include "protocol/frame_decoder.hpp"
 #include "protocol/hex.hpp"
+#include "protocol/tap_message.hpp"
 #include "tests/protocol/golden_frames.hpp"
 #include "tests/support/decode_stream.hpp"
 #include "testing/printers.hpp"
@@ -195,6 +196,29 @@ TEST(FeedMapping, ATapConnectReplyAfterTheFirstFrameIsAProtocolError) {
   EXPECT_EQ(outcome.steps[0], "ignore");
   EXPECT_EQ(outcome.steps[1], fmt::format("{}", FeedStep{DecodeError{DecodeErrorCode::connect_reply_mid_stream, 24,
                                                                       "magic", 0x81, 0}}));
+}
+
+// map_feed_frame_view decides a mutation with ep-engine's extras on an inline fast path;
+// every such frame must map exactly as the general path maps it.
+TEST(FeedMapping, TheMutationFastPathAgreesWithTheGeneralMapping) {
+  const auto same = [](const FeedStepView& fast, const FeedStepView& general) {
+    const auto* a = std::get_if<DeliverView>(&fast);
+    const auto* b = std::get_if<DeliverView>(&general);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->event.to_owned(), b->event.to_owned());
+    EXPECT_EQ(a->ack, b->ack);
+  };
+  for (const std::uint16_t tap_flags : {std::uint16_t{0}, static_cast<std::uint16_t>(TapFlag::ack), std::uint16_t{0xffff}}) {
+    const Bytes bytes = ep_engine::mutation({.vbucket = 1023, .key = "key", .value = std::string_view("v\0\xff", 3),
+                                             .flags = 0xdeadbeef, .expiry = 77, .cas = 0x0102030405060708,
+                                             .opaque = 0xfffffff0, .tap_flags = tap_flags});
+    FrameDecoder decoder;
+    decoder.reset(24);  // not the first frame
+    const auto decoded = decoder.decode(bytes);
+    const Frame& frame = std::get<Decoded>(decoded).frame;
+    same(map_feed_frame_view(frame, StreamPosition::later), detail::map_feed_frame_general(frame, StreamPosition::later));
+    same(map_feed_frame_view(frame, StreamPosition::first), detail::map_feed_frame_general(frame, StreamPosition::first));
+  }
 }
 
 TEST(TapEvent, FormatsAndEscapesBinaryKeys) {
