@@ -21,8 +21,9 @@ struct StreamShape {
 // `count` consecutive frames of the stream starting at event `first` (keys differ).
 protocol::Bytes encode_mutations(const StreamShape& shape, std::size_t first, std::size_t count);
 
-// Accepts one connection on 127.0.0.1:0 and writes the whole stream to it as fast as it
-// can (pre-encoded blocks), then closes. Anything the peer sends is read and discarded.
+// Accepts one connection on 127.0.0.1:0, waits for the peer's first byte (its TAP_CONNECT),
+// then writes the whole stream to it as fast as it can (pre-encoded blocks) and closes.
+// Anything the peer sends is read and discarded.
 class FastSender {
  public:
   explicit FastSender(StreamShape shape);
@@ -47,8 +48,8 @@ struct RawRead {
 };
 
 // Connects to 127.0.0.1:`port`, sends a default TAP_CONNECT (a mock server waits for one; a
-// FastSender discards it), then reads until EOF, `read_size` bytes at most per read,
-// discarding; timed from the first read.
+// FastSender waits for it), then reads until EOF, `read_size` bytes at most per read,
+// discarding; timed from the connect, as client_consume_rate times a client.
 RawRead read_and_discard(const std::string& port, std::size_t read_size = 64 * 1024);
 
 // The options every stream benchmark takes: --events N (default 1,000,000) and --json FILE
