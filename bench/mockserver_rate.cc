@@ -15,10 +15,10 @@ namespace tapharness::bench {
 namespace {
 
 // The volume scenario: N mutations shaped like the raw sender's (20-byte keys, 100-byte
-// values), in one repeat.
+// values, seeded random letters), numbered keys and CAS, the producer's opaques, in one repeat.
 std::shared_ptr<const scenario::Scenario> volume_scenario(std::size_t events, bool coalesced) {
   const std::string text = fmt::format(
-      "{}repeat {} send mutation vb=0 key=\"bench:key:{{n}}\" value=fill(100) cas={{n}}\nclose fin\n",
+      "{}seed 7\nrepeat {} send mutation vb=0 key=\"bench:key:{{n}}\" value=random(100) cas={{n}}\nclose fin\n",
       coalesced ? "writes coalesced\n" : "", events);
   auto parsed = scenario::parse_scenario(text, "volume.scenario");
   if (!parsed) {
@@ -28,9 +28,10 @@ std::shared_ptr<const scenario::Scenario> volume_scenario(std::size_t events, bo
   return std::make_shared<const scenario::Scenario>(std::move(parsed).value());
 }
 
-// Bytes per second a reader that discards everything sees from `port`.
+// Bytes per second a reader that discards everything sees from `port`, reading as much at a
+// time as the client does (so the server's rate is not capped by a smaller read).
 double read_all(const std::string& port) {
-  const RawRead read = read_and_discard(port);
+  const RawRead read = read_and_discard(port, tapharness::client::FeedOptions{}.read_size);
   return read.bytes / read.seconds;
 }
 

@@ -27,7 +27,7 @@ namespace tapharness::mockserver {
 template <class Stream>
 class FrameWriter {
  public:
-  static constexpr std::size_t kCoalesceLimit = 64 * 1024;
+  static constexpr std::size_t kCoalesceLimit = 256 * 1024;  // as much as the client reads at a time
 
   // `on_stall` runs when a write is not done in time; it must close the stream, which ends
   // the write with operation_aborted.

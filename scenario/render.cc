@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "protocol/frame.hpp"
 #include "protocol/tap_message.hpp"
@@ -109,6 +110,19 @@ std::string ScenarioRandom::text(std::size_t length) {
 }
 
 void ScenarioRandom::fill_text(char* out, std::size_t length) {
+  if (length > kMaxWindow) {
+    draw_letters(out, length);
+    return;
+  }
+  if (pool_.empty()) {
+    pool_.resize(kPool + kMaxWindow);
+    draw_letters(pool_.data(), pool_.size());
+  }
+  const std::size_t at = static_cast<std::size_t>(next() % kPool);
+  std::memcpy(out, pool_.data() + at, length);
+}
+
+void ScenarioRandom::draw_letters(char* out, std::size_t length) {
   // Eight letters per draw: each is the integer part of the draw's fraction times 62, and the
   // rest of the fraction feeds the next (about 16 of 64 bits remain for the eighth, so its
   // bias stays under 0.1%). One generator call per eight bytes, not one per byte.

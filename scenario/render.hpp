@@ -33,8 +33,17 @@ class ScenarioRandom {
   // The same letters written to `out[0, length)`.
   void fill_text(char* out, std::size_t length);
 
+  // Values up to kMaxWindow bytes are windows, at a drawn offset, of a pool of kPool drawn
+  // letters (drawn on first use): one generator call per value, so a volume repeat's random
+  // values cost a copy each. Longer values are drawn letter by letter.
+  static constexpr std::size_t kPool = 64 * 1024;
+  static constexpr std::size_t kMaxWindow = 4 * 1024;
+
  private:
+  void draw_letters(char* out, std::size_t length);
+
   std::mt19937_64 engine_;
+  std::string pool_;  // kPool + kMaxWindow letters once a short value was asked for
 };
 
 // A BytesValue rendered for repeat index `index`.

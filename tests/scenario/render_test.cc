@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <set>
 #include <string_view>
 
 #include "protocol/hex.hpp"
@@ -63,6 +64,20 @@ TEST(ScenarioRandom, TheSameSeedGivesTheSameLettersFromAnAlphabetOfSixtyTwo) {
   EXPECT_NE(drawn, c.text(1000));
   EXPECT_EQ(drawn.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), std::string::npos);
   EXPECT_EQ(ScenarioRandom(42).text(10), drawn.substr(0, 10));  // a prefix is the prefix
+}
+
+// Short values are windows of one drawn pool at drawn offsets: still a different value each
+// time, the same sequence of them for the same seed.
+TEST(ScenarioRandom, ShortValuesDifferFromEachOtherAndRepeatWithTheSeed) {
+  ScenarioRandom a(5), b(5);
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string value = a.text(100);
+    ASSERT_EQ(value, b.text(100));
+    seen.insert(value);
+  }
+  EXPECT_GE(seen.size(), 990u);  // 1,000 offsets into 65,536: a few may coincide
+  EXPECT_EQ(ScenarioRandom(5).text(ScenarioRandom::kMaxWindow + 1).size(), ScenarioRandom::kMaxWindow + 1);
 }
 
 TEST(ScenarioRandom, LettersAreSpreadEvenly) {
