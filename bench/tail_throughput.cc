@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -70,8 +71,12 @@ int main(int argc, char** argv) {
   for (std::size_t value : {100, 4096}) {
     const StreamShape shape{.events = value == 100 ? args.events : args.events / 8, .value_size = value};
     const std::string size = value == 100 ? "100B" : "4KiB";
-    const double library = client_consume_rate(shape);
-    const double tail_events = tail_rate(tail, shape);
+    // Rounds alternate, so a noisy neighbour hits both; each keeps its best round.
+    double library = 0, tail_events = 0;
+    for (int round = 0; round < 5; ++round) {
+      library = std::max(library, client_consume_rate(shape));
+      tail_events = std::max(tail_events, tail_rate(tail, shape));
+    }
     report.add("library_push_" + size, "events/s", library);
     report.add("tap_tail_json_" + size, "events/s", tail_events);
     report.add_ratio("tap_tail_vs_library_" + size, tail_events / library, value == 100 ? 0.5 : 0.8);

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/bytes.hpp"
+
 namespace tapharness::client {
 namespace {
 
@@ -78,18 +80,34 @@ char* put_number(char* at, std::uint64_t n) {
   return put(at, std::string_view(d, static_cast<std::size_t>(end - d)));
 }
 
+// Two base64 letters for each 12-bit group: two lookups per three bytes instead of four (a
+// value is most of a mutation's JSON line; no dependency here encodes into a raw buffer).
+constexpr auto kBase64Pairs = [] {
+  std::array<std::array<char, 2>, 4096> pairs{};
+  for (std::size_t i = 0; i < pairs.size(); ++i) pairs[i] = {kBase64[i >> 6], kBase64[i & 0x3f]};
+  return pairs;
+}();
+
 char* put_base64(char* at, std::string_view bytes) {
   const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t size = bytes.size();
   std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
+  // Six bytes at a time from one 8-byte load (so at least 8 must remain): eight letters.
+  for (; i + 8 <= size; i += 6) {
+    const std::uint64_t v = protocol::load_be64(in + i);
+    std::memcpy(at + 0, kBase64Pairs[v >> 52].data(), 2);
+    std::memcpy(at + 2, kBase64Pairs[(v >> 40) & 0xfff].data(), 2);
+    std::memcpy(at + 4, kBase64Pairs[(v >> 28) & 0xfff].data(), 2);
+    std::memcpy(at + 6, kBase64Pairs[(v >> 16) & 0xfff].data(), 2);
+    at += 8;
+  }
+  for (; i + 2 < size; i += 3) {
     const std::uint32_t v = std::uint32_t{in[i]} << 16 | std::uint32_t{in[i + 1]} << 8 | in[i + 2];
-    at[0] = kBase64[v >> 18];
-    at[1] = kBase64[(v >> 12) & 0x3f];
-    at[2] = kBase64[(v >> 6) & 0x3f];
-    at[3] = kBase64[v & 0x3f];
+    std::memcpy(at + 0, kBase64Pairs[v >> 12].data(), 2);
+    std::memcpy(at + 2, kBase64Pairs[v & 0xfff].data(), 2);
     at += 4;
   }
-  const std::size_t rest = bytes.size() - i;
+  const std::size_t rest = size - i;
   if (rest > 0) {
     std::uint32_t v = std::uint32_t{in[i]} << 16;
     if (rest == 2) v |= std::uint32_t{in[i + 1]} << 8;

@@ -163,6 +163,16 @@ TEST(Base64, RoundTripsEveryLengthAndRejectsGarbage) {
     bytes += static_cast<char>(n * 37);
   }
   EXPECT_EQ(base64_encode("hi"), "aGk=");
+  // RFC 4648 section 10, and lengths across the encoder's six-bytes-at-a-time path.
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode("foobarfo"), "Zm9vYmFyZm8=");
+  EXPECT_EQ(base64_encode(std::string_view("foobarfoobarfoobarfoobar\xff\xfe\x00\x01", 28)), "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy//4AAQ==");
   EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
   EXPECT_EQ(base64_decode("aGk").error().message(), "its length 3 is not a multiple of 4");
   EXPECT_EQ(base64_decode("a=Gk").error().message(), "character 2: padding '=' before the last two characters");
