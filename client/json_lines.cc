@@ -69,16 +69,7 @@ char* put(char* at, std::string_view text) {
   return at + text.size();
 }
 
-char* put_number(char* at, std::uint64_t n) {
-  char digits[20];
-  char* end = std::end(digits);
-  char* d = end;
-  do {
-    *--d = static_cast<char>('0' + n % 10);
-    n /= 10;
-  } while (n != 0);
-  return put(at, std::string_view(d, static_cast<std::size_t>(end - d)));
-}
+char* put_number(char* at, std::uint64_t n) { return std::to_chars(at, at + 20, n).ptr; }
 
 // Two base64 letters for each 12-bit group: two lookups per three bytes instead of four (a
 // value is most of a mutation's JSON line; no dependency here encodes into a raw buffer).
@@ -121,33 +112,48 @@ char* put_base64(char* at, std::string_view bytes) {
 }
 
 // A JSON string's contents: printable ASCII as is, quote and backslash escaped, the rest \u00XX.
+// Which bytes a JSON string cannot hold as they are: controls, DEL and above, quote, backslash.
+constexpr auto kNeedsEscape = [] {
+  std::array<bool, 256> needs{};
+  for (std::size_t b = 0; b < needs.size(); ++b) needs[b] = b < 0x20 || b >= 0x7f || b == '"' || b == '\\';
+  return needs;
+}();
+
 char* put_escaped(char* at, std::string_view bytes) {
   constexpr std::string_view kHex = "0123456789abcdef";
-  for (char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\') {
-      *at++ = c;
-    } else if (b == '"' || b == '\\') {
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t size = bytes.size();
+  std::size_t i = 0;
+  while (i < size) {
+    // A run of bytes that stand as they are (a whole key, usually): one copy.
+    std::size_t clean = i;
+    while (clean < size && !kNeedsEscape[in[clean]]) ++clean;
+    std::memcpy(at, in + i, clean - i);
+    at += clean - i;
+    if (clean == size) break;
+    const unsigned char b = in[clean];
+    if (b == '"' || b == '\\') {
       *at++ = '\\';
-      *at++ = c;
+      *at++ = static_cast<char>(b);
     } else {
       at = put(at, "\\u00");
       *at++ = kHex[b >> 4];
       *at++ = kHex[b & 0xf];
     }
+    i = clean + 1;
   }
   return at;
 }
 
 }  // namespace
 
-void append_event_json(std::string& out, const protocol::TapEventView& e) {
+std::size_t event_json_bound(const protocol::TapEventView& e) {
+  // The fixed text and numbers, a key escaped at worst 6 bytes to 1, the base64 value.
+  return 256 + e.key.size() * 6 + (e.value.size() + 2) / 3 * 4;
+}
+
+char* write_event_json(char* at, const protocol::TapEventView& e) {
   using protocol::TapEventKind;
-  // Bounded: the fixed text and numbers, a key escaped at worst 6 bytes to 1, the base64 value.
-  const std::size_t most = 256 + e.key.size() * 6 + (e.value.size() + 2) / 3 * 4;
-  const std::size_t start = out.size();
-  out.resize(start + most);
-  char* at = out.data() + start;
   at = put(at, "{\"op\":\"");
   at = put(at, protocol::name_of(e.kind));
   at = put(at, "\",\"vb\":");
@@ -202,7 +208,14 @@ void append_event_json(std::string& out, const protocol::TapEventView& e) {
       break;
   }
   *at++ = '}';
-  out.resize(static_cast<std::size_t>(at - out.data()));
+  return at;
+}
+
+void append_event_json(std::string& out, const protocol::TapEventView& e) {
+  const std::size_t start = out.size();
+  out.resize(start + event_json_bound(e));
+  char* end = write_event_json(out.data() + start, e);
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 std::string event_json(const protocol::TapEvent& e) {

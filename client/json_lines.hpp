@@ -37,6 +37,10 @@ using ReportedItem = std::variant<protocol::TapEvent, ReportedEnd>;
 std::string event_json(const protocol::TapEvent& event);
 // The same line appended to `out`, without allocating beyond what `out` grows by.
 void append_event_json(std::string& out, const protocol::TapEventView& event);
+// The same line written at `at`, which has event_json_bound(event) bytes of room; returns
+// its end. For writers with a buffer of their own (tap_tail: no zero-filling per event).
+std::size_t event_json_bound(const protocol::TapEventView& event);
+char* write_event_json(char* at, const protocol::TapEventView& event);
 std::string end_json(const ReportedEnd& end);
 inline FormatOut describe_to(FormatOut out, const ReportedEnd& end) { return fmt::format_to(out, "{}", end_json(end)); }
 

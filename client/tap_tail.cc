@@ -1,6 +1,10 @@
 // tap_tail: follows a TAP stream and prints it as JSON lines (see tail_options.cc --help).
 #include <unistd.h>
 
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -16,21 +20,38 @@
 namespace {
 
 // Standard output written in large pieces with write(2): stdio's buffering would copy again.
-struct StdoutBuffer {
+// Standard output's buffer: lines are written straight into it (a std::string would zero
+// the room reserved for each line first), written out when full, at the end of each read,
+// and at the end.
+class StdoutBuffer {
+ public:
   static constexpr std::size_t kFlushAt = 256 * 1024;
-  std::string text;
 
-  StdoutBuffer() { text.reserve(kFlushAt + 64 * 1024); }
+  // Room for `n` more bytes at the end: flushes first when they do not fit; grows only for a
+  // line longer than the buffer (a value of megabytes).
+  char* room(std::size_t n) {
+    if (used_ + n > bytes_.size()) flush();
+    if (n > bytes_.size()) bytes_.resize(n);
+    return bytes_.data() + used_;
+  }
+  void commit(char* end) { used_ = static_cast<std::size_t>(end - bytes_.data()); }
+  void append(std::string_view text) { commit(std::copy(text.begin(), text.end(), room(text.size()))); }
+  std::size_t size() const { return used_; }
+
   void flush() {
     std::size_t at = 0;
-    while (at < text.size()) {
-      const ssize_t n = ::write(STDOUT_FILENO, text.data() + at, text.size() - at);
+    while (at < used_) {
+      const ssize_t n = ::write(STDOUT_FILENO, bytes_.data() + at, used_ - at);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // the reader went away: nothing more can be told
       at += static_cast<std::size_t>(n);
     }
-    text.clear();
+    used_ = 0;
   }
+
+ private:
+  std::vector<char> bytes_ = std::vector<char>(kFlushAt + 64 * 1024);
+  std::size_t used_ = 0;
 };
 
 // With --defect: the same output, from the defective client; a crash prints the reference's
@@ -102,9 +123,10 @@ int main(int argc, char** argv) {
   int status = 1;
   feed.async_consume(
       [&](const protocol::TapEventView& event) {
-        append_event_json(out.text, event);
-        out.text += '\n';
-        if (out.text.size() >= StdoutBuffer::kFlushAt) {
+        char* end = write_event_json(out.room(event_json_bound(event) + 1), event);
+        *end++ = '\n';
+        out.commit(end);
+        if (out.size() >= StdoutBuffer::kFlushAt) {
           out.flush();
         } else if (!flush_posted) {
           flush_posted = true;
@@ -115,8 +137,7 @@ int main(int argc, char** argv) {
         }
       },
       [&](const FeedEnd& end) {
-        out.text += end_json(report_of(end));
-        out.text += '\n';
+        out.append(end_json(report_of(end)) + '\n');
         out.flush();
         status = end.clean() ? 0 : end.reason == EndReason::closed ? cli::kInterruptedStatus : 1;
         signals.cancel();
