@@ -9,13 +9,8 @@
 // one process), tap_scenario with --client-cmd tap_tail (server and runner in one process,
 // the client in another), and tap_mockserver serving the scenario to tap_tail (the server
 // alone).
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,51 +20,12 @@
 
 #include <fmt/format.h>
 
+#include "bench/child_process.hpp"
 #include "bench/report.hpp"
 #include "bench/stream_fixture.hpp"
 
-extern char** environ;
-
 namespace tapharness::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-struct Ran {
-  double seconds = -1;
-  double peak_mib = 0;  // the process's own peak resident set
-  int status = -1;
-};
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& stdout_path) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
-}
-
-Ran wait_for(pid_t pid, Clock::time_point started) {
-  Ran ran;
-  if (pid < 0) return ran;
-  int status = 0;
-  rusage usage{};
-  wait4(pid, &status, 0, &usage);
-  ran.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  ran.peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
-  ran.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return ran;
-}
-
-Ran run(const std::vector<std::string>& argv) {
-  const auto started = Clock::now();
-  return wait_for(spawn(argv, "/dev/null"), started);
-}
 
 // The library's stream_100k_mutations.scenario with its repeat count set to `events`.
 std::string grown_scenario(const std::string& library, std::size_t events, const std::string& dir) {
@@ -88,42 +44,19 @@ std::string grown_scenario(const std::string& library, std::size_t events, const
 }
 
 // tap_mockserver serving `scenario` once to tap_tail: the server's own figures (its first
-// line of output names the port it listens on).
+// line of output names the address it listens on).
 Ran mockserver_alone(const std::string& mockserver, const std::string& tail, const std::string& scenario,
                      Ran& client) {
-  int out[2];
-  if (pipe(out) != 0) return {};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  const std::vector<std::string> argv{mockserver, "--scenario", scenario};
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const auto started = Clock::now();
-  pid_t server = -1;
-  if (posix_spawn(&server, args[0], &actions, nullptr, args.data(), environ) != 0) server = -1;
-  posix_spawn_file_actions_destroy(&actions);
-  close(out[1]);
-  FILE* lines = fdopen(out[0], "r");
-  char first[256] = {};
-  const bool listening = server > 0 && std::fgets(first, sizeof first, lines) != nullptr;
-  std::string addr(first);
-  addr = addr.substr(addr.find(' ') + 1);
-  addr = addr.substr(0, addr.find('\n'));
-  if (listening) client = run({tail, "--addr", addr, "--name", "bulk", "--backfill", "0"});
-  while (std::fgets(first, sizeof first, lines) != nullptr) {
-  }  // the verdict: read to EOF so the server never blocks on a full pipe
-  std::fclose(lines);
-  return wait_for(server, started);
-}
-
-std::string value_of(int argc, char** argv, std::string_view flag) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == flag) return argv[i + 1];
+  Child server = spawn_piped({mockserver, "--scenario", scenario});
+  char line[256] = {};
+  if (server.out != nullptr && std::fgets(line, sizeof line, server.out) != nullptr) {
+    std::string addr(line);
+    addr = addr.substr(addr.find(' ') + 1);
+    client = run({tail, "--addr", addr.substr(0, addr.find('\n')), "--name", "bulk", "--backfill", "0"});
   }
-  return {};
+  while (server.out != nullptr && std::fgets(line, sizeof line, server.out) != nullptr) {
+  }  // the verdict: read to EOF so the server never blocks on a full pipe
+  return server.wait();
 }
 
 }  // namespace
@@ -132,11 +65,11 @@ std::string value_of(int argc, char** argv, std::string_view flag) {
 int main(int argc, char** argv) {
   using namespace tapharness::bench;
   StreamArgs args = parse_stream_args(argc, argv);
-  if (value_of(argc, argv, "--events").empty()) args.events = 10'000'000;
-  const std::string runner = value_of(argc, argv, "--scenario-runner");
-  const std::string mockserver = value_of(argc, argv, "--mockserver");
-  const std::string tail = value_of(argc, argv, "--tail");
-  const std::string library = value_of(argc, argv, "--scenarios") + "/stream_100k_mutations.scenario";
+  if (flag_value(argc, argv, "--events").empty()) args.events = 10'000'000;
+  const std::string runner = flag_value(argc, argv, "--scenario-runner");
+  const std::string mockserver = flag_value(argc, argv, "--mockserver");
+  const std::string tail = flag_value(argc, argv, "--tail");
+  const std::string library = flag_value(argc, argv, "--scenarios") + "/stream_100k_mutations.scenario";
   const std::string dir = std::filesystem::temp_directory_path() / fmt::format("checked_events.{}", getpid());
   std::filesystem::create_directories(dir);
 

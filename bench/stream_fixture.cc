@@ -100,6 +100,13 @@ StreamArgs parse_stream_args(int argc, char** argv) {
   return args;
 }
 
+std::string flag_value(int argc, char** argv, std::string_view flag) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (argv[i] == flag) return argv[i + 1];
+  }
+  return {};
+}
+
 double client_consume_rate(const StreamShape& shape, std::size_t read_size) {
   FastSender sender(shape);
   asio::io_context io;

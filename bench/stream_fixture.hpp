@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "client/feed_options.hpp"
@@ -59,6 +60,8 @@ struct StreamArgs {
   std::string json = "-";
 };
 StreamArgs parse_stream_args(int argc, char** argv);
+// The value after `flag` on the command line ("" when it is not there).
+std::string flag_value(int argc, char** argv, std::string_view flag);
 
 // Events per second the feed delivers to a push-style consumer that only counts, reading
 // what a FastSender sends.

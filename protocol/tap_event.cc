@@ -21,11 +21,6 @@ constexpr std::array kEventKinds{
 constexpr std::size_t kCheckpointIdSize = 8;
 constexpr std::size_t kEngineCodeSize = 4;  // an opaque sub-code, a vbucket state
 
-std::optional<AckRequest> ack_for(const Header& h, bool wanted) {
-  if (!wanted) return std::nullopt;
-  return AckRequest{h.opcode, h.opaque};
-}
-
 // The extras ep-engine sends with each TAP message (protocol.md section 4.2): the item
 // layout for mutations and checkpoints, the bare TAP prefix for the others.
 constexpr std::size_t extras_of(Opcode opcode) {
@@ -47,22 +42,13 @@ FeedStepView map_tap_message(const Frame& frame) {
                        frame.extras.size(), shape};
   }
   const std::uint8_t* extras = frame.extras.data();
-  const std::optional<AckRequest> ack =
-      ack_for(h, has_flag(load_be16(extras + tap_extras_offset::tap_flags), TapFlag::ack));
+  const std::optional<AckRequest> ack = detail::ack_requested(h, extras);
   const auto deliver = [&](TapEventKind kind) {
     return DeliverView{TapEventView{.kind = kind, .vbucket = h.vbucket()}, ack};
   };
   switch (h.opcode) {
     case Opcode::tap_mutation:
-      return DeliverView{TapEventView{.kind = TapEventKind::mutation,
-                                      .vbucket = h.vbucket(),
-                                      .key = as_chars(frame.key),
-                                      .value = as_chars(frame.value),
-                                      .flags = load_be32(extras + tap_extras_offset::item_flags),
-                                      .expiry = load_be32(extras + tap_extras_offset::expiry),
-                                      .cas = h.cas,
-                                      .datatype = h.datatype},
-                         ack};
+      return detail::mutation_view(frame);
     case Opcode::tap_delete:
       return DeliverView{TapEventView{.kind = TapEventKind::deletion,
                                       .vbucket = h.vbucket(),

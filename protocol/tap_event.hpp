@@ -171,8 +171,31 @@ inline FormatOut describe_to(FormatOut out, const AckRequest& a) {
 }
 
 namespace detail {
+
 // Every frame but the fast path's (tap_event.cc).
 FeedStepView map_feed_frame_general(const Frame& frame, StreamPosition position);
+
+// The ACK a TAP message asks for, from its TAP flags (`extras`: at least the 8-byte prefix).
+inline std::optional<AckRequest> ack_requested(const Header& h, const std::uint8_t* extras) {
+  if (!has_flag(load_be16(extras + tap_extras_offset::tap_flags), TapFlag::ack)) return std::nullopt;
+  return AckRequest{h.opcode, h.opaque};
+}
+
+// A TAP_MUTATION with request magic and the 16 item extras, as the feed delivers it.
+inline DeliverView mutation_view(const Frame& frame) {
+  const Header& h = frame.header;
+  const std::uint8_t* extras = frame.extras.data();
+  return DeliverView{TapEventView{.kind = TapEventKind::mutation,
+                                  .vbucket = h.vbucket(),
+                                  .key = as_chars(frame.key),
+                                  .value = as_chars(frame.value),
+                                  .flags = load_be32(extras + tap_extras_offset::item_flags),
+                                  .expiry = load_be32(extras + tap_extras_offset::expiry),
+                                  .cas = h.cas,
+                                  .datatype = h.datatype},
+                     ack_requested(h, extras)};
+}
+
 }  // namespace detail
 
 // map_feed_frame's decision with the event's bytes left in the frame. Inline, with the
@@ -182,18 +205,7 @@ inline FeedStepView map_feed_frame_view(const Frame& frame, StreamPosition posit
   const Header& h = frame.header;
   if (h.opcode == Opcode::tap_mutation && h.magic == Magic::request && frame.extras.size() == kTapItemExtrasSize)
       [[likely]] {
-    const std::uint8_t* extras = frame.extras.data();
-    std::optional<AckRequest> ack;
-    if (has_flag(load_be16(extras + tap_extras_offset::tap_flags), TapFlag::ack)) ack = AckRequest{h.opcode, h.opaque};
-    return DeliverView{TapEventView{.kind = TapEventKind::mutation,
-                                    .vbucket = h.vbucket(),
-                                    .key = as_chars(frame.key),
-                                    .value = as_chars(frame.value),
-                                    .flags = load_be32(extras + tap_extras_offset::item_flags),
-                                    .expiry = load_be32(extras + tap_extras_offset::expiry),
-                                    .cas = h.cas,
-                                    .datatype = h.datatype},
-                       ack};
+    return detail::mutation_view(frame);
   }
   return detail::map_feed_frame_general(frame, position);
 }
