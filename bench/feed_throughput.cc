@@ -101,14 +101,14 @@ int main(int argc, char** argv) {
     // Rounds alternate between the ceiling and the client, so a noisy neighbour hits both;
     // each keeps its best round.
     // The ceiling is the faster of 64 KiB and 1 MiB reads; the client reads with its default
-    // (256 KiB), and with 64 KiB and 1 MiB to show the default is the right one.
-    Measured raw, raw_64k, raw_1m, feed, feed_64k, feed_1m, pull, batch;
+    // (1 MiB), and with 64 KiB and 256 KiB to show the default is the right one.
+    Measured raw, raw_64k, raw_1m, feed, feed_64k, feed_256k, pull, batch;
     for (int round = 0; round < 5; ++round) {
       keep_best(raw_64k, raw_reader(c.shape, 64 * 1024));
       keep_best(raw_1m, raw_reader(c.shape, 1024 * 1024));
       keep_best(feed, client_push(c.shape));
       keep_best(feed_64k, client_push(c.shape, 64 * 1024));
-      keep_best(feed_1m, client_push(c.shape, 1024 * 1024));
+      keep_best(feed_256k, client_push(c.shape, 256 * 1024));
       keep_best(batch, client_pull_batch(c.shape));
       if (round < 2) keep_best(pull, client_pull(c.shape));
     }
@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     report.add(fmt::format("raw_{}_64KiB_reads_events_per_s", c.name), "events/s", raw_64k.events / raw_64k.seconds);
     report.add(fmt::format("raw_{}_1MiB_reads_events_per_s", c.name), "events/s", raw_1m.events / raw_1m.seconds);
     report.add(fmt::format("client_{}_64KiB_reads_vs_default", c.name), "ratio", feed.seconds / feed_64k.seconds);
-    report.add(fmt::format("client_{}_1MiB_reads_vs_default", c.name), "ratio", feed.seconds / feed_1m.seconds);
+    report.add(fmt::format("client_{}_256KiB_reads_vs_default", c.name), "ratio", feed.seconds / feed_256k.seconds);
     report.add(fmt::format("raw_{}_events_per_s", c.name), "events/s", raw.events / raw.seconds);
     report.add(fmt::format("raw_{}_MB_per_s", c.name), "MB/s", raw.bytes / raw.seconds / 1e6);
     report.add(fmt::format("client_{}_events_per_s", c.name), "events/s", feed.events / feed.seconds);

@@ -66,5 +66,8 @@ std::string flag_value(int argc, char** argv, std::string_view flag);
 // Events per second the feed delivers to a push-style consumer that only counts, reading
 // what a FastSender sends.
 double client_consume_rate(const StreamShape& shape, std::size_t read_size = client::FeedOptions{}.read_size);
+// The same reading `shape.events` events from a server already listening on `port`.
+double client_consume_rate(const std::string& port, const StreamShape& shape,
+                           std::size_t read_size = client::FeedOptions{}.read_size);
 
 }  // namespace tapharness::bench
