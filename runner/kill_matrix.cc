@@ -3,7 +3,6 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
-#include <regex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -21,18 +20,37 @@ std::vector<KillMatrix::Column> kill_matrix_columns() {
   return out;
 }
 
+namespace {
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
+}
+
+// "kills: none (why)" (after the '#'), its reason, or nothing.
+std::optional<std::string> kills_none_in(std::string_view comment) {
+  comment = trim(comment);
+  for (std::string_view word : {"kills:", "none"}) {
+    if (!comment.starts_with(word)) return std::nullopt;
+    comment = trim(comment.substr(word.size()));
+  }
+  if (comment.size() < 3 || comment.front() != '(' || comment.back() != ')') return std::nullopt;
+  return std::string(comment.substr(1, comment.size() - 2));
+}
+
+}  // namespace
+
 std::optional<std::string> kills_none_reason(std::string_view text) {
   // Only the header: the comment lines before the first statement.
-  static const std::regex kKillsNone(R"(^#\s*kills:\s*none\s*\((.+)\)\s*$)");
   std::size_t at = 0;
   while (at < text.size()) {
     const std::size_t end = std::min(text.find('\n', at), text.size());
-    const std::string line(text.substr(at, end - at));
+    const std::string_view line = text.substr(at, end - at);
     at = end + 1;
     if (line.empty()) continue;
     if (line[0] != '#') break;
-    std::smatch m;
-    if (std::regex_match(line, m, kKillsNone)) return m[1].str();
+    if (auto reason = kills_none_in(line.substr(1))) return reason;
   }
   return std::nullopt;
 }

@@ -37,22 +37,27 @@ asio::awaitable<void> DefectiveClient::connect(std::shared_ptr<DefectiveClient> 
   timeout.cancel();
   if (closed_) co_return maybe_done();
   if (ec || !server.is_open()) co_return start_feed(std::move(host), std::move(port));
+  // The proxy and the feed are the client's: what they call back holds it weakly, or each
+  // would keep the other alive for ever (the caller holds the client while it runs).
+  const std::weak_ptr<DefectiveClient> weak = self;
   proxy_ = std::make_shared<WireProxy>(
       executor_, defects_,
       WireProxy::Hooks{.crash =
-                           [this, self](const std::string& why) {
-                             crashed_ = true;
-                             if (feed_) feed_->close();
-                             callbacks_.crash(why);
+                           [weak](const std::string& why) {
+                             if (auto client = weak.lock()) client->on_crash(why);
                            },
-                       .deletion = [this, self](std::uint32_t flags,
-                                                std::uint32_t expiry) { deletions_.emplace_back(flags, expiry); }});
+                       .deletion =
+                           [weak](std::uint32_t flags, std::uint32_t expiry) {
+                             if (auto client = weak.lock()) client->deletions_.emplace_back(flags, expiry);
+                           }});
   const auto listening = proxy_->listen();
   if (!listening) co_return start_feed(std::move(host), std::move(port));
   proxy_done_ = false;
-  proxy_->start(std::move(server), [this, self] {
-    proxy_done_ = true;
-    maybe_done();
+  proxy_->start(std::move(server), [weak] {
+    if (auto client = weak.lock()) {
+      client->proxy_done_ = true;
+      client->maybe_done();
+    }
   });
   start_feed("127.0.0.1", std::to_string(*listening));
 }
@@ -60,20 +65,32 @@ asio::awaitable<void> DefectiveClient::connect(std::shared_ptr<DefectiveClient> 
 void DefectiveClient::start_feed(std::string host, std::string port) {
   feed_.emplace(connect_feed(executor_, std::move(host), std::move(port), options_));
   feed_->async_consume(
-      [this, self = shared_from_this()](const protocol::TapEventView& event) { on_item(event.to_owned()); },
-      [this, self = shared_from_this()](const FeedEnd& end) {
-        ReportedEnd reported = report_of(end);
-        if (defects_.has(Defect::eof_after_header) && end.reason == EndReason::truncated &&
-            end.partial_bytes >= protocol::kHeaderSize) {
-          reported = ReportedEnd{.how = ReportedEnd::How::eof};
-        }
-        if (defects_.has(Defect::connect_status_lost) && end.reason == EndReason::connect_rejected) {
-          reported.error = end.body.empty() ? "connect_rejected" : fmt::format("connect_rejected: {}", end.body);
-        }
-        on_item(std::move(reported));
-        ended_ = true;
-        maybe_done();
+      [weak = weak_from_this()](const protocol::TapEventView& event) {
+        if (auto client = weak.lock()) client->on_item(event.to_owned());
+      },
+      [weak = weak_from_this()](const FeedEnd& end) {
+        if (auto client = weak.lock()) client->on_end(end);
       });
+}
+
+void DefectiveClient::on_crash(const std::string& why) {
+  crashed_ = true;
+  if (feed_) feed_->close();
+  callbacks_.crash(why);
+}
+
+void DefectiveClient::on_end(const FeedEnd& end) {
+  ReportedEnd reported = report_of(end);
+  if (defects_.has(Defect::eof_after_header) && end.reason == EndReason::truncated &&
+      end.partial_bytes >= protocol::kHeaderSize) {
+    reported = ReportedEnd{.how = ReportedEnd::How::eof};
+  }
+  if (defects_.has(Defect::connect_status_lost) && end.reason == EndReason::connect_rejected) {
+    reported.error = end.body.empty() ? "connect_rejected" : fmt::format("connect_rejected: {}", end.body);
+  }
+  on_item(std::move(reported));
+  ended_ = true;
+  maybe_done();
 }
 
 void DefectiveClient::on_item(ReportedItem item) {

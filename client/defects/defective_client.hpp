@@ -38,6 +38,8 @@ class DefectiveClient : public std::enable_shared_from_this<DefectiveClient> {
  private:
   DefectiveClient(asio::any_io_executor executor, FeedOptions options, DefectSet defects, Callbacks callbacks);
   asio::awaitable<void> connect(std::shared_ptr<DefectiveClient> self, std::string host, std::string port);
+  void on_crash(const std::string& why);
+  void on_end(const FeedEnd& end);
   void start_feed(std::string host, std::string port);
   void report(ReportedItem item);
   void on_item(ReportedItem item);

@@ -6,6 +6,7 @@
 
 #include "scenario/parser.hpp"
 #include "runner/junit.hpp"
+#include "runner/kill_matrix.hpp"
 #include "runner/runner_cli.hpp"
 #include "runner/scenario_run.hpp"
 #include "runner/update.hpp"
@@ -53,6 +54,17 @@ TEST(RunnerCli, BadUsage) {
   EXPECT_EQ(std::get<RunnerUsage>(parse({"--client-cmd", "no-placeholder", "a"})).status, 2);
   EXPECT_EQ(std::get<RunnerUsage>(parse({"--bogus", "a"})).status, 2);
   EXPECT_EQ(std::get<RunnerUsage>(parse({"--help"})).status, 0);
+}
+
+// A scenario that catches no defect says why in its header, or the kill matrix fails it.
+TEST(KillMatrix, KillsNoneIsReadFromTheHeaderOnly) {
+  EXPECT_EQ(kills_none_reason("# A title\n#  kills: none (only timing)  \nsend noop\n"), "only timing");
+  EXPECT_EQ(kills_none_reason("#kills:none(x)\n"), "x");
+  EXPECT_EQ(kills_none_reason("\n# kills: none (after a blank line)\n"), "after a blank line");
+  EXPECT_EQ(kills_none_reason("send noop\n# kills: none (too late)\n"), std::nullopt);
+  EXPECT_EQ(kills_none_reason("# kills: none\n"), std::nullopt);     // no reason
+  EXPECT_EQ(kills_none_reason("# kills: none ()\n"), std::nullopt);  // an empty one
+  EXPECT_EQ(kills_none_reason("# kills: some (x)\n"), std::nullopt);
 }
 
 TEST(Filter, GtestStylePatterns) {
