@@ -28,7 +28,8 @@ asio::awaitable<void> DefectiveClient::connect(std::shared_ptr<DefectiveClient> 
   tcp::socket server(executor_);
   asio::steady_timer timeout(executor_, options_.connect_timeout);
   timeout.async_wait([&server](const boost::system::error_code& ec) {
-    if (!ec) server.close();
+    boost::system::error_code ignored;
+    if (!ec) server.close(ignored);
   });
   boost::system::error_code ec;
   tcp::resolver resolver(executor_);

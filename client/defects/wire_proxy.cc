@@ -128,7 +128,9 @@ asio::awaitable<void> WireProxy::down(std::shared_ptr<WireProxy> self) {
     if (rewriter_.holding()) {
       hold_timer_.expires_after(kHoldFor);
       hold_timer_.async_wait([this, self](const boost::system::error_code& e) {
-        if (!e && !stopped_) server_.cancel();
+        // The other direction may have closed the socket meanwhile: nothing to cancel then.
+        boost::system::error_code not_open;
+        if (!e && !stopped_) server_.cancel(not_open);
       });
     }
   }
