@@ -184,8 +184,14 @@ std::size_t digit_count(std::uint64_t n) {
   return d;
 }
 
+// `value` in the `width` bytes (1, 2, 4 or 8) of a header or extras field, big-endian.
 void store_be(std::uint8_t* at, std::uint64_t value, std::uint8_t width) {
-  for (std::uint8_t i = 0; i < width; ++i) at[width - 1 - i] = static_cast<std::uint8_t>(value >> (8 * i));
+  switch (width) {
+    case 1: *at = static_cast<std::uint8_t>(value); return;
+    case 2: protocol::store_be16(at, static_cast<std::uint16_t>(value)); return;
+    case 4: protocol::store_be32(at, static_cast<std::uint32_t>(value)); return;
+    default: protocol::store_be64(at, value); return;
+  }
 }
 
 }  // namespace
@@ -231,8 +237,8 @@ void FrameRenderer::compile(const FrameSpec& spec, std::uint64_t index, const By
   number(F::datatype, at::datatype, 1);
   number(F::rev_seqno, engine_at, 8);
   if (mutation) {
-    number(F::flags, protocol::kHeaderSize + 8, 4);
-    number(F::expiry, protocol::kHeaderSize + 12, 4);
+    number(F::flags, protocol::kHeaderSize + protocol::tap_extras_offset::item_flags, 4);
+    number(F::expiry, protocol::kHeaderSize + protocol::tap_extras_offset::expiry, 4);
     number(F::nru, engine_at + 8, 1);
   }
   const std::uint32_t key_at = engine_at + engine;
