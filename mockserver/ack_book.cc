@@ -143,6 +143,18 @@ AckBook::Unclaimed AckBook::accept_unclaimed(const protocol::Header& frame, std:
   return {.accepted = allow_unexpected_};
 }
 
+std::optional<AckBook::Owed> AckBook::take_nacked(const protocol::Header& frame) {
+  if (!is_nack(frame.status())) return std::nullopt;
+  for (auto it = owed_.begin(); it != owed_.end(); ++it) {
+    if (!answers(it->target, frame)) continue;
+    const Owed nacked = *it;
+    owed_.erase(it);
+    overtake(nacked.sequence, frame);
+    return nacked;
+  }
+  return std::nullopt;
+}
+
 void AckBook::overtake(std::uint64_t sequence, const protocol::Header& by) {
   if (!strict()) return;
   for (Owed& owed : owed_) {

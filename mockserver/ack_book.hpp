@@ -117,6 +117,14 @@ class AckBook {
   // is overtaken, so its own ACK, should it come, is out of order.
   void overtake(std::uint64_t sequence, const protocol::Header& by);
 
+  // A NACK (ETMPFAIL, EBUSY) of an owed ACK, which the scenario answers by sending the frame
+  // again: the owed ACK it answers, removed (a retransmit owes its own). Empty when `frame`
+  // is no NACK of an owed ACK.
+  std::optional<Owed> take_nacked(const protocol::Header& frame);
+
+  // How many owed ACKs are still to come (the ACK window's measure).
+  std::size_t owed_count() const { return owed_.size(); }
+
   // The oldest owed ACK, removed: a frame that answers nothing is judged against it, once.
   std::optional<Owed> take_oldest();
   // Every ACK still owed, removed (at the end: each is missing).

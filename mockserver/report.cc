@@ -40,6 +40,18 @@ void Report::fail(const SourceLocation& location, std::string_view step, std::st
   }
 }
 
+void Report::absorb(const Report& other) {
+  for (const StepOutcome& step : other.steps_) {
+    StepOutcome& mine = outcome(step.location, step.step);
+    if (mine.failed == 0 && step.failed > 0) mine.failure = step.failure;
+    mine.passed += step.passed;
+    mine.failed += step.failed;
+  }
+  frames_sent += other.frames_sent;
+  bytes_sent += other.bytes_sent;
+  frames_received += other.frames_received;
+}
+
 bool Report::passed() const { return first_failure() == nullptr; }
 
 bool Report::has_failed_at(const SourceLocation& location) const {

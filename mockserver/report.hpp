@@ -53,6 +53,11 @@ class Report {
   void fail(const SourceLocation& location, std::string_view step, std::string expected,
             std::string observed, std::optional<std::uint64_t> index = std::nullopt);
 
+  // Takes in another connection's report of the same file (a scenario of several
+  // connections has one report per connection; the runner judges the file on all of them).
+  // Steps stay in the order they were first met; traffic adds up.
+  void absorb(const Report& other);
+
   // From here on nothing is recorded: the run was cut off (its limit), and what its steps
   // meet on the way out is a consequence, not a finding.
   void close_books() { closed_ = true; }

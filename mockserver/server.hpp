@@ -1,5 +1,8 @@
 // The mock TAP server: a thin Asio shell around the engine. It listens, serves a number of
-// connections (each gets the scenario afresh, all concurrently), and reports each.
+// connections (each gets the scenario afresh, all concurrently), and reports each. A
+// scenario with connection blocks plans its own connections instead (connection_plan.hpp):
+// each arrival runs the block it is, a reconnect that does not come in time fails, and a
+// connection beyond the plan is reported as unexpected.
 //
 //   auto server = MockServer::listen(io, scenario, {.connections = 2});
 //   fmt::print("listening {}\n", server->address());
@@ -14,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "mockserver/connection_plan.hpp"
 #include "mockserver/engine.hpp"
 #include "protocol/result.hpp"
 #include "scenario/mutation.hpp"
@@ -31,6 +35,9 @@ struct ServerOptions {
   // Mutation mode: connection k gets the scenario mutated with seed + (k-1) % count.
   std::optional<scenario::MutationSpec> mutation;
   std::optional<std::chrono::milliseconds> limit;  // overrides the scenario's (EngineOptions::limit)
+  // A planned connection (connection blocks) was taken as block `index`: a runner starts its
+  // next client then, so concurrent clients arrive in file order.
+  std::function<void(std::size_t index)> on_assigned;
 };
 
 class MockServer {
@@ -44,8 +51,9 @@ class MockServer {
   std::string address() const;
   asio::ip::tcp::endpoint endpoint() const { return endpoint_; }
 
-  // Accepts `connections` clients and runs the scenario on each; `on_report` gets each
-  // report as its connection finishes, `on_done` comes after the last.
+  // Accepts `connections` clients (or the scenario's planned ones) and runs the scenario on
+  // each; `on_report` gets each report as its connection finishes, `on_done` comes after
+  // the last.
   void start(std::function<void(const Report&)> on_report, std::function<void()> on_done);
 
   // Stops accepting; sessions already running finish on their own. `on_done` comes once, after
@@ -66,8 +74,18 @@ class MockServer {
  private:
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> pause_after_failed_accept();
+  void serve(asio::ip::tcp::socket socket, std::shared_ptr<const Scenario> scenario, std::size_t connection);
   void finished(const Report& report);
   void done();
+  std::size_t expected_reports() const;
+
+  // Planned connections: which block an arrival is, the reconnects due, the unexpected.
+  asio::awaitable<void> dispatch(asio::ip::tcp::socket socket);
+  void assign(asio::ip::tcp::socket socket, std::optional<std::string> name);
+  void planned_ended(std::size_t index);
+  void arm_plan_timer();
+  void give_up_overdue();
+  void report_unexpected(asio::ip::tcp::socket socket);
 
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
@@ -84,6 +102,15 @@ class MockServer {
   std::chrono::milliseconds accept_pause_{0};
   asio::steady_timer accept_pause_timer_;
   std::shared_ptr<StopSignal> stop_signal_ = std::make_shared<StopSignal>();
+
+  std::optional<ConnectionPlan> plan_;
+  asio::steady_timer plan_timer_;
+  struct Held {
+    asio::ip::tcp::socket socket;
+    std::optional<std::string> name;
+  };
+  std::vector<Held> held_;  // reconnects that came before their predecessor's end was seen
+  std::size_t unexpected_ = 0;
 };
 
 }  // namespace tapharness::mockserver

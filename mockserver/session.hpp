@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
+#include <unordered_map>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -22,6 +24,7 @@
 #include "mockserver/trace.hpp"
 #include "mockserver/transport.hpp"
 #include "protocol/frame_decoder.hpp"
+#include "protocol/sasl.hpp"
 #include "protocol/tap_connect.hpp"
 #include "scenario/faults.hpp"
 #include "scenario/render.hpp"
@@ -79,7 +82,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         if (weak.lock()) cut_off("the run to its end", fmt::format("interrupted ({}) at this line ({})", why, last_step_));
       });
     }
-    if (co_await expect_connect()) {
+    if (co_await authenticate() && co_await expect_connect()) {
       for (const scenario::Step& step : scenario_->steps) {
         if (aborted_) break;
         if (const auto* repeat = std::get_if<scenario::Repeat>(&step.action)) {
@@ -94,6 +97,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       close_now([](Stream& s) { transport::close(s); });
     }
     drain(last_location_, last_step_);
+    settle_triggers();
     settle_acks();
     limit_timer_.cancel();
     co_return std::move(report_);
@@ -103,6 +107,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   using Clock = std::chrono::steady_clock;
   using Inbox = ClientInbox<Stream>;
   using Owed = AckBook::Owed;
+
+  // Frames sent with `retransmit=`, by the opaque whose NACK would send them again.
+  struct Resendable {
+    protocol::Bytes frame;
+    std::uint32_t remaining = 0;
+    SourceLocation location;
+  };
+
+  struct Armed {
+    scenario::Trigger trigger;
+    SourceLocation location;
+    std::uint64_t counted = 0;
+    bool fired = false;
+  };
 
   // ---- the connect -------------------------------------------------------------------
 
@@ -135,6 +153,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         if (aborted_) break;
         // A coalesced frame is only rendered: no coroutine per frame of a volume run.
         if (const auto* send = coalescible(inner)) {
+          if (window_full() || !resends_.empty()) {
+            co_await flush_coalesced();
+            co_await resend_nacked();
+            co_await wait_for_window();
+            if (aborted_) break;
+          }
           if (sendable(inner.location, *send, i)) {
             gather(*send, inner.location, i);
             if (writer_.coalesce_full()) co_await flush_coalesced();
@@ -150,6 +174,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     last_location_ = step.location;
     // Coalesced frames go out before anything that is not another coalesced frame.
     if (!coalescible(step)) co_await flush_coalesced();
+    co_await resend_nacked();
+    if (aborted_) co_return;
     // perform() copies what it needs into its own frame; a coroutine lambda here would
     // outlive its captures.
     co_await std::visit([&](const auto& action) { return perform(action, step.location, index); }, step.action);
@@ -183,7 +209,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   asio::awaitable<void> perform(const scenario::Send& send, const SourceLocation& where,
                                 std::optional<std::uint64_t> index) {
-    if (!sendable(where, send, index)) co_return;
+    co_await wait_for_window();
+    if (aborted_ || !sendable(where, send, index)) co_return;
     if (coalescible(send)) {
       gather(send, where, index);
       if (writer_.coalesce_full()) co_await flush_coalesced();
@@ -198,7 +225,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       co_return;
     }
     const scenario::PlannedWrites& writes = *planned;
+    const std::size_t owed_before = book_.owed_count();
     owe(writes.bytes, writes.bytes.size() < frame_.size(), where);
+    if (send.retransmit() > 0 && book_.owed_count() > owed_before) {
+      resendable_[protocol::load_be32(frame_.data() + 12)] = Resendable{frame_, send.retransmit(), where};
+    }
     trace({.kind = TraceRecord::Kind::sent, .frame = frame_, .chunks = writes.chunks, .written = writes.bytes,
            .location = where});
     for (const scenario::WriteChunk& chunk : writes.chunks) {
@@ -209,7 +240,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
           co_await writer_.write(asio::buffer(writes.bytes.data() + chunk.begin, length), ec, this->shared_from_this());
       report_.bytes_sent += written;  // what left, also when the write failed part-way
       if (ec) {
-        if (options_.mutation) {
+        if (options_.mutation || ended_by_trigger_) {
           trace({.note = fmt::format("the client is gone: {}", ec.message()), .location = where});
         } else {
           report_.fail(where, last_step_, "to write the frame",
@@ -225,7 +256,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     report_.pass(where, last_step_);
   }
 
-  bool coalescible(const scenario::Send& send) const { return scenario_->coalesce_writes && send.fault().empty(); }
+  bool coalescible(const scenario::Send& send) const {
+    return scenario_->coalesce_writes && send.fault().empty() && send.retransmit() == 0;
+  }
   const scenario::Send* coalescible(const scenario::Step& step) const {
     const auto* send = std::get_if<scenario::Send>(&step.action);
     return send && coalescible(*send) ? send : nullptr;
@@ -237,6 +270,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const std::string_view statement = scenario::send_statement(send.frame().kind);
     if (last_step_ != statement) last_step_ = statement;  // not a copy per frame of a volume repeat
     drain(where, last_step_);
+    if (ended_by_trigger_) return false;
     if (half_closed_ || closed_) {
       report_.fail(where, last_step_, "to send a frame", "the server already closed its side", index);
       return false;
@@ -290,7 +324,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto flushed = co_await writer_.flush(ec, this->shared_from_this());
     report_.bytes_sent += flushed.written;
     report_.frames_sent += flushed.frames;
-    if (ec && !options_.mutation) {
+    if (ec && !options_.mutation && !ended_by_trigger_) {
       report_.fail(last_location_, "send (coalesced)", "to write the frames",
                    fmt::format("writing {} bytes failed after {}: {}", flushed.size, flushed.written,
                                writer_.failure(ec, flushed.written)));
@@ -352,12 +386,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto deadline = Clock::now() + within;
     for (const auto& t : targets) newest = std::max(newest, t.sequence);
     while (!targets.empty()) {
+      co_await resend_nacked();
       co_await inbox_.wait(deadline);
+      if (ended_by_trigger_) co_return;
       if (inbox_.empty()) {
         for (const auto& t : targets) report_.fail(t.location, "expect ack", describe(t.target), silence(within), index);
         co_return;
       }
       const typename Inbox::Frame frame = inbox_.take();
+      if (retransmitted(frame.header, &targets)) continue;
+      after_ack(frame.header);
+      if (ended_by_trigger_) co_return;
       auto hit = std::find_if(targets.begin(), targets.end(), [&](const Owed& t) { return matches(t.target, frame.header); });
       if (hit != targets.end()) {
         book_.overtake(hit->sequence, frame.header);
@@ -381,7 +420,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // Judges the frames that arrived while no expectation was waiting.
   void drain(const SourceLocation& where, std::string_view step) {
-    while (!inbox_.empty()) judge_unclaimed(inbox_.take().header, where, step);
+    while (!inbox_.empty() && !ended_by_trigger_) {
+      const protocol::Header header = inbox_.take().header;
+      if (retransmitted(header, nullptr)) continue;
+      judge_unclaimed(header, where, step);
+      after_ack(header);
+    }
     if (inbox_.state() == Inbox::State::garbage && !garbage_reported_) {
       garbage_reported_ = true;
       report_.fail(where, step, "frames that decode", inbox_.detail());
@@ -460,11 +504,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Reads on until the client closes; not closing in time fails the step.
   asio::awaitable<void> wait_for_client_close(Clock::time_point deadline, const SourceLocation& where,
                                               std::string_view expected) {
-    while (inbox_.open() && Clock::now() < deadline) {
+    while (inbox_.open() && !ended_by_trigger_ && Clock::now() < deadline) {
       co_await inbox_.wait(deadline);
       drain(where, last_step_);
     }
-    if (inbox_.open()) {
+    if (inbox_.open() && !ended_by_trigger_) {
       report_.fail(where, last_step_, std::string(expected),
                    fmt::format("still open after {}ms", scenario_->timeout.count()));
     }
@@ -487,8 +531,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // has read them), up to the timeout; then the close.
   asio::awaitable<void> fin_then_collect(const SourceLocation& where) {
     drain(where, last_step_);
-    send_fin(where);
     const auto deadline = Clock::now() + scenario_->timeout;
+    // A frame the scenario sends again on a NACK is answered before the FIN: after it nothing
+    // could be re-sent.
+    while (!resendable_.empty() && inbox_.open() && !aborted_ && Clock::now() < deadline) {
+      co_await resend_nacked();
+      co_await inbox_.wait(deadline);
+      drain(where, last_step_);
+    }
+    co_await resend_nacked();
+    if (ended_by_trigger_) co_return;
+    send_fin(where);
     while (book_.strict() && book_.oldest_owed() && inbox_.open() && Clock::now() < deadline) {
       co_await inbox_.wait(deadline);
       drain(where, last_step_);
@@ -562,6 +615,239 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     co_await sleep_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 
+  // ---- authentication ------------------------------------------------------------------
+
+  // The scenario's `expect sasl_*` lines, in order, each answered as it says.
+  asio::awaitable<bool> authenticate() {
+    for (const scenario::ExpectSasl& sasl : scenario_->sasl) {
+      const bool listing = sasl.what == scenario::ExpectSasl::What::list_mechs;
+      last_location_ = sasl.location;
+      last_step_ = listing ? "expect sasl_list_mechs" : "expect sasl_auth";
+      const protocol::Opcode opcode = listing ? protocol::Opcode::sasl_list_mechs : protocol::Opcode::sasl_auth;
+      const std::string expected = fmt::format("a {} request", protocol::name_of(opcode));
+      co_await inbox_.wait(Clock::now() + scenario_->timeout);
+      if (inbox_.empty()) {
+        report_.fail(sasl.location, last_step_, expected, silence(scenario_->timeout));
+        co_return false;
+      }
+      const typename Inbox::Frame frame = inbox_.take();
+      if (frame.header.magic != protocol::Magic::request || frame.header.opcode != opcode) {
+        report_.fail(sasl.location, last_step_, expected, describe_client_frame(frame.header));
+        co_return false;
+      }
+      protocol::Bytes reply;
+      if (listing) {
+        protocol::encode_sasl_response(reply, opcode, frame.header.opaque, protocol::Status::success, sasl.mechs);
+        report_.pass(sasl.location, last_step_);
+      } else {
+        const auto problem = judge_auth(sasl, frame);
+        const bool refused = sasl.refuse || problem;
+        protocol::encode_sasl_response(reply, opcode, frame.header.opaque,
+                                       refused ? protocol::Status::auth_error : protocol::Status::success,
+                                       refused ? "Auth failure" : "Authenticated");
+        if (problem) {
+          report_.fail(sasl.location, last_step_, describe_auth(sasl), *problem);
+        } else {
+          report_.pass(sasl.location, last_step_);
+        }
+      }
+      trace({.kind = TraceRecord::Kind::sent, .frame = reply, .chunks = {{0, reply.size(), Duration{0}}},
+             .written = reply, .location = sasl.location});
+      boost::system::error_code ec;
+      const std::size_t written = co_await writer_.write(asio::buffer(reply), ec, this->shared_from_this());
+      report_.bytes_sent += written;
+      if (ec) {
+        report_.fail(sasl.location, last_step_, "to write the answer", writer_.failure(ec, written));
+        co_return false;
+      }
+      ++report_.frames_sent;
+    }
+    co_return true;
+  }
+
+  // Whether a SASL_AUTH frame says what the line expects: mechanism PLAIN, and the user and
+  // password it names.
+  static std::optional<std::string> judge_auth(const scenario::ExpectSasl& sasl, const typename Inbox::Frame& frame) {
+    const protocol::Header& h = frame.header;
+    const std::size_t key_at = protocol::kHeaderSize + h.extlen;
+    const std::string_view bytes(reinterpret_cast<const char*>(frame.bytes.data()), frame.bytes.size());
+    const std::string_view mechanism = bytes.substr(key_at, h.keylen);
+    if (mechanism != "PLAIN") return fmt::format("mechanism {:?}, not PLAIN", mechanism);
+    const auto body = protocol::ByteView(frame.bytes).subspan(key_at + h.keylen);
+    const auto credentials = protocol::parse_sasl_plain(body);
+    if (!credentials) return std::string("a PLAIN body that is not [authzid] NUL user NUL password");
+    if (sasl.user && credentials->user != *sasl.user) return fmt::format("user {:?}", credentials->user);
+    if (sasl.password && credentials->password != *sasl.password) {
+      return fmt::format("user {:?} with another password", credentials->user);
+    }
+    return std::nullopt;
+  }
+
+  static std::string describe_auth(const scenario::ExpectSasl& sasl) {
+    std::string out = "SASL_AUTH PLAIN";
+    if (sasl.user) out += fmt::format(" user {:?}", *sasl.user);
+    if (sasl.password) out += " with the scenario's password";
+    return out;
+  }
+
+  // ---- NACKs answered with a retransmit ---------------------------------------------------
+
+  static bool is_nack(protocol::Status status) {
+    return status == protocol::Status::etmpfail || status == protocol::Status::ebusy;
+  }
+
+  // A NACK of a frame sent with `retransmit=`: the frame goes out again with a new opaque,
+  // whose ACK is owed instead (to the book, or to the `expect ack` in `waiting` that claimed
+  // the NACKed one). Any other answer to such a frame ends its retransmits.
+  bool retransmitted(const protocol::Header& header, std::vector<Owed>* waiting) {
+    if (header.magic != protocol::Magic::response) return false;
+    const auto found = resendable_.find(header.opaque);
+    if (found == resendable_.end()) return false;
+    if (!is_nack(header.status())) {
+      resendable_.erase(found);
+      return false;
+    }
+    Owed* claimed = nullptr;
+    if (waiting) {
+      for (Owed& target : *waiting) {
+        if (target.target.opaque == header.opaque) claimed = &target;
+      }
+    }
+    if (!claimed && !book_.take_nacked(header)) return false;
+    Resendable again = std::move(found->second);
+    resendable_.erase(found);
+    const std::uint32_t opaque = next_opaque_++;
+    protocol::store_be32(again.frame.data() + 12, opaque);
+    const auto opcode = static_cast<protocol::Opcode>(again.frame[1]);
+    if (claimed) {
+      claimed->target.opaque = opaque;
+    } else {
+      book_.owe(AckTarget{opaque, opcode, protocol::Status::success}, again.location);
+    }
+    --again.remaining;
+    trace({.note = fmt::format("{} NACKs opaque {:#x}: the frame goes out again as opaque {:#x} ({} more "
+                               "retransmits allowed)",
+                               describe_client_frame(header), header.opaque, opaque, again.remaining),
+           .location = again.location});
+    if (again.remaining > 0) resendable_[opaque] = again;
+    resends_.push_back(std::move(again));
+    return true;
+  }
+
+  // Writes the retransmits that NACKs asked for.
+  asio::awaitable<void> resend_nacked() {
+    while (!resends_.empty() && !aborted_ && !closed_ && !half_closed_) {
+      const Resendable again = std::move(resends_.front());
+      resends_.pop_front();
+      trace({.kind = TraceRecord::Kind::sent, .frame = again.frame, .chunks = {{0, again.frame.size(), Duration{0}}},
+             .written = again.frame, .location = again.location});
+      boost::system::error_code ec;
+      const std::size_t written = co_await writer_.write(asio::buffer(again.frame), ec, this->shared_from_this());
+      report_.bytes_sent += written;
+      if (ec) {
+        if (!ended_by_trigger_) {
+          report_.fail(again.location, "retransmit", "to write the frame again", writer_.failure(ec, written));
+        }
+        aborted_ = true;
+        co_return;
+      }
+      ++report_.frames_sent;
+      report_.pass(again.location, "retransmit");
+    }
+  }
+
+  // ---- the ACK window ------------------------------------------------------------------
+
+  bool window_full() const {
+    return scenario_->ack_window && book_.owed_count() >= scenario_->ack_window->size;
+  }
+
+  // While the window is full the producer sends nothing; each ACK renews the grace period,
+  // and a window full for the whole of it drops the client (ep-engine's manageConnections).
+  asio::awaitable<void> wait_for_window() {
+    if (!window_full() || aborted_) co_return;
+    const scenario::AckWindow& window = *scenario_->ack_window;
+    trace({.note = fmt::format("the ACK window is full ({} ACK requests unanswered): the producer waits",
+                               book_.owed_count()),
+           .location = window.location});
+    auto deadline = Clock::now() + window.grace;
+    std::size_t owed = book_.owed_count();
+    while (window_full() && !aborted_ && inbox_.open() && Clock::now() < deadline) {
+      co_await inbox_.wait(deadline);
+      drain(last_location_, "ack_window");
+      if (book_.owed_count() < owed) deadline = Clock::now() + window.grace;
+      owed = book_.owed_count();
+    }
+    if (!window_full() || aborted_) co_return;
+    report_.fail(window.location, "ack_window",
+                 fmt::format("the client to answer ACK requests while the window of {} is full", window.size),
+                 inbox_.open() ? fmt::format("{} ACK requests unanswered for {}; the producer drops the connection",
+                                             owed, describe_duration(window.grace))
+                               : inbox_.detail());
+    aborted_ = true;
+    close_now([](Stream& s) { transport::close(s); });
+  }
+
+  // ---- faults the client's ACKs trigger ------------------------------------------------
+
+  asio::awaitable<void> perform(const scenario::Trigger& trigger, const SourceLocation& where,
+                                std::optional<std::uint64_t>) {
+    drain(where, "on ack");  // ACKs before the line do not count
+    armed_.push_back(Armed{trigger, where});
+    co_return;
+  }
+
+  // An ACK arrived and was judged: the armed faults it sets off end the connection now.
+  void after_ack(const protocol::Header& header) {
+    if (armed_.empty() || header.magic != protocol::Magic::response || header.status() != protocol::Status::success) {
+      return;
+    }
+    for (Armed& armed : armed_) {
+      if (armed.fired || ended_by_trigger_) continue;
+      const bool hit = armed.trigger.when == scenario::Trigger::When::ack_of_opaque
+                           ? header.opaque == armed.trigger.value
+                           : ++armed.counted == armed.trigger.value;
+      if (hit) fire(armed, header);
+    }
+  }
+
+  void fire(Armed& armed, const protocol::Header& by) {
+    armed.fired = true;
+    const bool rst = armed.trigger.how == scenario::Close::How::rst;
+    report_.pass(armed.location, "on ack");
+    trace({.note = fmt::format("{} sets off 'on ack': the server {} the connection", describe_client_frame(by),
+                               rst ? "resets" : "closes"),
+           .location = armed.location});
+    // What the client still owes can no longer arrive: forgiven, as after `close rst`.
+    book_.take_all_owed();
+    resendable_.clear();
+    resends_.clear();
+    ended_by_trigger_ = true;
+    aborted_ = true;
+    sleep_timer_.cancel();
+    if (rst) {
+      close_now([](Stream& s) { transport::reset(s); });
+    } else {
+      close_now([](Stream& s) { transport::close(s); });
+    }
+  }
+
+  // An armed fault the client never set off fails its line (unless the run failed first).
+  void settle_triggers() {
+    if (aborted_) return;
+    for (const Armed& armed : armed_) {
+      if (armed.fired) continue;
+      const scenario::Trigger& t = armed.trigger;
+      report_.fail(armed.location, "on ack",
+                   t.when == scenario::Trigger::When::ack_of_opaque
+                       ? fmt::format("the client's ACK for opaque {:#x}, which ends the connection", t.value)
+                       : fmt::format("{} ACKs from the client after this line, which end the connection", t.value),
+                   t.when == scenario::Trigger::When::ack_of_opaque
+                       ? std::string("it never came")
+                       : fmt::format("{} came", armed.counted));
+    }
+  }
+
   void trace(TraceRecord record) {
     if (!options_.trace) return;
     record.at = std::chrono::duration_cast<Duration>(Clock::now() - started_);
@@ -586,6 +872,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   ClientModel model_;              // decides which ACKs the client owes
   std::uint32_t next_opaque_ = 1;  // ep-engine's tap_ack_initial_sequence_number
+  std::unordered_map<std::uint32_t, Resendable> resendable_;
+  std::deque<Resendable> resends_;  // NACKed, to be written
+  std::vector<Armed> armed_;
+  bool ended_by_trigger_ = false;
+
   bool garbage_reported_ = false;
   bool half_closed_ = false;
   bool closed_ = false;

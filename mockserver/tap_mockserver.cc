@@ -53,6 +53,14 @@ int serve(const ServeCommand& command) {
     return 2;
   }
   auto scenario = std::make_shared<const Scenario>(std::move(parsed).value());
+  const std::size_t planned = scenario->connections.size();
+  if (planned > 0 && (command.server.connections > 1 || command.server.mutation)) {
+    fmt::print(stderr, "tap_mockserver: {} plans its own {} connections (its connection blocks); --connections and "
+                       "--mutate take a scenario of one connection\n",
+               command.scenario_path, planned);
+    return 2;
+  }
+  const std::size_t expected = planned > 0 ? planned : command.server.connections;
 
   asio::io_context io;
   auto listening = MockServer::listen(io, scenario, command.server);
@@ -86,11 +94,11 @@ int serve(const ServeCommand& command) {
       [&] { signals.cancel(); });
   io.run();
   if (interrupted) {
-    fmt::print("interrupted after {} of {} connections\n", served, command.server.connections);
+    fmt::print("interrupted after {} of {} connections\n", served, expected);
     return tapharness::cli::kInterruptedStatus;
   }
-  if (served < command.server.connections) {
-    fmt::print("stopped after {} of {} connections\n", served, command.server.connections);
+  if (served < expected) {
+    fmt::print("stopped after {} of {} connections\n", served, expected);
     status = 1;
   }
   return status;

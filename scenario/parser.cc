@@ -5,7 +5,9 @@
 // parsed in *_statement(s).cc.
 #include "scenario/parser.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -78,7 +80,7 @@ class Parser {
     if (errors_.failed()) return;
     const ClientSide& client = scenario_.client;
     if (scenario_.steps.empty() && scenario_.connect_location.line == 0 && !client.args && !client.end &&
-        client.events.empty() && !client.events_any) {
+        client.events.empty() && !client.events_any && scenario_.connections.empty() && scenario_.sasl.empty()) {
       errors_.fail(0, 0, "the scenario is empty: it needs at least one statement (a step, 'expect connect' or a "
                          "client line; scenarios/README.md)");
     }
@@ -99,6 +101,12 @@ class Parser {
   bool statement(std::span<const Word> words) {
     if (group_) return group_line(words);
     if (words[0].text == "}") return close_brace(words);
+    if (!connection_ && !scenario_.connections.empty() && !is_directive(words[0].text) &&
+        words[0].text != "connection") {
+      return fail(words[0], fmt::format("every step of a file with connection blocks belongs inside one; this line "
+                                        "follows the block at line {}",
+                                        scenario_.connections.back().location.line));
+    }
     using Handler = bool (Parser::*)(std::span<const Word>);
     static constexpr std::pair<std::string_view, Handler> kStatements[] = {
         {"seed", &Parser::seed},     {"timeout", &Parser::timeout}, {"acks", &Parser::acks},
@@ -106,6 +114,8 @@ class Parser {
         {"send", &Parser::send},     {"delay", &Parser::delay},     {"unordered", &Parser::unordered},
         {"optional", &Parser::optional}, {"close", &Parser::close}, {"repeat", &Parser::repeat},
         {"client", &Parser::client}, {"limit", &Parser::limit},
+        {"ack_window", &Parser::ack_window}, {"on", &Parser::on},
+        {"connection", &Parser::connection},
     };
     for (const auto& [keyword, handler] : kStatements) {
       if (keyword == words[0].text) return (this->*handler)(words);
@@ -179,10 +189,45 @@ class Parser {
     return no_more_words(words, 2);
   }
 
+  // `ack_window N [grace=DUR]`
+  bool ack_window(std::span<const Word> words) {
+    if (!directive_once(words[0]) ||
+        !has_word(words, 1, "'ack_window' needs a size, as in ack_window 10 grace=2s")) {
+      return false;
+    }
+    const auto size = values_.number(words[1], "ack_window", kMaxAckWindow);
+    if (!size) return false;
+    if (*size == 0) return fail(words[1], "'ack_window' must be at least 1: a window of 0 would never send");
+    AckWindow window{.size = static_cast<std::size_t>(*size), .location = location(words[0])};
+    for (std::size_t i = 2; i < words.size(); ++i) {
+      const Field field = split_field(words[i]);
+      if (field.name.text != "grace" || !field.value) {
+        return fail(words[i], fmt::format("unexpected {} after 'ack_window N'; expected grace=DUR", quoted(words[i].text)));
+      }
+      const auto grace = values_.duration(*field.value, "grace");
+      if (!grace) return false;
+      if (grace->count() == 0) return fail(*field.value, "'grace' must be more than 0");
+      window.grace = *grace;
+      if (i + 1 < words.size()) return no_more_words(words, i + 1);
+    }
+    scenario_.ack_window = window;
+    return true;
+  }
+
+  static bool is_directive(std::string_view keyword) {
+    constexpr std::string_view kDirectives[] = {"seed", "timeout", "acks", "writes", "limit", "ack_window"};
+    return std::find(std::begin(kDirectives), std::end(kDirectives), keyword) != std::end(kDirectives);
+  }
+
   // Directives set the whole scenario, once.
   bool directive_once(const Word& keyword) {
     if (repeat_) {
       return fail(keyword, fmt::format("'{}' sets the whole scenario; it cannot be inside a repeat", keyword.text));
+    }
+    if (connection_) {
+      return fail(keyword, fmt::format("'{}' sets the whole scenario, every connection; write it outside the "
+                                       "connection block (line {})",
+                                       keyword.text, connection_->keyword.line));
     }
     const auto [first, inserted] = directive_lines_.try_emplace(keyword.text, keyword.line);
     if (!inserted) {
@@ -194,10 +239,31 @@ class Parser {
   // --- the server's steps ---
 
   bool expect(std::span<const Word> words) {
-    constexpr std::array<std::string_view, 2> kWhat{"connect", "ack"};
+    constexpr std::array<std::string_view, 4> kWhat{"connect", "ack", "sasl_list_mechs", "sasl_auth"};
     const auto what = choice(words, 1, kWhat);
     if (!what) return false;
+    if (*what >= 2) return expect_sasl(words, *what == 2 ? ExpectSasl::What::list_mechs : ExpectSasl::What::auth);
     return *what == 0 ? expect_connect(words) : expect_ack(words);
+  }
+
+  // Authentication comes before TAP_CONNECT, so before `expect connect` and every send.
+  bool expect_sasl(std::span<const Word> words, ExpectSasl::What what) {
+    const Word& keyword = words[0];
+    const std::string statement = fmt::format("expect {}", words[1].text);
+    if (repeat_) return fail(keyword, fmt::format("'{}' cannot be inside a repeat: a client authenticates once", statement));
+    if (scenario_.connect_location.line != 0) {
+      return fail(keyword, fmt::format("'{}' must come before 'expect connect' (line {}): a client authenticates "
+                                       "before it sends TAP_CONNECT",
+                                       statement, scenario_.connect_location.line));
+    }
+    if (first_send_line_) {
+      return fail(keyword, fmt::format("'{}' must come before the first send (line {})", statement, *first_send_line_));
+    }
+    auto sasl = parse_expect_sasl(values_, words, what);
+    if (!sasl) return false;
+    sasl->location = location(keyword);
+    scenario_.sasl.push_back(std::move(*sasl));
+    return true;
   }
 
   bool expect_connect(std::span<const Word> words) {
@@ -243,6 +309,41 @@ class Parser {
     if (!first_send_line_) first_send_line_ = words[0].line;
     add_step(words[0], std::move(*send));
     return true;
+  }
+
+  // `on ack opaque=N close rst|fin`, `on acks N close rst|fin`
+  bool on(std::span<const Word> words) {
+    const Word& keyword = words[0];
+    constexpr std::array<std::string_view, 2> kWhat{"ack", "acks"};
+    if (repeat_) return fail(keyword, "'on' cannot be inside a repeat: it arms its fault once, from its line on");
+    if (!may_follow_close(keyword, "on", AfterClose::before_only)) return false;
+    const auto what = choice(words, 1, kWhat);
+    if (!what) return false;
+    Trigger trigger;
+    if (*what == 0) {
+      if (!has_word(words, 2, "'on ack' needs the opaque, as in on ack opaque=5 close rst")) return false;
+      const Field field = split_field(words[2]);
+      if (field.name.text != "opaque" || !field.value) {
+        return fail(words[2], fmt::format("expected opaque=N after 'on ack', got {}", quoted(words[2].text)));
+      }
+      const auto opaque = values_.number(*field.value, "opaque", kMaxU32);
+      if (!opaque) return false;
+      trigger = Trigger{Trigger::When::ack_of_opaque, *opaque};
+    } else {
+      if (!has_word(words, 2, "'on acks' needs a count, as in on acks 10 close rst")) return false;
+      const auto count = values_.number(words[2], "on acks", kMaxU64);
+      if (!count) return false;
+      if (*count == 0) return fail(words[2], "'on acks' counts from 1: the Nth ACK after this line");
+      trigger = Trigger{Trigger::When::acks_counted, *count};
+    }
+    constexpr std::array<std::string_view, 1> kClose{"close"};
+    constexpr std::array<std::string_view, 2> kForms{"rst", "fin"};
+    if (!choice(words, 3, kClose)) return false;
+    const auto form = choice(words, 4, kForms);
+    if (!form) return false;
+    trigger.how = *form == 0 ? Close::How::rst : Close::How::fin;
+    add_step(keyword, trigger);
+    return no_more_words(words, 5);
   }
 
   bool delay(std::span<const Word> words) {
@@ -380,8 +481,147 @@ class Parser {
 
   bool close_brace(std::span<const Word> words) {
     if (one_line_repeat_) return fail_one_line_repeat(words[0]);
+    if (!repeat_ && connection_) return no_more_words(words, 1) && end_connection();
     if (!repeat_) return fail(words[0], "'}' without an open block");
     return no_more_words(words, 1) && end_repeat();
+  }
+
+  // `connection LABEL [after LABEL [within DUR]] {`
+  bool connection(std::span<const Word> words) {
+    const Word& keyword = words[0];
+    if (repeat_) return fail(keyword, "a connection block cannot be inside a repeat");
+    if (connection_) {
+      return fail(keyword, fmt::format("connection blocks do not nest; this one is inside the block at line {}",
+                                       connection_->keyword.line));
+    }
+    if (const auto outside = first_step_line(scenario_)) {
+      return fail(keyword, fmt::format("a file with connection blocks keeps every step inside them; line {} is "
+                                       "outside any",
+                                       *outside));
+    }
+    if (!has_word(words, 1, "'connection' needs a label, as in connection replica_a {")) return false;
+    const Word& label = words[1];
+    const bool label_ok = std::all_of(label.text.begin(), label.text.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
+    if (!label_ok || label.text == "{") {
+      return fail(label, fmt::format("a connection label is letters, digits, '_' and '-', got {}", quoted(label.text)));
+    }
+    Connection planned{.label = std::string(label.text), .location = location(keyword)};
+    for (std::size_t i = 0; i < scenario_.connections.size(); ++i) {
+      if (scenario_.connections[i].label == label.text) {
+        return fail(label, fmt::format("duplicate connection label {}; the first is at line {}", quoted(label.text),
+                                       scenario_.connections[i].location.line));
+      }
+    }
+    std::size_t next = 2;
+    if (next < words.size() && words[next].text == "after") {
+      if (!has_word(words, next + 1, "'after' needs the label of an earlier connection")) return false;
+      const Word& earlier = words[next + 1];
+      std::optional<std::size_t> found;
+      std::vector<std::string_view> labels;
+      for (std::size_t i = 0; i < scenario_.connections.size(); ++i) {
+        labels.push_back(scenario_.connections[i].label);
+        if (scenario_.connections[i].label == earlier.text) found = i;
+      }
+      if (!found) {
+        errors_.fail(earlier, fmt::format("no earlier connection is labelled {}; expected one of {}",
+                                          quoted(earlier.text), word_list(labels)),
+                     std::string(closest_word(earlier.text, labels)));
+        return false;
+      }
+      for (const Connection& other : scenario_.connections) {
+        if (other.after == found) {
+          return fail(earlier, fmt::format("connection {} is already followed by {} (line {}); a client comes back "
+                                           "once per connection",
+                                           quoted(earlier.text), quoted(std::string_view(other.label)), other.location.line));
+        }
+      }
+      planned.after = found;
+      next += 2;
+      if (next < words.size() && words[next].text == "within") {
+        if (!has_word(words, next + 1, "'within' needs a duration, as in within 1s")) return false;
+        const auto within = values_.duration(words[next + 1], "within");
+        if (!within) return false;
+        if (within->count() == 0) return fail(words[next + 1], "'within' must be more than 0");
+        planned.within = *within;
+        next += 2;
+      }
+    }
+    if (!has_word(words, next, "expected '{' at the end of the connection line")) return false;
+    if (words[next].text != "{") {
+      return fail(words[next], fmt::format("unexpected {}; expected 'after LABEL', 'within DUR' or '{{'",
+                                           quoted(words[next].text)));
+    }
+    if (!no_more_words(words, next + 1)) return false;
+    connection_ = OpenConnection{keyword, std::move(planned)};
+    // The block collects a script of its own; the file's directives wait in top_.
+    top_ = std::move(scenario_);
+    scenario_ = Scenario{};
+    scenario_.path = top_.path;
+    scenario_.name = top_.name;
+    ledger_ = AckLedger{};
+    closed_.reset();
+    first_send_line_.reset();
+    return true;
+  }
+
+  bool end_connection() {
+    if (!first_step_line(scenario_) && scenario_.steps.empty()) {
+      return fail(connection_->keyword, "empty connection block; it needs at least one statement");
+    }
+    Connection planned = std::move(connection_->planned);
+    planned.script = std::make_shared<const Scenario>(std::move(scenario_));
+    connection_.reset();
+    scenario_ = std::move(top_);
+    scenario_.connections.push_back(std::move(planned));
+    closed_.reset();
+    first_send_line_.reset();
+    return true;
+  }
+
+  // The first line that is more than a directive, if any.
+  static std::optional<int> first_step_line(const Scenario& s) {
+    std::optional<int> first;
+    auto consider = [&](int line) {
+      if (line > 0 && (!first || line < *first)) first = line;
+    };
+    if (!s.steps.empty()) consider(s.steps.front().location.line);
+    consider(s.connect_location.line);
+    if (!s.sasl.empty()) consider(s.sasl.front().location.line);
+    consider(s.client.args_location.line);
+    consider(s.client.end_location.line);
+    consider(s.client.events_any_location.line);
+    if (!s.client.events.empty()) {
+      std::visit(
+          [&](const auto& item) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(item)>, EventLine>) {
+              consider(item.location.line);
+            } else {
+              consider(item.body.front().location.line);
+            }
+          },
+          s.client.events.front());
+    }
+    return first;
+  }
+
+  // The file's directives hold in every connection; a reconnect waits the scenario's
+  // timeout unless it says `within`.
+  void finish_connections() {
+    for (Connection& planned : scenario_.connections) {
+      auto script = std::make_shared<Scenario>(*planned.script);
+      script->seed = scenario_.seed;
+      script->timeout = scenario_.timeout;
+      script->acks = scenario_.acks;
+      script->limit = scenario_.limit;
+      script->coalesce_writes = scenario_.coalesce_writes;
+      script->ack_window = scenario_.ack_window;
+      script->label = planned.label;
+      script->name = fmt::format("{}.{}", scenario_.name, planned.label);
+      if (planned.after && planned.within.count() == 0) planned.within = scenario_.timeout;
+      planned.script = std::move(script);
+    }
   }
 
   bool fail_one_line_repeat(const Word& at) {
@@ -396,6 +636,11 @@ class Parser {
         return;
       }
     }
+    if (connection_) {
+      fail(connection_->keyword, "'connection' block is never closed; expected '}'");
+      return;
+    }
+    finish_connections();
   }
 
   // --- what the client must report ---
@@ -424,6 +669,12 @@ class Parser {
     const std::string_view name = *what == 0 ? "client args" : "client end";
     SourceLocation& first = *what == 0 ? scenario_.client.args_location : scenario_.client.end_location;
     if (repeat_) return fail(words[0], fmt::format("'{}' cannot be inside a repeat", name));
+    if (*what == 0 && connection_ && connection_->planned.after) {
+      const Connection& earlier = top_.connections[*connection_->planned.after];
+      return fail(words[0], fmt::format("a reconnect is the same client coming back: it connects with the 'client "
+                                        "args' of connection {} (line {})",
+                                        quoted(std::string_view(earlier.label)), earlier.location.line));
+    }
     if (first.line != 0) {
       return fail(words[0], fmt::format("duplicate '{}'; the first is at line {}", name, first.line));
     }
@@ -523,6 +774,13 @@ class Parser {
   EventRepeat repeat_events_;        // ...and the client events of its body
   bool one_line_repeat_ = false;     // `repeat N STEP`: one step, no blocks
   std::optional<OpenBlock> group_;   // the unordered / optional block being read
+
+  struct OpenConnection {
+    Word keyword;
+    Connection planned;
+  };
+  std::optional<OpenConnection> connection_;  // the connection block being read...
+  Scenario top_;                              // ...while the file's own part waits here
 
   struct ClosedAt {
     Close::How how;

@@ -220,22 +220,30 @@ struct ExpectConnect {
 class Send {
  public:
   Send() : spec_(std::make_shared<Spec>()) {}
-  Send(FrameSpec frame, FaultPlan fault) : spec_(std::make_shared<Spec>(Spec{std::move(frame), std::move(fault)})) {}
+  Send(FrameSpec frame, FaultPlan fault, std::uint32_t retransmit = 0)
+      : spec_(std::make_shared<Spec>(Spec{std::move(frame), std::move(fault), retransmit})) {}
 
   const FrameSpec& frame() const { return spec_->frame; }
   const FaultPlan& fault() const { return spec_->fault; }
+  // `retransmit=N`: a NACK (ETMPFAIL, EBUSY) of this frame's ACK makes the server send it
+  // again with a new opaque, up to N times, as ep-engine reschedules a NACKed item.
+  std::uint32_t retransmit() const { return spec_->retransmit; }
   // Copies the spec if another step shares it (mutation changes one send, not its twins).
   FrameSpec& edit_frame() { return own().frame; }
   FaultPlan& edit_fault() { return own().fault; }
 
   // Whether `other` says the same; `share(other)` then drops this copy for other's.
-  bool same_as(const Send& other) const { return spec_ == other.spec_ || (frame() == other.frame() && fault() == other.fault()); }
+  bool same_as(const Send& other) const {
+    return spec_ == other.spec_ ||
+           (frame() == other.frame() && fault() == other.fault() && retransmit() == other.retransmit());
+  }
   void share(const Send& other) { spec_ = other.spec_; }
 
  private:
   struct Spec {
     FrameSpec frame;
     FaultPlan fault;
+    std::uint32_t retransmit = 0;
   };
   Spec& own() {
     if (spec_.use_count() > 1) spec_ = std::make_shared<Spec>(*spec_);
@@ -282,6 +290,16 @@ struct Allow {
   What what = What::unexpected;
 };
 
+// `on ack opaque=N close rst` / `on acks N close rst`: from this line on, the client's ACK
+// for that opaque (or its Nth ACK since the line) ends the connection at once, the way a
+// protocol-aware proxy would cut it.
+struct Trigger {
+  enum class When { ack_of_opaque, acks_counted };
+  When when = When::ack_of_opaque;
+  std::uint64_t value = 0;  // the opaque, or the count
+  Close::How how = Close::How::rst;  // rst or fin
+};
+
 struct Step;
 
 struct Repeat {
@@ -291,7 +309,28 @@ struct Repeat {
 
 // One line of the server's script.
 struct Step {
-  std::variant<Send, ExpectAck, ExpectGroup, Delay, Close, Allow, Repeat> action;
+  std::variant<Send, ExpectAck, ExpectGroup, Delay, Close, Allow, Repeat, Trigger> action;
+  SourceLocation location;
+};
+
+// `expect sasl_list_mechs` / `expect sasl_auth`: authentication the server expects, in
+// order, before TAP_CONNECT.
+struct ExpectSasl {
+  enum class What { list_mechs, auth };
+  What what = What::list_mechs;
+  std::string mechs = "PLAIN";               // list_mechs: the reply
+  std::optional<std::string> user;           // auth: must be this (unset: any)
+  std::optional<std::string> password;       // auth: must be this (unset: any)
+  bool refuse = false;                       // auth: answer AUTH_ERROR whatever comes
+  SourceLocation location;
+};
+
+// `ack_window N grace=DUR`: the producer sends nothing while N ACK requests are unanswered
+// (ep-engine's tap_ack_window_size) and drops a client that leaves it full for the grace
+// period (tap_ack_grace_period), which each ACK renews.
+struct AckWindow {
+  std::size_t size = 0;
+  Duration grace{5000};
   SourceLocation location;
 };
 
@@ -301,6 +340,15 @@ struct Step {
 struct ClientArgs {
   protocol::TapArguments args;
   std::optional<Duration> idle_timeout;
+  // user= / password=: SASL PLAIN before TAP_CONNECT.
+  std::optional<std::string> user;
+  std::optional<std::string> password;
+  // reconnect=N backoff=DUR: reconnect after a connection ends in an error.
+  std::uint32_t reconnect = 0;
+  std::optional<Duration> backoff;
+  // nack=KEY[:N],...: NACK the first N ACK requests of the event with that key.
+  std::vector<std::pair<std::string, std::uint32_t>> nack;
+  std::optional<protocol::Status> nack_status;  // nack_status=: ETMPFAIL unless set
 };
 
 // `client event KIND ...`: fields that are set must match.
@@ -366,6 +414,19 @@ enum class AckPolicy {
   unchecked,  // `acks unchecked`: ACKs that come are accepted, none is required
 };
 
+struct Scenario;
+
+// `connection LABEL [after LABEL within DUR] { ... }`: one of several connections a
+// scenario plans. Connections without `after` are separate clients, concurrently; one with
+// `after` is the client of the connection it names coming back once that one has ended.
+struct Connection {
+  std::string label;
+  SourceLocation location;
+  std::optional<std::size_t> after;  // the index of the connection this one reconnects
+  Duration within{0};                // after: how soon after that one's end it must arrive
+  std::shared_ptr<const Scenario> script;  // its steps and expectations, with the file's directives
+};
+
 struct Scenario {
   std::string name;  // the file name without directory and extension
   std::string path;  // as given to the parser
@@ -378,6 +439,10 @@ struct Scenario {
   std::optional<Duration> limit;
   // `writes coalesced`: consecutive sends without faults may share one write.
   bool coalesce_writes = false;
+  std::optional<AckWindow> ack_window;
+
+  // Authentication expected before TAP_CONNECT, in order.
+  std::vector<ExpectSasl> sasl;
 
   // The server's TAP_CONNECT check: the `expect connect` line, or an any-matcher.
   ExpectConnect connect;
@@ -387,6 +452,12 @@ struct Scenario {
   std::vector<Step> steps;
 
   ClientSide client;
+
+  // Connection blocks: empty for a file that is one connection (its steps above); otherwise
+  // the steps, expectations and client lines above are empty and each block has its own.
+  std::vector<Connection> connections;
+  // The label a block's script carries ("" for a file that is one connection).
+  std::string label;
 };
 
 }  // namespace tapharness::scenario

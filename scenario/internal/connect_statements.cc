@@ -157,6 +157,43 @@ bool args_flag(ValueReader& values, const Field& field, ClientArgs& args) {
   return flag_field<&ClientArgs::args, Member>(values, field, args);
 }
 
+// `nack=k1,k2:3`: KEY[:N], the first N (1 unless said) ACK requests of that key's event.
+bool read_args_nack(ValueReader& values, const Field& field, ClientArgs& args) {
+  return values.each_item(*field.value, "nack", [&](const Word& item) {
+    const std::size_t colon = item.text.rfind(':');
+    std::uint64_t times = 1;
+    Word key = item;
+    if (colon != std::string_view::npos) {
+      const auto n = values.number(item.part(colon + 1), "nack count", kMaxU32);
+      if (!n) return false;
+      if (*n == 0) {
+        values.errors().fail(item.part(colon + 1), "a nack count is at least 1 (KEY:N NACKs the first N ACK requests)");
+        return false;
+      }
+      times = *n;
+      key = item.part(0, colon);
+    }
+    if (key.text.empty()) {
+      values.errors().fail(item, "expected KEY[:N] in 'nack', got an empty key");
+      return false;
+    }
+    args.nack.emplace_back(std::string(key.text), static_cast<std::uint32_t>(times));
+    return true;
+  });
+}
+
+bool read_args_reconnect(ValueReader& values, const Field& field, ClientArgs& args) {
+  const auto n = values.number(*field.value, "reconnect", 1000);
+  if (n) args.reconnect = static_cast<std::uint32_t>(*n);
+  return n.has_value();
+}
+
+bool read_args_nack_status(ValueReader& values, const Field& field, ClientArgs& args) {
+  const auto status = values.name(*field.value, "status", protocol::all_statuses(), Spelling::as_is, kMaxU16);
+  if (status) args.nack_status = *status;
+  return status.has_value();
+}
+
 constexpr FieldRule<ClientArgs> kClientArgsRules[] = {
     {"name", kEveryKind, Arity::value, &string_field<&ClientArgs::args, &protocol::TapArguments::client_name>},
     {"backfill", kEveryKind, Arity::value, &read_args_backfill},
@@ -168,16 +205,53 @@ constexpr FieldRule<ClientArgs> kClientArgsRules[] = {
     {"checkpoint", kEveryKind, Arity::bare, &args_flag<&protocol::TapArguments::checkpoint>},
     {"registered", kEveryKind, Arity::bare, &args_flag<&protocol::TapArguments::registered_client>},
     {"idle_timeout", kEveryKind, Arity::value, &duration_field<true, &ClientArgs::idle_timeout>},
+    {"user", kEveryKind, Arity::value, &string_field<&ClientArgs::user>},
+    {"password", kEveryKind, Arity::value, &string_field<&ClientArgs::password>},
+    {"reconnect", kEveryKind, Arity::value, &read_args_reconnect},
+    {"backoff", kEveryKind, Arity::value, &duration_field<false, &ClientArgs::backoff>},
+    {"nack", kEveryKind, Arity::value, &read_args_nack},
+    {"nack_status", kEveryKind, Arity::value, &read_args_nack_status},
 };
 
+// --- authentication ---
+
+constexpr std::uint32_t kListMechs = kind_bits(ExpectSasl::What::list_mechs);
+constexpr std::uint32_t kAuth = kind_bits(ExpectSasl::What::auth);
+
+constexpr FieldRule<ExpectSasl> kExpectSaslRules[] = {
+    {"mechs", kListMechs, Arity::value, &string_field<&ExpectSasl::mechs>},
+    {"user", kAuth, Arity::value, &string_field<&ExpectSasl::user>},
+    {"password", kAuth, Arity::value, &string_field<&ExpectSasl::password>},
+    {"refuse", kAuth, Arity::bare, &flag_field<&ExpectSasl::refuse>},
+};
+
+constexpr std::string_view kSaslNames[] = {"sasl_list_mechs", "sasl_auth"};
+
 }  // namespace
+
+std::optional<ExpectSasl> parse_expect_sasl(ValueReader& values, std::span<const Word> words, ExpectSasl::What what) {
+  ExpectSasl sasl;
+  sasl.what = what;
+  const std::string statement = fmt::format("expect {}", kSaslNames[static_cast<std::size_t>(what)]);
+  const StatementShape shape{statement, kind_bits(what), "expect", kSaslNames};
+  if (!parse_fields(values, words.subspan(2), kExpectSaslRules, shape, sasl)) return std::nullopt;
+  if (sasl.refuse && (sasl.user || sasl.password)) {
+    return values.errors().fail(words[0], "'refuse' answers AUTH_ERROR whatever comes; drop user= and password=, "
+                                          "or drop 'refuse' to refuse only other credentials");
+  }
+  return sasl;
+}
 
 std::optional<ExpectConnect> parse_expect_connect(ValueReader& values, std::span<const Word> words) {
   return parse_field_statement<ExpectConnect>(values, words.subspan(2), kExpectConnectRules, "expect connect");
 }
 
 std::optional<ClientArgs> parse_client_args(ValueReader& values, std::span<const Word> words) {
-  return parse_field_statement<ClientArgs>(values, words.subspan(2), kClientArgsRules, "client args");
+  auto args = parse_field_statement<ClientArgs>(values, words.subspan(2), kClientArgsRules, "client args");
+  if (args && args->password && !args->user) {
+    return values.errors().fail(words[0], "'password=' needs 'user=': SASL PLAIN sends both");
+  }
+  return args;
 }
 
 }  // namespace tapharness::scenario

@@ -73,9 +73,27 @@ void warn_unknown_opaque(const ExpectAck& ack, const SourceLocation& where, cons
   }
 }
 
+// A reconnect the built-in client is not told to make.
+void lint_reconnects(const Scenario& scenario, ErrorSink& sink) {
+  for (const Connection& planned : scenario.connections) {
+    if (!planned.after) continue;
+    std::size_t head = *planned.after;
+    for (int hops = 0; scenario.connections[head].after && hops < 1024; ++hops) head = *scenario.connections[head].after;
+    const Scenario& first = *scenario.connections[head].script;
+    if (first.client.args && first.client.args->reconnect == 0) {
+      sink.warn(planned.location.line, planned.location.column,
+                fmt::format("connection '{}' expects the client back, but the 'client args' of connection '{}' (line "
+                            "{}) do not say reconnect=N, so the built-in client will not reconnect",
+                            planned.label, scenario.connections[head].label, first.client.args_location.line));
+    }
+  }
+}
+
 }  // namespace
 
 void lint(const Scenario& scenario, ErrorSink& sink) {
+  for (const Connection& planned : scenario.connections) lint(*planned.script, sink);
+  lint_reconnects(scenario, sink);
   OpaqueCoverage opaques;
   for (const Step& step : scenario.steps) {
     if (const auto* send = std::get_if<Send>(&step.action)) opaques.add(*send, 1);

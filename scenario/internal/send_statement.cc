@@ -20,6 +20,8 @@ struct SendDraft {
   std::optional<Word> split_field;
   std::optional<Word> bytewise;
   std::optional<Word> gap;
+  std::uint32_t retransmit = 0;
+  std::optional<Word> retransmit_field;
 };
 
 using K = FrameKind;
@@ -164,6 +166,14 @@ bool read_corrupt(ValueReader& values, const Field& field, SendDraft& draft) {
   });
 }
 
+bool read_retransmit(ValueReader& values, const Field& field, SendDraft& draft) {
+  const auto n = values.number(*field.value, "retransmit", 1000);
+  if (!n) return false;
+  draft.retransmit = static_cast<std::uint32_t>(*n);
+  draft.retransmit_field = field.name;
+  return true;
+}
+
 constexpr FieldRule<SendDraft> kSendRules[] = {
     {"vb", kTapMessages | kind_bits(K::noop), Arity::value, &frame_number<kMaxU16, F::vbucket>},
     {"vbucket", kTapMessages | kind_bits(K::noop), Arity::value,
@@ -200,11 +210,21 @@ constexpr FieldRule<SendDraft> kSendRules[] = {
     {"gap", kEveryFrame, Arity::value, &read_gap},
     {"truncate", kEveryFrame, Arity::value, &read_truncate},
     {"corrupt", kEveryFrame, Arity::value, &read_corrupt},
+    // What a NACK of its ACK does.
+    {"retransmit", kTapMessages, Arity::value, &read_retransmit},
 };
 
 // The checks between faults, and against the frame's length when it is known.
 bool check_faults(ErrorSink& errors, const SendDraft& draft) {
   const FaultPlan& fault = draft.fault;
+  if (draft.retransmit_field && !draft.frame.wants_ack()) {
+    errors.fail(*draft.retransmit_field, "'retransmit' answers a NACK of the frame's ACK; the send needs 'ack'");
+    return false;
+  }
+  if (draft.retransmit_field && !fault.empty()) {
+    errors.fail(*draft.retransmit_field, "'retransmit' re-sends a whole frame; it cannot go with a fault");
+    return false;
+  }
   if (draft.gap && !fault.bytewise) {
     errors.fail(*draft.gap, "'gap' is the pause of 'bytewise'; add 'bytewise' or drop 'gap'");
     return false;
@@ -270,7 +290,7 @@ std::optional<Send> parse_send(ValueReader& values, std::span<const Word> words)
     return std::nullopt;
   }
   if (!check_faults(errors, draft)) return std::nullopt;
-  return Send(std::move(draft.frame), std::move(draft.fault));
+  return Send(std::move(draft.frame), std::move(draft.fault), draft.retransmit);
 }
 
 }  // namespace tapharness::scenario

@@ -25,6 +25,9 @@ std::optional<ExpectAck> parse_expect_ack(ValueReader& values, std::span<const W
 std::optional<ExpectConnect> parse_expect_connect(ValueReader& values, std::span<const Word> words);
 std::optional<ClientArgs> parse_client_args(ValueReader& values, std::span<const Word> words);
 
+// `expect sasl_list_mechs [mechs=TEXT]`, `expect sasl_auth [user=U] [password=P] [refuse]`
+std::optional<ExpectSasl> parse_expect_sasl(ValueReader& values, std::span<const Word> words, ExpectSasl::What what);
+
 // What the client must report.
 std::optional<ClientEvent> parse_client_event(ValueReader& values, std::span<const Word> words);
 std::optional<ClientEnd> parse_client_end(ValueReader& values, std::span<const Word> words);

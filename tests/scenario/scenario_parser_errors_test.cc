@@ -42,16 +42,16 @@ std::string case_name(const ::testing::TestParamInfo<ErrorCase>& info) { return 
 const ErrorCase kUnknownWords[] = {
     {"Keyword", "sned noop", 1, 1,
      "unknown keyword 'sned'; expected one of seed, timeout, acks, writes, allow, expect, send, delay, unordered, "
-     "optional, close, repeat, client, limit",
+     "optional, close, repeat, client, limit, ack_window, on, connection",
      "send"},
     {"KeywordsAreLowerCase", "SEND noop", 1, 1,
      "unknown keyword 'SEND'; expected one of seed, timeout, acks, writes, allow, expect, send, delay, unordered, "
-     "optional, close, repeat, client, limit",
+     "optional, close, repeat, client, limit, ack_window, on, connection",
      "send"},
     {"Field", "send opaque cod=1", 1, 13,
      "unknown field 'cod' for send opaque; expected one of vb, vbucket, opaque, cas, datatype, ttl, tap_flags, "
      "ack, no_value, engine, code, magic, opcode, keylen, extlen, bodylen, engine_length, split, bytewise, gap, "
-     "truncate, corrupt",
+     "truncate, corrupt, retransmit",
      "code"},
     {"FieldOfAnotherKind", "send mutation code=1", 1, 15,
      "'code' is not a field of send mutation; it belongs to send opaque"},
@@ -87,7 +87,7 @@ const ErrorCase kUnknownWords[] = {
      "unknown TAP flag 'no_valu'; expected one of ack, no_value, network_byte_order or a number", "no_value"},
     {"CloseForm", "close fn", 1, 7, "unexpected 'fn' after 'close'; expected one of fin, rst, half_close, stall, wait",
      "fin"},
-    {"ExpectWhat", "expect acks", 1, 8, "unexpected 'acks' after 'expect'; expected one of connect, ack", "ack"},
+    {"ExpectWhat", "expect acks", 1, 8, "unexpected 'acks' after 'expect'; expected one of connect, ack, sasl_list_mechs, sasl_auth", "ack"},
     {"ClientWhat", "client arg", 1, 8, "unexpected 'arg' after 'client'; expected one of args, event, end, events", "args"},
     {"ClientEnding", "client end oef", 1, 12, "unknown ending 'oef'; expected one of eof, end_stream, error", "eof"},
     {"ClientEventsWhat", "client events all", 1, 15, "unexpected 'all' after 'events'; expected one of any"},
@@ -103,7 +103,7 @@ const ErrorCase kUnknownWords[] = {
      "unknown backfill 'absent'; expected one of none or a number"},
     {"ClientArgsOption", "client args suport_ack", 1, 13,
      "unknown field 'suport_ack' for client args; expected one of name, backfill, dump, vbuckets, takeover, ack, "
-     "keys_only, checkpoint, registered, idle_timeout"},
+     "keys_only, checkpoint, registered, idle_timeout, user, password, reconnect, backoff, nack, nack_status"},
     {"ExpectAckField", "expect ack opaqe=1", 1, 12,
      "unknown field 'opaqe' for expect ack; expected one of opaque, opcode, status, within", "opaque"},
 };
@@ -227,7 +227,7 @@ const ErrorCase kShape[] = {
     {"SeedWithoutNumber", "seed", 1, 5, "'seed' needs a number, as in seed 42"},
     {"TimeoutWithoutDuration", "timeout", 1, 8, "'timeout' needs a duration, as in timeout 5s"},
     {"CloseWithoutForm", "close", 1, 6, "'close' must be followed by one of fin, rst, half_close, stall, wait"},
-    {"ExpectAlone", "expect", 1, 7, "'expect' must be followed by one of connect, ack"},
+    {"ExpectAlone", "expect", 1, 7, "'expect' must be followed by one of connect, ack, sasl_list_mechs, sasl_auth"},
     {"ClientEventWithoutKind", "client event", 1, 13,
      "'client event' is missing its event kind; expected one of begin_backfill, end_backfill, mutation, "
      "deletion, checkpoint_start, checkpoint_end, vbucket_set, flush"},
