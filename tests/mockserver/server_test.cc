@@ -289,6 +289,90 @@ TEST(MockServer, AClientThatResetsMidScenarioFailsAloneWhileTheOtherIsServed) {
   EXPECT_TRUE(FailsAt(reset, 2, "the connection failed: Connection reset by peer"));
 }
 
+// ---- planned connections (connection blocks) ----------------------------------------------
+
+constexpr std::string_view kTwoByName = R"(connection a {
+  expect connect name="ra"
+  send noop
+  close wait
+}
+connection b {
+  expect connect name="rb"
+  send noop
+  send noop
+  close wait
+}
+)";
+
+TEST(MockServer, ConcurrentPlannedConnectionsAreToldApartByTheirNames) {
+  ServerThread s(kTwoByName);
+  LoopbackClient b, a;
+  ASSERT_TRUE(b.open_tap(s.port(), {.client_name = "rb"}));  // b first: the name decides, not the order
+  ASSERT_TRUE(a.open_tap(s.port(), {.client_name = "ra"}));
+  EXPECT_EQ(b.receive(48).size(), 48u) << "b's block sends two NOOPs";
+  EXPECT_EQ(a.receive(24).size(), 24u);
+  a.close();
+  b.close();
+  ASSERT_TRUE(s.wait_for_reports(2));
+  const auto reports = s.reports();
+  EXPECT_TRUE(Passes(reports[0]));
+  EXPECT_TRUE(Passes(reports[1]));
+  EXPECT_EQ(reports[0].scenario(), "t.a");
+  EXPECT_EQ(reports[1].scenario(), "t.b");
+  EXPECT_TRUE(s.wait_done());
+}
+
+constexpr std::string_view kReconnect = R"(connection first {
+  expect connect name="r"
+  send noop
+  close rst
+}
+connection again after first within 300ms {
+  expect connect name="r"
+  send noop
+}
+)";
+
+TEST(MockServer, AReconnectWithinItsBoundRunsTheNextBlock) {
+  ServerThread s(kReconnect);
+  LoopbackClient first;
+  ASSERT_TRUE(first.open_tap(s.port(), {.client_name = "r"}));
+  EXPECT_EQ(first.receive(24).size(), 24u);
+  ASSERT_TRUE(s.wait_for_reports(1));
+  LoopbackClient again;
+  ASSERT_TRUE(again.open_tap(s.port(), {.client_name = "r"}));
+  EXPECT_EQ(again.read_to_end().bytes.size(), 24u);
+  ASSERT_TRUE(s.wait_for_reports(2));
+  for (const Report& r : s.reports()) EXPECT_TRUE(Passes(r));
+  EXPECT_TRUE(s.wait_done());
+}
+
+TEST(MockServer, AClientThatDoesNotComeBackFailsTheReconnectsLine) {
+  ServerThread s(kReconnect);
+  LoopbackClient first;
+  ASSERT_TRUE(first.open_tap(s.port(), {.client_name = "r"}));
+  EXPECT_EQ(first.receive(24).size(), 24u);
+  ASSERT_TRUE(s.wait_for_reports(2, std::chrono::seconds(3)));
+  const auto reports = s.reports();
+  EXPECT_TRUE(Passes(reports[0]));
+  EXPECT_TRUE(FailsAt(reports[1], 6, "no connection came"));
+  EXPECT_NE(reports[1].first_failure()->failure->expected.find("within 300ms"), std::string::npos);
+  EXPECT_TRUE(s.wait_done());
+}
+
+TEST(MockServer, AConnectionBeyondThePlanIsReportedAsUnexpected) {
+  ServerThread s("connection only {\n  expect connect\n  send noop\n  close wait\n}\n");
+  LoopbackClient planned, extra;
+  ASSERT_TRUE(planned.open_tap(s.port()));
+  EXPECT_EQ(planned.receive(24).size(), 24u);
+  ASSERT_TRUE(extra.open_tap(s.port()));
+  ASSERT_TRUE(s.wait_for_reports(1));
+  const Report unexpected = s.reports()[0];
+  EXPECT_TRUE(FailsAt(unexpected, 0, "another connection came"));
+  planned.close();
+  ASSERT_TRUE(s.wait_for_reports(2));
+}
+
 TEST(MockServer, AClientThatHalfClosesCanStillReadButOwesNothingMore) {
   ServerThread s("send noop\nclose wait\n", {.connections = 2});
   {
