@@ -295,6 +295,54 @@ const ErrorCase kBlocks[] = {
 };
 INSTANTIATE_TEST_SUITE_P(Blocks, ScenarioParserError, ::testing::ValuesIn(kBlocks), case_name);
 
+// --- sessions: connections, authentication, retransmits, the window, triggers ---
+const ErrorCase kSessions[] = {
+    {"StepOutsideConnections", "connection a {\n expect connect\n}\nsend noop", 4, 1,
+     "every step of a file with connection blocks belongs inside one; this line follows the block at line 1"},
+    {"StepBeforeConnections", "send noop\nconnection a {\n}", 2, 1,
+     "a file with connection blocks keeps every step inside them; line 1 is outside any"},
+    {"NestedConnections", "connection a {\n connection b {", 2, 2,
+     "connection blocks do not nest; this one is inside the block at line 1"},
+    {"ConnectionNeverClosed", "connection a {\n send noop\n", 1, 1, "'connection' block is never closed; expected '}'"},
+    {"EmptyConnection", "connection a {\n}", 1, 1, "empty connection block; it needs at least one statement"},
+    {"DuplicateLabel", "connection a {\n send noop\n}\nconnection a {", 4, 12,
+     "duplicate connection label 'a'; the first is at line 1"},
+    {"AfterUnknownLabel", "connection a {\n send noop\n}\nconnection b after x {", 4, 20,
+     "no earlier connection is labelled 'x'; expected one of a", "a"},
+    {"TwoReconnectsOfOne", "connection a {\n send noop\n}\nconnection b after a {\n send noop\n}\nconnection c after a {",
+     7, 20, "connection 'a' is already followed by 'b' (line 4); a client comes back once per connection"},
+    {"ClientArgsInAReconnect", "connection a {\n send noop\n}\nconnection b after a {\n client args name=x", 5, 2,
+     "a reconnect is the same client coming back: it connects with the 'client args' of connection 'a' (line 1)"},
+    {"DirectiveInConnection", "connection a {\n seed 3", 2, 2,
+     "'seed' sets the whole scenario, every connection; write it outside the connection block (line 1)"},
+    {"ConnectionWithoutBrace", "connection a after", 1, 19, "'after' needs the label of an earlier connection"},
+    {"SaslAfterConnect", "expect connect\nexpect sasl_auth", 2, 1,
+     "'expect sasl_auth' must come before 'expect connect' (line 1): a client authenticates before it sends "
+     "TAP_CONNECT"},
+    {"SaslRefuseWithUser", "expect sasl_auth refuse user=\"u\"", 1, 1,
+     "'refuse' answers AUTH_ERROR whatever comes; drop user= and password=, or drop 'refuse' to refuse only other "
+     "credentials"},
+    {"MechsOnAuth", "expect sasl_auth mechs=PLAIN", 1, 18,
+     "'mechs' is not a field of expect sasl_auth; it belongs to expect sasl_list_mechs"},
+    {"RetransmitWithoutAck", "send mutation retransmit=2", 1, 15,
+     "'retransmit' answers a NACK of the frame's ACK; the send needs 'ack'"},
+    {"RetransmitWithAFault", "send mutation ack retransmit=1 split=3", 1, 19,
+     "'retransmit' re-sends a whole frame; it cannot go with a fault"},
+    {"WindowOfZero", "ack_window 0", 1, 12, "'ack_window' must be at least 1: a window of 0 would never send"},
+    {"WindowWithOtherWord", "ack_window 4 patience=1s", 1, 14,
+     "unexpected 'patience=1s' after 'ack_window N'; expected grace=DUR"},
+    {"OnAckWithoutOpaque", "on ack 5 close rst", 1, 8, "expected opaque=N after 'on ack', got '5'"},
+    {"OnAcksZero", "on acks 0 close rst", 1, 9, "'on acks' counts from 1: the Nth ACK after this line"},
+    {"OnAckInRepeat", "repeat 2 on acks 1 close rst", 1, 10,
+     "'on' cannot be inside a repeat: it arms its fault once, from its line on"},
+    {"OnAckHalfClose", "on acks 1 close half_close", 1, 17,
+     "unexpected 'half_close' after 'close'; expected one of rst, fin"},
+    {"PasswordWithoutUser", "client args password=\"p\"", 1, 1, "'password=' needs 'user=': SASL PLAIN sends both"},
+    {"NackCountZero", "client args nack=k:0", 1, 20,
+     "a nack count is at least 1 (KEY:N NACKs the first N ACK requests)"},
+};
+INSTANTIATE_TEST_SUITE_P(Sessions, ScenarioParserError, ::testing::ValuesIn(kSessions), case_name);
+
 // --- what may follow a close ---
 const ErrorCase kAfterClose[] = {
     {"SendAfterFin", "close fin\nsend noop", 2, 1,

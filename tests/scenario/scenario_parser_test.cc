@@ -627,5 +627,98 @@ TEST(ScenarioParserValues, TheIndexInEveryNumericSlotOfARepeat) {
   EXPECT_EQ(action_of<Send>(only_step<Repeat>("repeat 256 send mutation nru={n}").body[0]).frame().get(F::nru), kIndex);
 }
 
+// --- sessions ---
+
+TEST(ScenarioParser, ConnectionBlocksEachHoldTheirOwnScriptWithTheFilesDirectives) {
+  const Scenario s = parsed(R"(timeout 2s
+acks unchecked
+connection first {
+  expect connect name="r"
+  send mutation key="a" ack
+  close rst
+  client args name="r" reconnect=3 backoff=50ms
+  client end error
+}
+connection again after first within 1500ms {
+  send noop
+  client event mutation key="b"
+}
+)");
+  EXPECT_TRUE(s.steps.empty());
+  ASSERT_EQ(s.connections.size(), 2u);
+  const Connection& first = s.connections[0];
+  const Connection& again = s.connections[1];
+  EXPECT_EQ(first.label, "first");
+  EXPECT_EQ(first.location.line, 3);
+  EXPECT_FALSE(first.after);
+  EXPECT_EQ(first.script->steps.size(), 2u);
+  EXPECT_EQ(first.script->timeout, Duration(2000));
+  EXPECT_EQ(first.script->acks, AckPolicy::unchecked);
+  EXPECT_EQ(first.script->name, "x.first");
+  ASSERT_TRUE(first.script->client.args);
+  EXPECT_EQ(first.script->client.args->reconnect, 3u);
+  EXPECT_EQ(first.script->client.args->backoff, Duration(50));
+  EXPECT_EQ(again.after, 0u);
+  EXPECT_EQ(again.within, Duration(1500));
+  EXPECT_EQ(again.script->client.events.size(), 1u);
+  EXPECT_FALSE(again.script->client.args);
+}
+
+TEST(ScenarioParser, AReconnectWithoutWithinWaitsTheScenariosTimeout) {
+  const Scenario s = parsed("connection a {\n send noop\n}\nconnection b after a {\n send noop\n}\ntimeout 3s\n");
+  ASSERT_EQ(s.connections.size(), 2u);
+  EXPECT_EQ(s.connections[1].within, Duration(3000));
+}
+
+TEST(ScenarioParser, SaslLinesComeBeforeTheConnectInOrder) {
+  const Scenario s = parsed(R"(expect sasl_list_mechs mechs="CRAM-MD5 PLAIN"
+expect sasl_auth user="u" password="p"
+expect sasl_auth refuse
+expect connect
+)");
+  ASSERT_EQ(s.sasl.size(), 3u);
+  EXPECT_EQ(s.sasl[0].what, ExpectSasl::What::list_mechs);
+  EXPECT_EQ(s.sasl[0].mechs, "CRAM-MD5 PLAIN");
+  EXPECT_EQ(s.sasl[1].user, "u");
+  EXPECT_EQ(s.sasl[1].password, "p");
+  EXPECT_FALSE(s.sasl[1].refuse);
+  EXPECT_TRUE(s.sasl[2].refuse);
+  EXPECT_EQ(s.sasl[2].location.line, 3);
+}
+
+TEST(ScenarioParser, RetransmitWindowAndTriggers) {
+  const Scenario s = parsed(R"(ack_window 10 grace=2s
+on ack opaque=0x10 close rst
+on acks 3 close fin
+send mutation key="k" ack retransmit=2
+)");
+  ASSERT_TRUE(s.ack_window);
+  EXPECT_EQ(s.ack_window->size, 10u);
+  EXPECT_EQ(s.ack_window->grace, Duration(2000));
+  ASSERT_EQ(s.steps.size(), 3u);
+  const auto& by_opaque = action_of<Trigger>(s.steps[0]);
+  EXPECT_EQ(by_opaque.when, Trigger::When::ack_of_opaque);
+  EXPECT_EQ(by_opaque.value, 0x10u);
+  EXPECT_EQ(by_opaque.how, Close::How::rst);
+  const auto& counted = action_of<Trigger>(s.steps[1]);
+  EXPECT_EQ(counted.when, Trigger::When::acks_counted);
+  EXPECT_EQ(counted.value, 3u);
+  EXPECT_EQ(counted.how, Close::How::fin);
+  EXPECT_EQ(action_of<Send>(s.steps[2]).retransmit(), 2u);
+}
+
+TEST(ScenarioParser, ClientArgsForAuthReconnectAndNacks) {
+  const Scenario s = parsed(R"(client args user="u" password="p" reconnect=2 nack=busy,other:3 nack_status=EBUSY)");
+  ASSERT_TRUE(s.client.args);
+  const ClientArgs& a = *s.client.args;
+  EXPECT_EQ(a.user, "u");
+  EXPECT_EQ(a.password, "p");
+  EXPECT_EQ(a.reconnect, 2u);
+  ASSERT_EQ(a.nack.size(), 2u);
+  EXPECT_EQ(a.nack[0], (std::pair<std::string, std::uint32_t>{"busy", 1}));
+  EXPECT_EQ(a.nack[1], (std::pair<std::string, std::uint32_t>{"other", 3}));
+  EXPECT_EQ(a.nack_status, Status::ebusy);
+}
+
 }  // namespace
 }  // namespace tapharness::scenario::testing
