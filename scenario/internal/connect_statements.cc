@@ -59,12 +59,26 @@ std::optional<std::uint64_t> backfill_number(ValueReader& values, const Field& f
   return values.number(*field.value, field.name.text, kMaxU64);
 }
 
+// `0,3,7` and ranges `0..1023` (both ends included), mixed: `0..3,8,10..12`.
 std::optional<std::vector<std::uint16_t>> vbucket_list(ValueReader& values, const Field& field) {
   std::vector<std::uint16_t> list;
   const bool ok = values.each_item(*field.value, field.name.text, [&](const Word& item) {
-    const auto vb = values.number(item, field.name.text, kMaxU16);
-    if (vb) list.push_back(static_cast<std::uint16_t>(*vb));
-    return vb.has_value();
+    const std::size_t dots = item.text.find("..");
+    if (dots == std::string_view::npos) {
+      const auto vb = values.number(item, field.name.text, kMaxU16);
+      if (vb) list.push_back(static_cast<std::uint16_t>(*vb));
+      return vb.has_value();
+    }
+    const auto first = values.number(item.part(0, dots), field.name.text, kMaxU16);
+    if (!first) return false;
+    const auto last = values.number(item.part(dots + 2), field.name.text, kMaxU16);
+    if (!last) return false;
+    if (*last < *first) {
+      values.errors().fail(item, fmt::format("the range {} runs backwards; write {}..{}", item.text, *last, *first));
+      return false;
+    }
+    for (std::uint64_t vb = *first; vb <= *last; ++vb) list.push_back(static_cast<std::uint16_t>(vb));
+    return true;
   });
   if (!ok) return std::nullopt;
   return list;

@@ -338,6 +338,8 @@ const ErrorCase kSessions[] = {
     {"OnAckHalfClose", "on acks 1 close half_close", 1, 17,
      "unexpected 'half_close' after 'close'; expected one of rst, fin"},
     {"PasswordWithoutUser", "client args password=\"p\"", 1, 1, "'password=' needs 'user=': SASL PLAIN sends both"},
+    {"BackwardsRange", "expect connect vbuckets=9..3", 1, 25, "the range 9..3 runs backwards; write 3..9"},
+    {"RangeBeyondVbuckets", "client args vbuckets=0..65536", 1, 25, "'vbuckets' is at most 65535, got 65536"},
     {"NackCountZero", "client args nack=k:0", 1, 20,
      "a nack count is at least 1 (KEY:N NACKs the first N ACK requests)"},
 };

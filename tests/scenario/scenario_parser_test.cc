@@ -720,5 +720,13 @@ TEST(ScenarioParser, ClientArgsForAuthReconnectAndNacks) {
   EXPECT_EQ(a.nack_status, Status::ebusy);
 }
 
+TEST(ScenarioParser, VbucketListsTakeRanges) {
+  const Scenario s = parsed("expect connect vbuckets=0..3,8,10..11\nclient args vbuckets=0..1023\n");
+  EXPECT_EQ(s.connect.vbuckets.value, (std::vector<std::uint16_t>{0, 1, 2, 3, 8, 10, 11}));
+  ASSERT_TRUE(s.client.args);
+  EXPECT_EQ(s.client.args->args.vbuckets.size(), 1024u);
+  EXPECT_EQ(s.client.args->args.vbuckets.back(), 1023);
+}
+
 }  // namespace
 }  // namespace tapharness::scenario::testing
