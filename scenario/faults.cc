@@ -1,5 +1,7 @@
 #include "scenario/faults.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace tapharness::scenario {
@@ -22,9 +24,9 @@ Result<PlannedWrites, Diagnostic> plan_writes(protocol::Bytes frame, const Fault
   }
   PlannedWrites out{std::move(frame), {}};
   const std::size_t end = out.bytes.size();
-  if (fault.bytewise) {
-    for (std::size_t i = 0; i < end; ++i) {
-      out.chunks.push_back({i, i + 1, i == 0 ? Duration{0} : fault.gap});
+  if (const std::size_t step = fault.paced_size(); step > 0) {
+    for (std::size_t i = 0; i < end; i += step) {
+      out.chunks.push_back({i, std::min(end, i + step), i == 0 ? Duration{0} : fault.gap});
     }
     return out;
   }

@@ -74,7 +74,7 @@ std::string perturb(Send& send, ScenarioRandom& random) {
       }
       [[fallthrough]];
     default:
-      if (size > 1 && !fault.bytewise) {
+      if (size > 1 && fault.paced_size() == 0) {
         fault.split.clear();
         std::size_t at = 0;
         while (at + 1 < size && fault.split.size() < 4) {

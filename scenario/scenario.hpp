@@ -180,7 +180,8 @@ class FrameSpec {
   std::vector<BytesValue> bytes_;      // the set ones, in SendBytes order
 };
 
-// How one frame's bytes go on the wire. Applied in order: corrupt, truncate, split/bytewise.
+// How one frame's bytes go on the wire. Applied in order: corrupt, truncate, then
+// split, bytewise or chunks.
 struct FaultPlan {
   struct Corruption {
     std::size_t offset = 0;
@@ -191,9 +192,12 @@ struct FaultPlan {
   std::optional<std::size_t> truncate;  // write only the first N bytes
   std::vector<std::size_t> split;       // ascending offsets: separate writes
   bool bytewise = false;                // one write per byte...
-  Duration gap{1};                      // ...with this pause between bytes
+  std::size_t chunk = 0;                // ...or `chunks=SIZE`: one write per SIZE bytes...
+  Duration gap{1};                      // ...with this pause between writes
 
-  bool empty() const { return corrupt.empty() && !truncate && split.empty() && !bytewise; }
+  // The size of each paced write: 1 for bytewise, the chunk size, or 0 (not paced).
+  std::size_t paced_size() const { return bytewise ? 1 : chunk; }
+  bool empty() const { return corrupt.empty() && !truncate && split.empty() && !bytewise && chunk == 0; }
   friend bool operator==(const FaultPlan&, const FaultPlan&) = default;
 };
 

@@ -19,6 +19,7 @@ struct SendDraft {
   std::optional<Word> truncate;
   std::optional<Word> split_field;
   std::optional<Word> bytewise;
+  std::optional<Word> chunks;
   std::optional<Word> gap;
   std::uint32_t retransmit = 0;
   std::optional<Word> retransmit_field;
@@ -139,6 +140,18 @@ bool read_bytewise(ValueReader&, const Field& field, SendDraft& draft) {
   return true;
 }
 
+bool read_chunks(ValueReader& values, const Field& field, SendDraft& draft) {
+  const auto size = values.number(*field.value, "chunks", kMaxU32);
+  if (!size) return false;
+  if (*size == 0) {
+    values.errors().fail(*field.value, "'chunks' is the size of each write, at least 1 byte");
+    return false;
+  }
+  draft.fault.chunk = static_cast<std::size_t>(*size);
+  draft.chunks = field.name;
+  return true;
+}
+
 bool read_gap(ValueReader& values, const Field& field, SendDraft& draft) {
   draft.gap = field.name;
   return duration_field<false, &SendDraft::fault, &FaultPlan::gap>(values, field, draft);
@@ -207,6 +220,7 @@ constexpr FieldRule<SendDraft> kSendRules[] = {
     // Faults.
     {"split", kEveryFrame, Arity::value, &read_split},
     {"bytewise", kEveryFrame, Arity::bare, &read_bytewise},
+    {"chunks", kEveryFrame, Arity::value, &read_chunks},
     {"gap", kEveryFrame, Arity::value, &read_gap},
     {"truncate", kEveryFrame, Arity::value, &read_truncate},
     {"corrupt", kEveryFrame, Arity::value, &read_corrupt},
@@ -225,14 +239,19 @@ bool check_faults(ErrorSink& errors, const SendDraft& draft) {
     errors.fail(*draft.retransmit_field, "'retransmit' re-sends a whole frame; it cannot go with a fault");
     return false;
   }
-  if (draft.gap && !fault.bytewise) {
-    errors.fail(*draft.gap, "'gap' is the pause of 'bytewise'; add 'bytewise' or drop 'gap'");
+  if (draft.gap && !fault.bytewise && !draft.chunks) {
+    errors.fail(*draft.gap, "'gap' is the pause of 'bytewise' or 'chunks='; add one or drop 'gap'");
     return false;
   }
-  if (draft.bytewise && draft.split_field) {
-    const Word& later = std::max(*draft.bytewise, *draft.split_field,
-                                 [](const Word& a, const Word& b) { return a.column < b.column; });
-    errors.fail(later, "'split' and 'bytewise' exclude each other: a frame is written one way");
+  // split, bytewise and chunks each say how the frame is cut: one of them at most.
+  std::vector<std::pair<Word, std::string_view>> cuts;
+  if (draft.split_field) cuts.emplace_back(*draft.split_field, "split");
+  if (draft.bytewise) cuts.emplace_back(*draft.bytewise, "bytewise");
+  if (draft.chunks) cuts.emplace_back(*draft.chunks, "chunks");
+  if (cuts.size() > 1) {
+    std::sort(cuts.begin(), cuts.end(), [](const auto& a, const auto& b) { return a.first.column < b.first.column; });
+    errors.fail(cuts[1].first, fmt::format("'{}' and '{}' exclude each other: a frame is written one way",
+                                           cuts[0].second, cuts[1].second));
     return false;
   }
   const auto length = draft.frame.fixed_length();

@@ -84,6 +84,19 @@ close fin
   EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
 }
 
+TEST(Engine, ChunksWriteSoManyBytesAtATimeWithTheirGap) {
+  EngineHarness h(R"(
+send mutation key="k" value="v" chunks=20 gap=2ms
+close fin
+)");
+  h.send_connect();
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(h.receive(51).size(), 51u);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(4)) << "two gaps of 2ms";
+  EXPECT_EQ(h.client().peer_write_sizes(), (std::vector<std::size_t>{20, 20, 11}));
+  EXPECT_TRUE(h.report().passed()) << testing::failures(h.report());
+}
+
 TEST(Engine, CoalescedWritesShareOneWriteUntilSomethingWaits) {
   EngineHarness h(R"(writes coalesced
 repeat 3 send noop

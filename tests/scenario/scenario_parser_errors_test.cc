@@ -50,7 +50,7 @@ const ErrorCase kUnknownWords[] = {
      "send"},
     {"Field", "send opaque cod=1", 1, 13,
      "unknown field 'cod' for send opaque; expected one of vb, vbucket, opaque, cas, datatype, ttl, tap_flags, "
-     "ack, no_value, engine, code, magic, opcode, keylen, extlen, bodylen, engine_length, split, bytewise, gap, "
+     "ack, no_value, engine, code, magic, opcode, keylen, extlen, bodylen, engine_length, split, bytewise, chunks, gap, "
      "truncate, corrupt, retransmit",
      "code"},
     {"FieldOfAnotherKind", "send mutation code=1", 1, 15,
@@ -407,11 +407,15 @@ const ErrorCase kFaults[] = {
     {"TruncateBeyondTheFrame", "send noop truncate=25", 1, 20, "truncate=25 is beyond the frame, which is 24 bytes"},
     {"TruncateBeyondAnEngineOverride", "send opaque engine=x\"\" truncate=33", 1, 33,
      "truncate=33 is beyond the frame, which is 32 bytes"},
-    {"GapWithoutBytewise", "send noop gap=5ms", 1, 11, "'gap' is the pause of 'bytewise'; add 'bytewise' or drop 'gap'"},
+    {"GapWithoutBytewise", "send noop gap=5ms", 1, 11,
+     "'gap' is the pause of 'bytewise' or 'chunks='; add one or drop 'gap'"},
     {"SplitThenBytewise", "send noop split=3 bytewise", 1, 19,
      "'split' and 'bytewise' exclude each other: a frame is written one way"},
     {"BytewiseThenSplit", "send noop bytewise split=3", 1, 20,
-     "'split' and 'bytewise' exclude each other: a frame is written one way"},
+     "'bytewise' and 'split' exclude each other: a frame is written one way"},
+    {"ChunksThenBytewise", "send noop chunks=4 bytewise", 1, 20,
+     "'chunks' and 'bytewise' exclude each other: a frame is written one way"},
+    {"ChunksOfZero", "send noop chunks=0", 1, 18, "'chunks' is the size of each write, at least 1 byte"},
 };
 INSTANTIATE_TEST_SUITE_P(Faults, ScenarioParserError, ::testing::ValuesIn(kFaults), case_name);
 
