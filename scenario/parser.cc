@@ -42,10 +42,17 @@ enum class AfterClose {
   before_only,      // every other step
 };
 
+// How deep `include`s may nest, and how many bytes a file and all it includes may hold.
+constexpr std::size_t kMaxIncludeDepth = 16;
+constexpr std::size_t kMaxIncludedBytes = kMaxFileSize;
+
 class Parser {
  public:
   Parser(std::string_view text, std::string path, std::size_t max_errors = 1)
-      : errors_(path, max_errors), values_(errors_), lines_(text, errors_), file_(path, 0, 0) {
+      : errors_(path, max_errors), values_(errors_) {
+    std::error_code ignored;
+    sources_.push_back(Source{path, LineReader(text, errors_), SourceLocation(path, 0, 0),
+                              path == "-" ? path : std::filesystem::weakly_canonical(path, ignored).string()});
     scenario_.name = name_from_path(path);
     scenario_.path = std::move(path);
   }
@@ -71,7 +78,7 @@ class Parser {
 
   void parse_all() {
     Line line;
-    while (!errors_.done() && lines_.next(line)) {
+    while (!errors_.done() && next_line(line)) {
       if (!statement(line.words)) skip_block(line);
     }
     errors_.next_statement();
@@ -92,7 +99,7 @@ class Parser {
     if (failed.words.back().text != "{" || group_ || repeat_) return;
     int depth = 1;
     Line line;
-    while (depth > 0 && lines_.next(line)) {
+    while (depth > 0 && next_line(line)) {
       if (line.words[0].text == "}") --depth;
       if (line.words.back().text == "{") ++depth;
     }
@@ -115,7 +122,7 @@ class Parser {
         {"optional", &Parser::optional}, {"close", &Parser::close}, {"repeat", &Parser::repeat},
         {"client", &Parser::client}, {"limit", &Parser::limit},
         {"ack_window", &Parser::ack_window}, {"on", &Parser::on},
-        {"connection", &Parser::connection},
+        {"connection", &Parser::connection}, {"include", &Parser::include},
     };
     for (const auto& [keyword, handler] : kStatements) {
       if (keyword == words[0].text) return (this->*handler)(words);
@@ -704,6 +711,59 @@ class Parser {
     return no_more_words(words, 3);
   }
 
+  // --- include ---
+
+  // The next line of the innermost file; at the end of an included file, back to the one
+  // that included it.
+  bool next_line(Line& line) {
+    while (true) {
+      if (sources_.back().lines.next(line)) return true;
+      if (sources_.size() == 1 || errors_.done()) return false;
+      sources_.pop_back();
+      errors_.set_path(sources_.back().path);
+    }
+  }
+
+  // `include "path"`: the file's lines as if written here; the path is relative to the
+  // including file's directory.
+  bool include(std::span<const Word> words) {
+    const Word& keyword = words[0];
+    if (one_line_repeat_) return fail_one_line_repeat(keyword);
+    if (!has_word(words, 1, "'include' needs a quoted path, as in include \"prologue.inc\"")) return false;
+    if (!words[1].text.starts_with('"')) {
+      return fail(words[1], fmt::format("expected a quoted path after 'include', got {}", quoted(words[1].text)));
+    }
+    const auto relative = values_.string(words[1], "include");
+    if (!relative || !no_more_words(words, 2)) return false;
+    const std::string& including = sources_.back().path;
+    const std::filesystem::path base =
+        including == "-" ? std::filesystem::path() : std::filesystem::path(including).parent_path();
+    const std::string path = (base / *relative).lexically_normal().string();
+    std::error_code ignored;
+    const std::string identity = std::filesystem::weakly_canonical(path, ignored).string();
+    for (const Source& open : sources_) {
+      if (open.identity == identity) {
+        std::string chain;
+        for (const Source& s : sources_) chain += fmt::format("{} includes ", s.path);
+        return fail(words[1], fmt::format("include cycle: {}{}", chain, path));
+      }
+    }
+    if (sources_.size() >= kMaxIncludeDepth) {
+      return fail(keyword, fmt::format("includes nest more than {} deep", kMaxIncludeDepth));
+    }
+    auto text = read_scenario_file(path);
+    if (!text) return fail(words[1], fmt::format("cannot include {}: {}", quoted(std::string_view(path)), text.error().message));
+    included_bytes_ += text->size();
+    if (included_bytes_ > kMaxIncludedBytes) {
+      return fail(words[1], fmt::format("the file and what it includes are over {} bytes", kMaxIncludedBytes));
+    }
+    // Words and block keywords are views into the text: it stays until parsing ends.
+    texts_.push_back(std::make_unique<std::string>(std::move(*text)));
+    sources_.push_back(Source{path, LineReader(*texts_.back(), errors_), SourceLocation(path, 0, 0), identity});
+    errors_.set_path(path);
+    return true;
+  }
+
   // --- helpers ---
 
   bool fail(const Word& at, std::string message) {
@@ -740,7 +800,7 @@ class Parser {
                         std::string(closest_word(word.text, choices)));
   }
 
-  SourceLocation location(const Word& word) const { return file_.at(word.line, word.column); }
+  SourceLocation location(const Word& word) const { return sources_.back().file.at(word.line, word.column); }
 
   // A send that says what one of the last few said shares its spec: generated files repeat
   // a handful of lines millions of times.
@@ -766,7 +826,16 @@ class Parser {
 
   ErrorSink errors_;
   ValueReader values_;
-  LineReader lines_;
+  // The files being read: the scenario, then each `include` inside the one before.
+  struct Source {
+    std::string path;
+    LineReader lines;
+    SourceLocation file;      // for location()
+    std::string identity = {};  // the canonical path, to find cycles
+  };
+  std::vector<Source> sources_;
+  std::vector<std::unique_ptr<std::string>> texts_;  // included files' text
+  std::size_t included_bytes_ = 0;
   Scenario scenario_;
   AckLedger ledger_;
 
@@ -789,7 +858,6 @@ class Parser {
   std::optional<ClosedAt> closed_;
   std::optional<int> first_send_line_;
   std::map<std::string_view, int> directive_lines_;  // where each directive was set
-  SourceLocation file_;                               // the file, for location()
   std::array<Send, 8> recent_sends_;
   std::size_t next_recent_ = 0;
 };

@@ -48,6 +48,8 @@ class ErrorSink {
   std::vector<Diagnostic> take_warnings() { return std::move(warnings_); }
   std::size_t dropped() const { return dropped_; }
   const std::string& path() const { return path_; }
+  // The file later errors are in (an `include`d one, then back).
+  void set_path(std::string path) { path_ = std::move(path); }
 
  private:
   std::string path_;

@@ -13,7 +13,7 @@
 #include "mockserver/client_inbox.hpp"
 #include "protocol/tap_connect.hpp"
 #include "protocol/tap_message.hpp"
-#include "tests/mockserver/temp_files.hpp"
+#include "tests/support/temp_files.hpp"
 #include "tests/support/child_process.hpp"
 
 namespace tapharness::mockserver {
@@ -63,7 +63,7 @@ struct Outcome {
 };
 
 Outcome attack(const Attack& how) {
-  const std::string path = testing::write_temp_file(
+  const std::string path = tapharness::testing::write_temp_file(
       "hostile_client.scenario", "send noop\ndelay 10s\nsend noop\n");
   ChildProcess server(kBinary, {"--scenario", path, "--connections", std::to_string(how.connections)});
   const auto listening = server.read_line();

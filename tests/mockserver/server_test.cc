@@ -22,7 +22,7 @@
 #include "protocol/hex.hpp"
 #include "tests/mockserver/engine_test_support.hpp"
 #include "tests/mockserver/loopback_client.hpp"
-#include "tests/mockserver/temp_files.hpp"
+#include "tests/support/temp_files.hpp"
 #include "tests/protocol/golden_frames.hpp"
 
 namespace tapharness::mockserver {
@@ -581,7 +581,7 @@ TEST(MockServer, StopWithNothingRunningIsDoneAtOnceAndOnceOnly) {
 }
 
 TEST(MockServer, TracesHoldEveryFrameDecodedAndInHexPerConnection) {
-  const auto dir = testing::fresh_temp_dir("server_test_traces") / "not-yet-made";
+  const auto dir = tapharness::testing::fresh_temp_dir("server_test_traces") / "not-yet-made";
   ServerThread s("send mutation vb=3 key=\"mykey\" value=\"value\" flags=0x12 expiry=300 cas=0x1122 ack "
                  "opaque=0x10 split=10\nexpect ack\n",
                  {.connections = 2, .trace_dir = dir.string()});
@@ -594,7 +594,7 @@ TEST(MockServer, TracesHoldEveryFrameDecodedAndInHexPerConnection) {
   }
   ASSERT_TRUE(s.wait_done());
   for (const char* file : {"t.1.trace", "t.2.trace"}) {
-    const std::string trace = testing::read_text_file(dir / file);
+    const std::string trace = tapharness::testing::read_text_file(dir / file);
     SCOPED_TRACE(fmt::format("{}:\n{}", file, trace));
     // The TAP_CONNECT, decoded and in hex.
     EXPECT_NE(trace.find("<- client, 41 bytes"), std::string::npos);
@@ -621,7 +621,7 @@ TEST(MockServer, ListenFailuresNameTheAddressOrDirectory) {
   EXPECT_EQ(taken.error().message(),
             fmt::format("127.0.0.1:{}: cannot listen: Address already in use", holder.port()));
 
-  const std::string file = testing::write_temp_file("server_test_trace_is_a_file", "not a directory");
+  const std::string file = tapharness::testing::write_temp_file("server_test_trace_is_a_file", "not a directory");
   auto untraceable = MockServer::listen(io, scenario, {.trace_dir = file});
   ASSERT_FALSE(untraceable.ok());
   EXPECT_EQ(untraceable.error().message(), fmt::format("{}: cannot write traces: Not a directory", file));

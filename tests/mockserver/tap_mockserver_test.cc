@@ -10,7 +10,7 @@
 #include "protocol/hex.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/mockserver/loopback_client.hpp"
-#include "tests/mockserver/temp_files.hpp"
+#include "tests/support/temp_files.hpp"
 #include "tests/protocol/golden_frames.hpp"
 
 namespace tapharness::mockserver {
@@ -19,8 +19,8 @@ namespace {
 using protocol::Opcode;
 using tapharness::testing::ChildProcess;
 using testing::LoopbackClient;
-using testing::read_text_file;
-using testing::write_temp_file;
+using tapharness::testing::read_text_file;
+using tapharness::testing::write_temp_file;
 namespace golden = tapharness::golden;
 
 constexpr const char* kBinary = "mockserver/tap_mockserver";
@@ -130,7 +130,7 @@ TEST(TapMockserver, CheckLintsEveryFileWithoutServing) {
     EXPECT_EQ(exit.err, "");
   }
   const std::string bad = write_temp_file("lint-bad.scenario", "send noop\nexpect ack wthin=2s\n");
-  const std::string missing = (testing::temp_dir() / "no-such.scenario").string();
+  const std::string missing = (tapharness::testing::temp_dir() / "no-such.scenario").string();
   {
     ChildProcess process(kBinary, {"--check", bad, good, missing});
     const auto exit = process.wait();
@@ -159,7 +159,7 @@ TEST(TapMockserver, HelpGoesToStdoutWithStatusZero) {
 }
 
 TEST(TapMockserver, TraceWritesATranscriptOfDecodedFramesAndHex) {
-  const auto dir = testing::fresh_temp_dir("cli-traces") / "made-by-the-server";
+  const auto dir = tapharness::testing::fresh_temp_dir("cli-traces") / "made-by-the-server";
   Served served({"--scenario", write_temp_file("traced.scenario", kAcked), "--trace", dir.string()});
   ASSERT_NE(served.port(), 0) << served.first_line();
   LoopbackClient client;

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace tapharness::mockserver::testing {
+namespace tapharness::testing {
 
 inline std::filesystem::path temp_dir() {
   const char* tmp = std::getenv("TEST_TMPDIR");
@@ -41,4 +41,4 @@ inline std::string read_text_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-}  // namespace tapharness::mockserver::testing
+}  // namespace tapharness::testing
