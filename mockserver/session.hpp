@@ -399,6 +399,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (ended_by_trigger_) co_return;
       auto hit = std::find_if(targets.begin(), targets.end(), [&](const Owed& t) { return matches(t.target, frame.header); });
       if (hit != targets.end()) {
+        if (options_.trace) trace({.note = fmt::format("the ACK of opaque {:#x} answers 'expect ack' at line {}",
+                                                       frame.header.opaque, hit->location.line),
+                                   .location = hit->location});
         book_.overtake(hit->sequence, frame.header);
         if (hit->overtaken_by) {
           report_.fail(hit->location, "expect ack", describe(hit->target), out_of_order(*hit->overtaken_by), index);
@@ -850,7 +853,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void trace(TraceRecord record) {
     if (!options_.trace) return;
-    record.at = std::chrono::duration_cast<Duration>(Clock::now() - started_);
+    record.at = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
     options_.trace(record);
   }
 

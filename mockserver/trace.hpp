@@ -2,6 +2,7 @@
 // when it happened and the scenario line it belongs to (trace_writer.hpp writes them).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,7 +16,7 @@ namespace tapharness::mockserver {
 struct TraceRecord {
   enum class Kind { sent, received, note };
   Kind kind = Kind::note;
-  scenario::Duration at{0};                  // since the session started
+  std::chrono::microseconds at{0};           // since the session started
   protocol::ByteView frame;                  // sent: as planned (after lies); received: the whole frame
   std::vector<scenario::WriteChunk> chunks;  // sent: how the planned bytes went out
   protocol::ByteView written;                // sent: the bytes after corruption and truncation

@@ -9,13 +9,31 @@
 namespace tapharness::mockserver {
 namespace {
 
-// Hex in rows of 32 bytes, indented.
+// Hex in rows of 32 bytes, indented; of a long frame the first and last rows, and how much
+// lies between (a 20 MiB value is no reading matter).
 std::string hex_rows(protocol::ByteView bytes) {
+  constexpr std::size_t kRow = 32;
+  constexpr std::size_t kHeadRows = 8;
+  constexpr std::size_t kTailRows = 2;
   std::string out;
-  for (std::size_t at = 0; at < bytes.size(); at += 32) {
-    out += fmt::format("    {:6} {}\n", at, protocol::to_hex(bytes.subspan(at, std::min<std::size_t>(32, bytes.size() - at))));
+  auto row = [&](std::size_t at) {
+    out += fmt::format("    {:6} {}\n", at, protocol::to_hex(bytes.subspan(at, std::min(kRow, bytes.size() - at))));
+  };
+  const std::size_t rows = (bytes.size() + kRow - 1) / kRow;
+  if (rows <= kHeadRows + kTailRows + 1) {
+    for (std::size_t at = 0; at < bytes.size(); at += kRow) row(at);
+    return out;
   }
+  for (std::size_t r = 0; r < kHeadRows; ++r) row(r * kRow);
+  const std::size_t tail = (rows - kTailRows) * kRow;
+  out += fmt::format("    ... {} bytes not shown ...\n", tail - kHeadRows * kRow);
+  for (std::size_t at = tail; at < bytes.size(); at += kRow) row(at);
   return out;
+}
+
+// "[  0.001234s]": microseconds since the session started.
+std::string timestamp(std::chrono::microseconds at) {
+  return fmt::format("[{:>4}.{:06}s]", at.count() / 1'000'000, at.count() % 1'000'000);
 }
 
 // The frame decoded, or why it does not decode (a lie or a raw fragment).
@@ -36,7 +54,7 @@ std::string decoded(protocol::ByteView bytes) {
 }  // namespace
 
 std::string format_trace_record(const TraceRecord& r) {
-  const std::string at = fmt::format("[{:>7}ms] line {:<4}", r.at.count(), r.location.line);
+  const std::string at = fmt::format("{} line {:<4}", timestamp(r.at), r.location.line);
   switch (r.kind) {
     case TraceRecord::Kind::note:
       return fmt::format("{} -- {}\n", at, r.note);
@@ -61,7 +79,15 @@ std::string format_trace_record(const TraceRecord& r) {
   return {};
 }
 
-TraceWriter::TraceWriter(const std::string& path) : file_(std::fopen(path.c_str(), "w")) {}
+TraceWriter::TraceWriter(const std::string& path, std::size_t limit)
+    : file_(std::fopen(path.c_str(), "w")), limit_(limit) {}
+
+TraceWriter::~TraceWriter() {
+  if (!file_ || left_out_ == 0) return;
+  const std::string note = fmt::format("-- the trace stops at its limit of {} bytes; {} more records were left out\n",
+                                       limit_, left_out_);
+  std::fwrite(note.data(), 1, note.size(), file_.get());
+}
 
 TraceSink TraceWriter::sink() {
   return [this](const TraceRecord& record) { write(record); };
@@ -69,7 +95,12 @@ TraceSink TraceWriter::sink() {
 
 void TraceWriter::write(const TraceRecord& record) {
   if (!file_) return;
+  if (written_ >= limit_) {
+    ++left_out_;
+    return;
+  }
   const std::string text = format_trace_record(record);
+  written_ += text.size();
   std::fwrite(text.data(), 1, text.size(), file_.get());
   std::fflush(file_.get());
 }

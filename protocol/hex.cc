@@ -1,5 +1,7 @@
 #include "protocol/hex.hpp"
 
+#include <fmt/format.h>
+
 namespace tapharness::protocol {
 namespace {
 
@@ -51,6 +53,11 @@ std::string to_hex(ByteView bytes) {
     out.push_back(kDigits[b & 0xf]);
   }
   return out;
+}
+
+std::string to_hex_abbreviated(ByteView bytes, std::size_t max) {
+  if (bytes.size() <= max) return to_hex(bytes);
+  return fmt::format("{}...(+{} bytes, {} in all)", to_hex(bytes.first(max)), bytes.size() - max, bytes.size());
 }
 
 }  // namespace tapharness::protocol

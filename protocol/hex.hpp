@@ -22,4 +22,8 @@ Result<Bytes, DecodeError> parse_hex(std::string_view text);
 // Lower-case hex, two digits per byte, no separators.
 std::string to_hex(ByteView bytes);
 
+// The same for descriptions a person reads: bytes beyond `max` are left out and counted,
+// "6162...(+99998 bytes, 100000 in all)".
+std::string to_hex_abbreviated(ByteView bytes, std::size_t max = 48);
+
 }  // namespace tapharness::protocol

@@ -158,16 +158,22 @@ std::string escape_bytes(std::string_view bytes) {
   return out;
 }
 
+std::string escape_bytes_abbreviated(std::string_view bytes, std::size_t max) {
+  if (bytes.size() <= max) return escape_bytes(bytes);
+  return fmt::format("{}...(+{} bytes, {} in all)", escape_bytes(bytes.substr(0, max)), bytes.size() - max,
+                     bytes.size());
+}
+
 FormatOut describe_to(FormatOut out, const TapEvent& e) {
   out = fmt::format_to(out, "{} vb={}", e.kind, e.vbucket);
   switch (e.kind) {
     case TapEventKind::mutation:
-      out = fmt::format_to(out, " key=\"{}\" value=\"{}\" flags={} expiry={} cas={}", escape_bytes(e.key),
-                           escape_bytes(e.value), e.flags, e.expiry, e.cas);
+      out = fmt::format_to(out, " key=\"{}\" value=\"{}\" flags={} expiry={} cas={}", escape_bytes_abbreviated(e.key),
+                           escape_bytes_abbreviated(e.value), e.flags, e.expiry, e.cas);
       return e.datatype != 0 ? fmt::format_to(out, " datatype={}", e.datatype) : out;
     case TapEventKind::deletion:
-      out = fmt::format_to(out, " key=\"{}\"", escape_bytes(e.key));
-      if (!e.value.empty()) out = fmt::format_to(out, " value=\"{}\"", escape_bytes(e.value));
+      out = fmt::format_to(out, " key=\"{}\"", escape_bytes_abbreviated(e.key));
+      if (!e.value.empty()) out = fmt::format_to(out, " value=\"{}\"", escape_bytes_abbreviated(e.value));
       out = fmt::format_to(out, " cas={}", e.cas);
       return e.datatype != 0 ? fmt::format_to(out, " datatype={}", e.datatype) : out;
     case TapEventKind::checkpoint_start:

@@ -162,6 +162,8 @@ static_assert(std::is_trivially_destructible_v<FeedStepView>);
 // Writes bytes as JSON string contents: printable ASCII as is (quote and backslash get a
 // backslash), every other byte as \u00XX. Used by formatters and tap_tail's output.
 std::string escape_bytes(std::string_view bytes);
+// The same, of at most `max` bytes, the rest counted: "aaaa...(+99996 bytes, 100000 in all)".
+std::string escape_bytes_abbreviated(std::string_view bytes, std::size_t max = 64);
 
 // "mutation vb=0 key=\"k\" value=\"v\" flags=0 expiry=0 cas=7", "deliver ... then ack ...".
 FormatOut describe_to(FormatOut out, const TapEvent& event);

@@ -70,8 +70,8 @@ FormatOut describe_to(FormatOut out, const TapMessage& m) {
   out = fmt::format_to(out, "{} vb={} opaque=0x{:08x} cas={} tap_flags={} ttl={}", m.opcode, m.vbucket, m.opaque,
                        m.cas, tap_flags_text(m.tap_flags), m.ttl);
   if (m.item) out = fmt::format_to(out, " flags={} expiry={}", m.item->flags, m.item->expiry);
-  return fmt::format_to(out, " engine={} key={} value={}", to_hex(m.engine_specific), to_hex(m.key),
-                        to_hex(m.value));
+  return fmt::format_to(out, " engine={} key={} value={}", to_hex(m.engine_specific), to_hex_abbreviated(m.key),
+                        to_hex_abbreviated(m.value));
 }
 
 }  // namespace tapharness::protocol
