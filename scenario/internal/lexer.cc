@@ -33,13 +33,17 @@ bool LineReader::next(Line& line) {
   return false;
 }
 
-bool LineReader::split(std::string_view content, Line& line) {
-  line.number = line_number_;
-  line.words.clear();
+LineSplit split_words(std::string_view content, int line_number, std::vector<Word>& words) {
+  words.clear();
+  LineSplit out;
   std::size_t i = 0;
   while (true) {
     while (i < content.size() && is_space(content[i])) ++i;
-    if (i == content.size() || content[i] == '#') return true;
+    if (i == content.size()) return out;
+    if (content[i] == '#') {
+      out.comment = i;
+      return out;
+    }
     const std::size_t start = i;
     while (i < content.size() && !is_space(content[i]) && content[i] != '#') {
       if (content[i] != '"') {
@@ -49,15 +53,24 @@ bool LineReader::split(std::string_view content, Line& line) {
       const std::size_t open = i++;
       while (i < content.size() && content[i] != '"') i += content[i] == '\\' ? 2 : 1;
       if (i >= content.size()) {
-        errors_.fail(line_number_, static_cast<int>(open) + 1,
-                     "unterminated string; expected a closing '\"' on the same line");
-        return false;
+        out.unterminated = open;
+        return out;
       }
       ++i;  // the closing quote
     }
-    line.words.push_back(
-        Word{content.substr(start, i - start), line_number_, static_cast<int>(start) + 1});
+    words.push_back(Word{content.substr(start, i - start), line_number, static_cast<int>(start) + 1});
   }
+}
+
+bool LineReader::split(std::string_view content, Line& line) {
+  line.number = line_number_;
+  const LineSplit split = split_words(content, line_number_, line.words);
+  if (split.unterminated) {
+    errors_.fail(line_number_, static_cast<int>(*split.unterminated) + 1,
+                 "unterminated string; expected a closing '\"' on the same line");
+    return false;
+  }
+  return true;
 }
 
 }  // namespace tapharness::scenario

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,13 @@ struct Line {
   int number = 0;
   std::vector<Word> words;
 };
+
+// One line's words, as the reader splits them, and where its comment begins.
+struct LineSplit {
+  std::size_t comment = std::string_view::npos;  // the `#` that starts the comment
+  std::optional<std::size_t> unterminated;       // an opening '"' without its close
+};
+LineSplit split_words(std::string_view content, int line_number, std::vector<Word>& words);
 
 class LineReader {
  public:
