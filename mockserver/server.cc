@@ -122,8 +122,10 @@ void MockServer::serve(tcp::socket socket, std::shared_ptr<const Scenario> scena
     engine.mutation = options_.mutation.has_value();
     std::shared_ptr<TraceWriter> trace;
     if (options_.trace_dir) {
-      trace = std::make_shared<TraceWriter>(
-          fmt::format("{}/{}.{}.trace", *options_.trace_dir, scenario->name, connection));
+      // A table case is "file/row": one file per case, beside the others.
+      std::string name = scenario->name;
+      std::replace(name.begin(), name.end(), '/', '.');
+      trace = std::make_shared<TraceWriter>(fmt::format("{}/{}.{}.trace", *options_.trace_dir, name, connection));
       if (trace->ok()) engine.trace = [trace](const TraceRecord& r) { trace->write(r); };
     }
     const std::optional<std::size_t> planned = plan_ ? std::optional<std::size_t>(connection - 1) : std::nullopt;

@@ -23,6 +23,7 @@
 #include "scenario/internal/statements.hpp"
 #include "scenario/internal/values.hpp"
 #include "scenario/internal/suggest.hpp"
+#include "scenario/table.hpp"
 
 namespace tapharness::scenario {
 namespace {
@@ -123,6 +124,7 @@ class Parser {
         {"client", &Parser::client}, {"limit", &Parser::limit},
         {"ack_window", &Parser::ack_window}, {"on", &Parser::on},
         {"connection", &Parser::connection}, {"include", &Parser::include},
+        {"table", &Parser::table},
     };
     for (const auto& [keyword, handler] : kStatements) {
       if (keyword == words[0].text) return (this->*handler)(words);
@@ -711,6 +713,13 @@ class Parser {
     return no_more_words(words, 3);
   }
 
+  // A table the file-level expansion (scenario/table.hpp) did not take: one in an
+  // included file.
+  bool table(std::span<const Word> words) {
+    return fail(words[0], "a table belongs in the scenario file itself, not in an included one (rows may come "
+                          "from a file beside it: table COLUMNS... from \"FILE\")");
+  }
+
   // --- include ---
 
   // The next line of the innermost file; at the end of an included file, back to the one
@@ -895,13 +904,66 @@ Result<std::string, Diagnostic> read_scenario_file(const std::string& path) {
 Result<Scenario, Diagnostic> load_scenario(const std::string& path) {
   auto text = read_scenario_file(path);
   if (!text) return text.error();
-  return parse_scenario(*text, path);
+  auto cases = expand_table(*text, path);
+  if (!cases) return cases.error();
+  if (cases->size() == 1 && cases->front().row.empty()) return parse_scenario(*text, path);
+  std::vector<std::string_view> rows;
+  for (const ScenarioCase& c : *cases) rows.push_back(c.row);
+  return Diagnostic{SourceLocation(path, 0, 0),
+                    fmt::format("the file is a table of {} cases ({}); tap_scenario runs each", cases->size(),
+                                word_list(rows)),
+                    {}};
+}
+
+namespace {
+
+// A case's diagnostic says which row it is about.
+Diagnostic in_row(Diagnostic d, const std::string& row) {
+  if (!row.empty()) d.message = fmt::format("in row '{}': {}", row, d.message);
+  return d;
+}
+
+}  // namespace
+
+Result<std::vector<Scenario>, Diagnostic> load_scenario_cases(const std::string& path) {
+  auto text = read_scenario_file(path);
+  if (!text) return text.error();
+  auto cases = expand_table(*text, path);
+  if (!cases) return cases.error();
+  std::vector<Scenario> out;
+  for (ScenarioCase& c : *cases) {
+    auto parsed = parse_scenario(c.text, path);
+    if (!parsed) return in_row(parsed.error(), c.row);
+    if (!c.row.empty()) {
+      parsed->row = c.row;
+      parsed->name = fmt::format("{}/{}", parsed->name, c.row);
+    }
+    out.push_back(std::move(parsed).value());
+  }
+  return out;
 }
 
 ScenarioCheck check_scenario_file(const std::string& path) {
   auto text = read_scenario_file(path);
   if (!text) return ScenarioCheck{{text.error()}, {}, 0};
-  return check_scenario(*text, path);
+  auto cases = expand_table(*text, path);
+  if (!cases) return ScenarioCheck{{cases.error()}, {}, 0};
+  ScenarioCheck all;
+  for (const ScenarioCase& c : *cases) {
+    ScenarioCheck one = check_scenario(c.text, path);
+    for (auto& d : one.errors) all.errors.push_back(in_row(std::move(d), c.row));
+    for (auto& d : one.warnings) {
+      // A warning about a line outside the table's words reads the same in every row: once.
+      Diagnostic w = in_row(std::move(d), c.row);
+      const bool seen = std::any_of(all.warnings.begin(), all.warnings.end(), [&](const Diagnostic& x) {
+        return x.location == w.location;
+      });
+      if (!seen) all.warnings.push_back(std::move(w));
+    }
+    all.more_errors += one.more_errors;
+    if (all.errors.size() >= kMaxErrors) break;
+  }
+  return all;
 }
 
 }  // namespace tapharness::scenario

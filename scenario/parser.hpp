@@ -27,8 +27,13 @@ inline constexpr std::size_t kMaxFileSize = 64 * 1024 * 1024;
 // Parses `text`; `path` names the file in locations and gives the scenario its name.
 Result<Scenario, Diagnostic> parse_scenario(std::string_view text, std::string path);
 
-// Reads and parses a file; an unreadable file is a Diagnostic at line 0.
+// Reads and parses a file; an unreadable file is a Diagnostic at line 0. A file with a
+// `table` is several scenarios: load_scenario_cases() reads it (load_scenario() names the
+// rows in its error).
 Result<Scenario, Diagnostic> load_scenario(const std::string& path);
+
+// Every case of a file: one per row of its table, named "file/row", or the file alone.
+Result<std::vector<Scenario>, Diagnostic> load_scenario_cases(const std::string& path);
 
 // What `--check` reports of a file: every error (the first of each statement, up to
 // kMaxErrors), and for a valid file the warnings: lines that are valid but probably not

@@ -462,6 +462,8 @@ struct Scenario {
   std::vector<Connection> connections;
   // The label a block's script carries ("" for a file that is one connection).
   std::string label;
+  // The table row this case is (scenario/table.hpp); "" for a file without a table.
+  std::string row;
 };
 
 }  // namespace tapharness::scenario

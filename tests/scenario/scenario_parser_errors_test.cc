@@ -42,11 +42,11 @@ std::string case_name(const ::testing::TestParamInfo<ErrorCase>& info) { return 
 const ErrorCase kUnknownWords[] = {
     {"Keyword", "sned noop", 1, 1,
      "unknown keyword 'sned'; expected one of seed, timeout, acks, writes, allow, expect, send, delay, unordered, "
-     "optional, close, repeat, client, limit, ack_window, on, connection, include",
+     "optional, close, repeat, client, limit, ack_window, on, connection, include, table",
      "send"},
     {"KeywordsAreLowerCase", "SEND noop", 1, 1,
      "unknown keyword 'SEND'; expected one of seed, timeout, acks, writes, allow, expect, send, delay, unordered, "
-     "optional, close, repeat, client, limit, ack_window, on, connection, include",
+     "optional, close, repeat, client, limit, ack_window, on, connection, include, table",
      "send"},
     {"Field", "send opaque cod=1", 1, 13,
      "unknown field 'cod' for send opaque; expected one of vb, vbucket, opaque, cas, datatype, ttl, tap_flags, "
