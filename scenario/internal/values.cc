@@ -1,5 +1,9 @@
 #include "scenario/internal/values.hpp"
 
+#include <array>
+#include <filesystem>
+#include <fstream>
+
 #include <charconv>
 #include <limits>
 
@@ -36,7 +40,9 @@ struct DurationUnit {
 };
 constexpr DurationUnit kDurationUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
 
-std::string bytes_forms() { return "a \"string\", x\"hex\", random(N) or fill(N) / fill(N,BYTE)"; }
+std::string bytes_forms() {
+  return "a \"string\", x\"hex\", random(N), fill(N) / fill(N,BYTE) or file(\"PATH\")";
+}
 
 }  // namespace
 
@@ -107,8 +113,36 @@ std::optional<BytesValue> ValueReader::bytes(const Word& value, std::string_view
     return BytesValue{.kind = BytesValue::Kind::hex, .hex = std::move(*hex)};
   }
   if (text.starts_with("random(") || text.starts_with("fill(")) return generated(value, what);
+  if (text.starts_with("file(")) return from_file(value, what);
   return errors_.fail(value, fmt::format("expected bytes for '{}': {}; got {}", what, bytes_forms(),
                                          quoted(text)));
+}
+
+// `file("value.bin")`: a file's exact bytes, relative to the scenario's directory, for values
+// too long for a line (up to the value limit).
+std::optional<BytesValue> ValueReader::from_file(const Word& value, std::string_view what) {
+  const std::string_view text = value.text;
+  if (!text.ends_with(")") || text.size() < 8 || text[5] != '"' || text[text.size() - 2] != '"') {
+    return errors_.fail(value, fmt::format("expected file(\"PATH\") for '{}', got {}", what, quoted(text)));
+  }
+  const std::string relative(text.substr(6, text.size() - 8));
+  const std::string& scenario = errors_.path();
+  const std::filesystem::path base =
+      scenario == "-" ? std::filesystem::path() : std::filesystem::path(scenario).parent_path();
+  const std::string path = (base / relative).lexically_normal().string();
+  const std::string_view shown = path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return errors_.fail(value.part(5), fmt::format("cannot read {} for '{}'", quoted(shown), what));
+  BytesValue out{.kind = BytesValue::Kind::hex};
+  std::array<char, 64 * 1024> buffer;
+  while (in.read(buffer.data(), buffer.size()) || in.gcount() > 0) {
+    if (out.hex.size() + static_cast<std::size_t>(in.gcount()) > kMaxGeneratedBytes) {
+      return errors_.fail(value.part(5), fmt::format("{} is longer than the {} bytes a value may be", quoted(shown),
+                                                     kMaxGeneratedBytes));
+    }
+    out.hex.insert(out.hex.end(), buffer.data(), buffer.data() + in.gcount());
+  }
+  return out;
 }
 
 std::optional<BytesValue> ValueReader::generated(const Word& value, std::string_view what) {

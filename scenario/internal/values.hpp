@@ -74,6 +74,7 @@ class ValueReader {
   std::nullopt_t fail_index_outside_repeat(const Word& at);
   std::optional<std::string> decode_string(const Word& value, BytesValue* pieces);
   std::optional<BytesValue> generated(const Word& value, std::string_view what);
+  std::optional<BytesValue> from_file(const Word& value, std::string_view what);
 
   ErrorSink& errors_;
   std::optional<std::uint64_t> repeat_count_;

@@ -74,5 +74,21 @@ TEST(Include, IncludesWorkInsideConnectionBlocks) {
   EXPECT_EQ(parsed->connections[1].script->connect.name.value, "x");
 }
 
+TEST(ValueFromAFile, ReadsExactBytesRelativeToTheScenario) {
+  std::filesystem::create_directories(temp_dir() / "inc" / "values");
+  write_temp_file("inc/values/blob.bin", std::string("\0\xff{n}\n", 6));
+  const std::string main = write_temp_file("inc/uses_blob.scenario", "send mutation key=\"k\" value=file(\"values/blob.bin\")\n");
+  auto parsed = load_scenario(main);
+  ASSERT_TRUE(parsed) << parsed.error().text();
+  const auto value = std::get<Send>(parsed->steps[0].action).frame().get(SendBytes::value);
+  ASSERT_TRUE(value);
+  EXPECT_EQ(value->hex, (protocol::Bytes{0x00, 0xff, '{', 'n', '}', '\n'})) << "bytes as they are, {n} too";
+  const std::string missing = write_temp_file("inc/no_blob.scenario", "send mutation value=file(\"nope.bin\")\n");
+  auto failed = load_scenario(missing);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().location.column, 26) << "at the path";
+  EXPECT_NE(failed.error().message.find("cannot read"), std::string::npos) << failed.error().message;
+}
+
 }  // namespace
 }  // namespace tapharness::scenario
