@@ -20,7 +20,7 @@ std::shared_ptr<scenario::Scenario> library_scenario(std::string_view selector) 
     for (char c : selector) hash = (hash ^ static_cast<std::uint8_t>(c)) * 0x100000001b3;
     chosen = &library[hash % library.size()];
   }
-  auto parsed = scenario::parse_scenario(chosen->text, std::string(chosen->name) + ".scenario");
+  auto parsed = parse_library_scenario(*chosen);
   FUZZ_CHECK(parsed.ok(), "library scenario {} does not parse: {}", chosen->name,
              parsed ? std::string() : parsed.error().text());
   return std::make_shared<scenario::Scenario>(std::move(parsed).value());

@@ -192,7 +192,7 @@ Bytes connect_frame(const protocol::TapArguments& args) {
 void write_scenarios(CorpusWriter& corpus) {
   for (const auto& entry : scenario_library()) {
     const std::string name(entry.name);
-    auto parsed = scenario::parse_scenario(entry.text, name + ".scenario");
+    auto parsed = parse_library_scenario(entry);
     if (!parsed) {
       fmt::print(stderr, "{}\n", parsed.error());
       std::exit(1);

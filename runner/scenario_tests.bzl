@@ -40,7 +40,7 @@ def _client_flags(client, client_args):
     name = "//%s%s" % (native.package_name(), client) if client.startswith(":") else client
     return ["--client-cmd", "'%s'" % command, "--client-name", name], [client]
 
-def scenario_tests(name, srcs, client = None, client_args = [], prefix = "", args = [], size = "small", **kwargs):
+def scenario_tests(name, srcs, client = None, client_args = [], prefix = "", args = [], size = "small", data = [], **kwargs):
     """One sh_test per scenario file (named prefix + the file's name), and a test_suite `name`.
 
     Args:
@@ -53,6 +53,7 @@ def scenario_tests(name, srcs, client = None, client_args = [], prefix = "", arg
       prefix: put before every test's name, so one file set can be tested several times.
       args: more tap_scenario flags.
       size: each test's size.
+      data: files the scenarios read: included pieces (`include`), table rows, values (`file(...)`).
       **kwargs: passed to every sh_test (tags, timeout, ...).
     """
     client_flags, client_data = _client_flags(client, client_args)
@@ -63,21 +64,21 @@ def scenario_tests(name, srcs, client = None, client_args = [], prefix = "", arg
             name = test_name,
             srcs = [_WRAPPER],
             args = ["$(rootpath %s)" % _RUNNER] + client_flags + args + ["$(rootpath %s)" % src],
-            data = [_RUNNER, src] + client_data,
+            data = [_RUNNER, src] + client_data + data,
             size = size,
             **kwargs
         )
         tests.append(":" + test_name)
     native.test_suite(name = name, tests = tests)
 
-def scenario_suite(name, srcs, client = None, client_args = [], shard_count = 1, args = [], size = "medium", tags = [], **kwargs):
+def scenario_suite(name, srcs, client = None, client_args = [], shard_count = 1, args = [], size = "medium", tags = [], data = [], **kwargs):
     """Every file in one test, sharded by tap_scenario itself; tagged manual."""
     client_flags, client_data = _client_flags(client, client_args)
     native.sh_test(
         name = name,
         srcs = [_WRAPPER],
         args = ["$(rootpath %s)" % _RUNNER] + client_flags + args + ["$(rootpath %s)" % src for src in srcs],
-        data = [_RUNNER] + srcs + client_data,
+        data = [_RUNNER] + srcs + client_data + data,
         shard_count = shard_count,
         size = size,
         tags = tags + ["manual"],

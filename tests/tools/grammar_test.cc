@@ -33,6 +33,7 @@ class Grammar : public ::testing::Test {
     const auto& repository = grammar_.at("repository");
     statement_ = std::regex(repository.at("statement").at("begin").get<std::string>());
     word_ = std::regex(repository.at("word").at("match").get<std::string>());
+    table_ = std::regex(repository.at("table").at("begin").get<std::string>());
   }
 
   // The whole of `text` is one word the `word` pattern highlights.
@@ -45,6 +46,7 @@ class Grammar : public ::testing::Test {
   nlohmann::json grammar_;
   std::regex statement_;
   std::regex word_;
+  std::regex table_;
 };
 
 // The statement keywords, as the parser lists them when it meets an unknown one.
@@ -88,10 +90,20 @@ TEST_F(Grammar, EveryLineOfTheLibraryStartsWithAWordItKnows) {
     ++files;
     std::stringstream text(read_file(entry.path()));
     int number = 0;
+    bool in_table = false;  // a table's rows are the table rule's, not statements
     for (std::string line; std::getline(text, line);) {
       ++number;
       const std::size_t first = line.find_first_not_of(" \t");
-      if (first == std::string::npos || line[first] == '#' || line[first] == '}') continue;
+      if (first == std::string::npos || line[first] == '#') continue;
+      if (line[first] == '}') {
+        in_table = false;
+        continue;
+      }
+      if (in_table) continue;
+      if (std::regex_search(line, table_)) {
+        in_table = true;
+        continue;
+      }
       EXPECT_TRUE(std::regex_search(line, statement_)) << entry.path().string() << ":" << number << ": " << line;
     }
   }
