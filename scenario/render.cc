@@ -144,6 +144,17 @@ void render_bytes(const BytesValue& value, std::uint64_t index, ScenarioRandom& 
   switch (value.kind) {
     case BytesValue::Kind::text: {
       if (value.pieces.empty()) return;
+      if (!value.placeholders.empty()) {  // arithmetic: each placeholder its own number
+        for (std::size_t i = 0; i < value.pieces.size(); ++i) {
+          if (i > 0) {
+            char number[24];
+            const auto [end, ec] = std::to_chars(std::begin(number), std::end(number), value.placeholders[i - 1].eval(index));
+            out.append(number, end);
+          }
+          out += value.pieces[i];
+        }
+        return;
+      }
       char digits[24];
       const auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), index);
       const std::size_t ndigits = static_cast<std::size_t>(end - digits);
@@ -204,6 +215,7 @@ bool FrameRenderer::ep_engine_shaped(const FrameSpec& spec) {
   }
   const BytesValue* key = spec.find(SendBytes::key);
   if (key && key->kind == BytesValue::Kind::random) return false;
+  if (key && !key->placeholders.empty()) return false;  // arithmetic digits vary by placeholder
   const BytesValue* value = spec.find(SendBytes::value);
   if (value && value->has_index()) return false;
   // Index-valued numbers only where the template knows their place.
@@ -221,7 +233,7 @@ void FrameRenderer::compile(const FrameSpec& spec, std::uint64_t index, const By
   t.bytes = frame;
   t.info = info_;
   const NumberValue* opaque = spec.find(F::opaque);
-  t.opaque_is_index = opaque && opaque->is_index;
+  if (opaque && opaque->is_index) t.opaque_index = opaque;
   namespace at = protocol::header_offset;
   const bool mutation = spec.kind == FrameKind::mutation;
   const std::uint32_t extlen = frame[at::extlen];
@@ -229,7 +241,7 @@ void FrameRenderer::compile(const FrameSpec& spec, std::uint64_t index, const By
   const std::uint32_t engine = protocol::load_be16(frame.data() + protocol::kHeaderSize);
   auto number = [&](F field, std::uint32_t offset, std::uint8_t width) {
     const NumberValue* v = spec.find(field);
-    if (v && v->is_index) t.numbers.push_back({offset, width});
+    if (v && v->is_index) t.numbers.push_back({offset, width, v});
   };
   number(F::vbucket, at::vbucket, 2);
   number(F::opaque, at::opaque, 4);
@@ -267,7 +279,7 @@ const FrameInfo* FrameRenderer::render_from_template(const FrameSpec& spec, std:
   const std::size_t start = out.size();
   out.insert(out.end(), t->bytes.begin(), t->bytes.end());
   std::uint8_t* frame = out.data() + start;
-  for (const auto& n : t->numbers) store_be(frame + n.at, index, n.width);
+  for (const auto& n : t->numbers) store_be(frame + n.at, n.value->render(index), n.width);
   if (!t->key_digits.empty()) {
     char text[24];
     const auto [end, ec] = std::to_chars(std::begin(text), std::end(text), index);
@@ -277,8 +289,8 @@ const FrameInfo* FrameRenderer::render_from_template(const FrameSpec& spec, std:
   if (info_.uses_sequence) {
     info_.opaque = next_opaque;
     protocol::store_be32(frame + protocol::header_offset::opaque, next_opaque);
-  } else if (t->opaque_is_index) {
-    info_.opaque = static_cast<std::uint32_t>(index);
+  } else if (t->opaque_index) {
+    info_.opaque = static_cast<std::uint32_t>(t->opaque_index->render(index));
   }
   if (t->random_length > 0) {
     // Drawn as a full render draws it, so the same seed gives the same bytes either way.

@@ -95,12 +95,13 @@ class FrameRenderer {
     FrameInfo info;
     struct Number {
       std::uint32_t at;
-      std::uint8_t width;  // bytes, big-endian
+      std::uint8_t width;         // bytes, big-endian
+      const NumberValue* value;  // `{n}` or arithmetic on it
     };
     std::vector<Number> numbers;          // index-valued fields
     std::vector<std::uint32_t> key_digits;  // where each {n} of the key starts
     std::uint32_t random_at = 0, random_length = 0;  // a random() value, drawn again per frame
-    bool opaque_is_index = false;
+    const NumberValue* opaque_index = nullptr;  // opaque={n} (or arithmetic): what it renders
   };
   const FrameInfo* render_from_template(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,
                                         protocol::Bytes& out);

@@ -26,6 +26,7 @@
 #include "protocol/opcode.hpp"
 #include "protocol/tap_connect.hpp"
 #include "protocol/tap_event.hpp"
+#include "scenario/index_expr.hpp"
 
 namespace tapharness::scenario {
 
@@ -67,12 +68,13 @@ inline FormatOut describe_to(FormatOut out, const SourceLocation& l) {
   return fmt::format_to(out, "{}:{}:{}", l.file(), l.line, l.column);
 }
 
-// A number, or the repeat index `{n}`.
+// A number, or the repeat index `{n}`, or arithmetic on it (`{n*2+1}`).
 struct NumberValue {
   std::uint64_t value = 0;
   bool is_index = false;
+  std::optional<IndexExpr> expr;  // with is_index: the arithmetic; unset: the index itself
 
-  std::uint64_t render(std::uint64_t index) const { return is_index ? index : value; }
+  std::uint64_t render(std::uint64_t index) const { return !is_index ? value : expr ? expr->eval(index) : index; }
   friend bool operator==(const NumberValue&, const NumberValue&) = default;
 };
 
@@ -82,6 +84,8 @@ struct BytesValue {
   Kind kind = Kind::text;
   // text: the literal pieces around each `{n}`; pieces.size() == placeholders + 1.
   std::vector<std::string> pieces;
+  // text: each placeholder's arithmetic (`{n*2}`), one per placeholder; empty when all are `{n}`.
+  std::vector<IndexExpr> placeholders;
   protocol::Bytes hex;           // hex
   std::size_t length = 0;        // random, fill
   std::uint8_t fill_byte = 'x';  // fill

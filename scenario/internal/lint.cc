@@ -20,7 +20,9 @@ class OpaqueCoverage {
     if (frame.kind == FrameKind::raw) {
       unknown_ = true;  // its bytes may hold any opaque
     } else if (const NumberValue* opaque = frame.find(SendField::opaque)) {
-      if (opaque->is_index) {
+      if (opaque->is_index && opaque->expr) {
+        unknown_ = true;  // arithmetic on {n}: any opaque it reaches
+      } else if (opaque->is_index) {
         index_max_ = std::max(index_max_, count);
       } else {
         given_.insert(opaque->value);

@@ -1,5 +1,6 @@
 #include "scenario/internal/values.hpp"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -69,19 +70,62 @@ std::optional<std::uint64_t> ValueReader::number(const Word& value, std::string_
   return n;
 }
 
+// Whether `text` opens with `{...}` holding arithmetic on n (`{n}`, `{n*2+1}`): the only
+// braces the language gives a meaning inside a value.
+std::size_t placeholder_length(std::string_view text) {
+  if (!text.starts_with('{')) return 0;
+  const std::size_t close = text.find('}');
+  if (close == std::string_view::npos || close == 1) return 0;
+  const std::string_view inside = text.substr(1, close - 1);
+  const bool arithmetic = inside.find_first_not_of("n0123456789+-*/%() ") == std::string_view::npos;
+  return arithmetic && inside.find('n') != std::string_view::npos ? close + 1 : 0;
+}
+
+std::optional<std::optional<IndexExpr>> ValueReader::placeholder(const Word& at, std::string_view what,
+                                                                 std::uint64_t max, std::size_t& length,
+                                                                 bool& failed) {
+  failed = false;
+  length = placeholder_length(at.text);
+  if (length == 0) return std::nullopt;
+  failed = true;
+  if (!repeat_count_) return fail_index_outside_repeat(at);
+  const std::string_view inside = at.text.substr(1, length - 2);
+  std::optional<IndexExpr> expr;
+  if (inside != "n") {
+    auto parsed = IndexExpr::parse(inside);
+    if (!parsed) {
+      return errors_.fail(at.part(1 + parsed.error().offset),
+                          fmt::format("in '{}': {}", at.text.substr(0, length), parsed.error().message));
+    }
+    expr = std::move(*parsed);
+  }
+  const std::uint64_t last = *repeat_count_ - 1;
+  for (const std::uint64_t n : {std::uint64_t{0}, last}) {
+    if (expr && expr->underflows(n)) {
+      return errors_.fail(at, fmt::format("'{}' goes below 0 at {{n}}={}", at.text.substr(0, length), n));
+    }
+    const std::uint64_t value = expr ? expr->eval(n) : n;
+    if (value > max) {
+      return errors_.fail(at, fmt::format("'{}' is at most {}, but '{}' reaches {} in this repeat", what, max,
+                                          at.text.substr(0, length), value));
+    }
+  }
+  failed = false;
+  return expr;
+}
+
 std::optional<NumberValue> ValueReader::number_or_index(const Word& value, std::string_view what,
                                                         std::uint64_t max) {
-  if (value.text != kIndexPlaceholder) {
+  std::size_t length = 0;
+  bool failed = false;
+  auto index = placeholder(value, what, max, length, failed);
+  if (failed) return std::nullopt;
+  if (!index || length != value.text.size()) {
     const auto n = number(value, what, max);
     if (!n) return std::nullopt;
     return NumberValue{*n, false};
   }
-  if (!repeat_count_) return fail_index_outside_repeat(value);
-  if (*repeat_count_ - 1 > max) {
-    return errors_.fail(value, fmt::format("'{}' is at most {}, but '{{n}}' reaches {} in this repeat",
-                                           what, max, *repeat_count_ - 1));
-  }
-  return NumberValue{0, true};
+  return NumberValue{0, true, std::move(*index)};
 }
 
 std::optional<BytesValue> ValueReader::bytes(const Word& value, std::string_view what) {
@@ -184,12 +228,17 @@ std::optional<std::string> ValueReader::decode_string(const Word& value, BytesVa
   std::string current;
   std::size_t i = 1;
   while (i < text.size() && text[i] != '"') {
-    if (text.substr(i, kIndexPlaceholder.size()) == kIndexPlaceholder) {
+    if (const std::size_t length = placeholder_length(text.substr(i)); length > 0) {
       // Plain strings (names, error texts) belong to statements that cannot repeat.
       if (!repeat_count_ || !pieces) return fail_index_outside_repeat(value.part(i));
+      std::size_t ignored = 0;
+      bool failed = false;
+      auto expr = placeholder(value.part(i), "a value", std::numeric_limits<std::uint64_t>::max(), ignored, failed);
+      if (failed) return std::nullopt;
+      pieces->placeholders.push_back(expr && *expr ? std::move(**expr) : IndexExpr::parse("n").value());
       pieces->pieces.push_back(std::move(current));
       current.clear();
-      i += kIndexPlaceholder.size();
+      i += length;
       continue;
     }
     if (text[i] != '\\') {
@@ -224,7 +273,14 @@ std::optional<std::string> ValueReader::decode_string(const Word& value, BytesVa
     return errors_.fail(value.part(i + 1), fmt::format("unexpected {} after the closing quote",
                                                        quoted(text.substr(i + 1))));
   }
-  if (pieces) pieces->pieces.push_back(current);
+  if (pieces) {
+    pieces->pieces.push_back(current);
+    // All `{n}`: the fast path renders the index's digits once for every placeholder.
+    if (std::all_of(pieces->placeholders.begin(), pieces->placeholders.end(),
+                    [](const IndexExpr& e) { return e.is_plain(); })) {
+      pieces->placeholders.clear();
+    }
+  }
   return current;
 }
 

@@ -75,6 +75,10 @@ class ValueReader {
   std::optional<std::string> decode_string(const Word& value, BytesValue* pieces);
   std::optional<BytesValue> generated(const Word& value, std::string_view what);
   std::optional<BytesValue> from_file(const Word& value, std::string_view what);
+  // `{EXPR}` at the start of `at` (its text), checked against this repeat's ends and `max`;
+  // empty when the text is not an index placeholder at all (`length`: its characters).
+  std::optional<std::optional<IndexExpr>> placeholder(const Word& at, std::string_view what, std::uint64_t max,
+                                                      std::size_t& length, bool& failed);
 
   ErrorSink& errors_;
   std::optional<std::uint64_t> repeat_count_;
