@@ -1,5 +1,7 @@
 #include "protocol/decode_error.hpp"
 
+#include "protocol/opcode.hpp"
+
 namespace tapharness::protocol {
 
 std::string_view name_of(DecodeErrorCode code) {
@@ -23,6 +25,7 @@ std::string_view name_of(DecodeErrorCode code) {
     case DecodeErrorCode::unexpected_response: return "unexpected_response";
     case DecodeErrorCode::hex_not_a_digit: return "hex_not_a_digit";
     case DecodeErrorCode::hex_odd_digits: return "hex_odd_digits";
+    case DecodeErrorCode::unexpected_sasl_reply: return "unexpected_sasl_reply";
   }
   return "unknown_decode_error";
 }
@@ -68,6 +71,8 @@ std::string explain(const DecodeError& e) {
       return "not a hex digit";
     case DecodeErrorCode::hex_odd_digits:
       return "a byte needs two hex digits";
+    case DecodeErrorCode::unexpected_sasl_reply:
+      return fmt::format("the client waits for the response (magic 0x81) to its {}", static_cast<Opcode>(e.limit));
   }
   return {};
 }
@@ -76,7 +81,7 @@ class DecodeCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "tapharness.decode"; }
   std::string message(int value) const override {
-    if (value < 1 || value > static_cast<int>(DecodeErrorCode::hex_odd_digits)) return "unknown decode error";
+    if (value < 1 || value > static_cast<int>(DecodeErrorCode::unexpected_sasl_reply)) return "unknown decode error";
     return std::string(name_of(static_cast<DecodeErrorCode>(value)));
   }
 };

@@ -44,6 +44,8 @@ enum class DecodeErrorCode : std::uint8_t {
   // Hex text (parse_hex): the offset is the character's index in the text.
   hex_not_a_digit,             // a character that is neither a hex digit nor a separator
   hex_odd_digits,              // a byte with one digit: before a separator, or at the end
+  // SASL (check_sasl_response in sasl.hpp), appended so the codes above keep their numbers.
+  unexpected_sasl_reply,       // a frame other than the response to the client's SASL request
 };
 
 std::string_view name_of(DecodeErrorCode code);
