@@ -69,6 +69,10 @@ int run_defective(const tapharness::client::TailOptions& options) {
                fmt::print("{}\n", event_json(*event));
                return;
              }
+             if (auto* connection = std::get_if<ReportedConnection>(&item)) {
+               fmt::print("{}\n", connection_json(*connection));
+               return;
+             }
              const auto& end = std::get<ReportedEnd>(item);
              fmt::print("{}\n", end_json(end));
              std::fflush(stdout);
