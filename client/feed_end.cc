@@ -15,6 +15,7 @@ std::string_view name_of(EndReason reason) {
     case EndReason::connect_timeout: return "connect_timeout";
     case EndReason::idle_timeout: return "idle_timeout";
     case EndReason::closed: return "closed";
+    case EndReason::auth_failed: return "auth_failed";
   }
   return "unknown";
 }
@@ -40,7 +41,9 @@ std::string FeedEnd::message() const {
         return offset == 0 ? fmt::format("{}: {}", context, io_error.message())
                            : fmt::format("{}: {} (at offset {})", context, io_error.message(), offset);
       case EndReason::connect_timeout:
-        return fmt::format("no connection within {}ms", timeout.count());
+        // A context names the SASL step the server did not answer in time.
+        return context.empty() ? fmt::format("no connection within {}ms", timeout.count())
+                               : fmt::format("no reply to {} within {}ms", context, timeout.count());
       case EndReason::idle_timeout:
         if (offset == 0 && partial_bytes == 0) {
           return fmt::format(
@@ -54,6 +57,16 @@ std::string FeedEnd::message() const {
                                  partial_bytes);
       case EndReason::closed:
         return "the feed was closed by its consumer";
+      case EndReason::auth_failed: {
+        // The server's text as it came, as for a refused connect.
+        const std::string text = body.empty() ? std::string() : fmt::format(": {}", body);
+        if (status == protocol::Status::success) {
+          return fmt::format("the server lists no PLAIN among its SASL mechanisms{}", text);
+        }
+        return context == "SASL_AUTH"
+                   ? fmt::format("the server refused SASL_AUTH PLAIN with status {}{}", status, text)
+                   : fmt::format("the server answered {} with status {}{}", context, status, text);
+      }
     }
     return {};
   };

@@ -31,6 +31,8 @@ enum class EndReason : std::uint8_t {
   connect_timeout,   // no connection within FeedOptions::connect_timeout
   idle_timeout,      // no bytes for FeedOptions::idle_timeout
   closed,            // close() was called
+  // Appended, so the values above keep their numbers.
+  auth_failed,       // FeedOptions::auth: the server refused SASL (or lists no PLAIN)
 };
 
 std::string_view name_of(EndReason reason);
@@ -41,9 +43,10 @@ struct FeedEnd {
 
   std::optional<protocol::DecodeError> decode_error;  // protocol_error
   boost::system::error_code io_error;                 // io_error
-  std::string context;                                // io_error: what failed ("read", ...)
-  protocol::Status status = protocol::Status::success;  // connect_rejected
-  std::string body;                                   // connect_rejected: the server's text
+  std::string context;                                // io_error: what failed ("read", ...);
+                                                      // auth_failed, connect_timeout: the SASL step
+  protocol::Status status = protocol::Status::success;  // connect_rejected, auth_failed
+  std::string body;                                   // connect_rejected, auth_failed: the server's text
   std::size_t partial_bytes = 0;                      // truncated, idle_timeout: bytes of the unfinished frame
   Duration timeout{0};                                // connect_timeout, idle_timeout
 

@@ -50,6 +50,7 @@ ReportedEnd report_of(const FeedEnd& end) {
     case EndReason::eof: return {ReportedEnd::How::eof, {}};
     case EndReason::end_stream: return {ReportedEnd::How::end_stream, {}};
     case EndReason::closed: return {ReportedEnd::How::closed, {}};
+    case EndReason::auth_failed:  // the server refused our credentials: an error, as a refused connect
     default: return {ReportedEnd::How::error, end.message()};
   }
 }
@@ -241,6 +242,10 @@ std::string end_json(const ReportedEnd& end) {
   return {};
 }
 
+std::string connection_json(const ReportedConnection& connection) {
+  return fmt::format(R"({{"connection":{}}})", connection.number);
+}
+
 namespace {
 
 // The lines tap_tail prints, read without a JSON library: the runner reads 100,000 of them per
@@ -253,6 +258,11 @@ class CanonicalLine {
 
   std::optional<ReportedItem> parse() {
     if (eat("{\"end\":\"")) return end();
+    if (eat("{\"connection\":")) {
+      ReportedConnection c;
+      if (!number(c.number) || c.number == 0 || !eat("}") || !rest_.empty()) return std::nullopt;
+      return ReportedItem(c);
+    }
     protocol::TapEvent e;
     std::string_view op;
     if (!eat("{\"op\":\"") || !until_quote(op) || !eat(",\"vb\":") || !number(e.vbucket)) return std::nullopt;
@@ -424,6 +434,13 @@ Result<ReportedItem, InputError> parse_json_line(std::string_view line) {
     ReportedEnd end{ReportedEnd::How::error, {}};
     if (auto error = bytes("error", end.error)) return *error;  // a refusal's body may be any bytes
     return ReportedItem(std::move(end));
+  }
+
+  if (json.contains("connection")) {
+    ReportedConnection c;
+    if (auto error = number("connection", c.number)) return *error;
+    if (c.number == 0) return field("connection", "must be at least 1: connections count from 1");
+    return ReportedItem(c);
   }
 
   std::string op;

@@ -22,8 +22,15 @@ how the feed ended:
   {"op":"mutation","vb":0,"key":"k1","value_b64":"aGk=","flags":18,"expiry":300,"cas":7}
   {"end":"eof"}   {"end":"end_stream"}   {"end":"error","error":"<message>"}
   {"end":"closed"}   (Ctrl-C or TERM: the feed was closed; exit status 130)
-Exit status: 0 after eof or end_stream, 1 after an error, 2 for bad usage, 130 after Ctrl-C.
+With --reconnect N above 0, {"connection":N} comes before each connection's events (from 1),
+and each connection has its end line; after an error it connects again, at most N times in
+a row (a connection with events resets the count).
+Exit status (of the last end): 0 after eof or end_stream, 1 after an error, 2 for bad usage,
+130 after Ctrl-C.
 )";
+
+// The wait before the first reconnect in a row doubles for each next one, up to this.
+constexpr std::chrono::milliseconds kMaxReconnectBackoff{5000};
 
 template <class T>
 bool parse_number(std::string_view text, T& out) {
@@ -61,6 +68,9 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
   const protocol::Limits defaults;
   std::uint64_t max_value = defaults.max_value, max_key = defaults.max_key;
   std::vector<std::string> defect_words;
+  std::string user, password, reconnect = "0", nack_status = "ETMPFAIL";
+  double backoff_seconds = 0.1;
+  std::vector<std::string> nack_words;
   // clang-format off
   described.add_options()
       ("help,h", "print this help")
@@ -85,6 +95,22 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
        "frame is refused from its header only when even its largest engine-specific length leaves "
        "a longer value")
       ("max-key", po::value(&max_key)->value_name("BYTES"), "refuse a key longer than this (default 4096)")
+      ("user", po::value(&user)->value_name("U"),
+       "authenticate as U with SASL PLAIN before TAP_CONNECT (SASL_LIST_MECHS, then SASL_AUTH); a refusal "
+       "ends with auth_failed")
+      ("password", po::value(&password)->value_name("P"), "the password for --user (default: empty)")
+      ("reconnect", po::value(&reconnect)->value_name("N"),
+       "after a connection ends in an error (not after eof, end_stream, a refusal or Ctrl-C), connect "
+       "again, at most N times in a row; a connection with events resets the count (default 0: never)")
+      ("reconnect-backoff", po::value(&backoff_seconds)->value_name("SECONDS"),
+       "wait this long before the first reconnect in a row, doubling for each next one, at most 5 s "
+       "(default 0.1)")
+      ("nack", po::value(&nack_words)->value_name("KEY[:N]")->composing(),
+       "answer the first N ACK requests of an event with key KEY (default 1) with --nack-status: a NACK, "
+       "and the producer sends it again (repeatable; counts carry across reconnects)")
+      ("nack-status", po::value(&nack_status)->value_name("NAME|0xNN"),
+       "the status --nack answers with (default ETMPFAIL; EBUSY is the other NACK; any status name or "
+       "number)")
       ("defect", po::value(&defect_words)->value_name("NAME[:ARG]")->composing(),
        "misbehave on purpose, to prove a scenario catches it (repeatable; see below)");
   // clang-format on
@@ -156,6 +182,44 @@ std::variant<TailOptions, TailUsage> parse_tail_options(int argc, const char* co
     options.feed.connect_timeout = *timeout;
     options.feed.idle_timeout = *timeout;
   }
+  if (vm.count("password") && !vm.count("user")) return usage_error("--password needs --user");
+  if (vm.count("user")) {
+    if (user.empty()) return usage_error("--user needs a name: SASL PLAIN has no empty user");
+    options.feed.auth = Credentials{user, password};
+  }
+  if (!parse_number(reconnect, options.feed.reconnect.attempts)) {
+    return usage_error(fmt::format("--reconnect '{}' is not a whole number from 0 to 4294967295", reconnect));
+  }
+  if (vm.count("reconnect-backoff")) {
+    if (options.feed.reconnect.attempts == 0) return usage_error("--reconnect-backoff needs --reconnect N above 0");
+    const auto backoff = cli::seconds_option("--reconnect-backoff", backoff_seconds);
+    if (!backoff) return usage_error(backoff.error().message());
+    if (*backoff > kMaxReconnectBackoff) {
+      return usage_error(fmt::format("--reconnect-backoff {} is over the longest wait between reconnects, 5 seconds",
+                                     backoff_seconds));
+    }
+    options.feed.reconnect.backoff = *backoff;
+  }
+  options.feed.reconnect.max_backoff = kMaxReconnectBackoff;
+  for (const std::string& word : nack_words) {
+    auto key = parse_nack_word(word);
+    if (!key) return usage_error("--nack " + key.error().message());
+    options.nack.keys.push_back(std::move(*key));
+  }
+  if (vm.count("nack-status")) {
+    if (nack_words.empty()) return usage_error("--nack-status needs --nack KEY[:N]");
+    std::uint16_t number = 0;
+    if (auto named = protocol::status_from_name(nack_status)) {
+      options.nack.status = *named;
+    } else if (parse_number(nack_status, number)) {
+      options.nack.status = protocol::Status{number};
+    } else {
+      return usage_error(fmt::format(
+          "--nack-status '{}' is neither a status name (ETMPFAIL, EBUSY, ...) nor a number from 0 to 0xffff",
+          nack_status));
+    }
+  }
+  if (!options.nack.keys.empty()) options.feed.ack_status = make_ack_status(options.nack);
   auto defects = parse_defects(defect_words);
   if (!defects) return usage_error("--defect " + defects.error().message());
   options.defects = *defects;

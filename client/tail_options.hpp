@@ -10,6 +10,7 @@
 
 #include "client/defects/defect.hpp"
 #include "client/feed_options.hpp"
+#include "client/nack_rule.hpp"
 #include "protocol/result.hpp"
 
 namespace tapharness::client {
@@ -17,8 +18,11 @@ namespace tapharness::client {
 struct TailOptions {
   std::string host;
   std::string port;
+  // --user/--password set feed.auth, --reconnect and --reconnect-backoff feed.reconnect,
+  // --nack and --nack-status feed.ack_status (made from `nack`).
   FeedOptions feed;
   DefectSet defects;  // --defect: none unless asked
+  NackRule nack;      // --nack KEY[:N] (repeatable), --nack-status: no keys unless asked
 };
 
 // --help (status 0, text on stdout) or a usage error (status 2, text on stderr).

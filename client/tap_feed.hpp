@@ -12,9 +12,20 @@
 //
 // Guarantees:
 // - Events arrive in the server's order; the end (FeedEnd) comes once, after every event.
-// - A message carrying TAP_FLAG_ACK is acknowledged (same opcode and opaque, status
-//   SUCCESS) once its event has been handed to the consumer, in order, one write in flight;
-//   messages that ask for an ACK but produce no event are acknowledged in their turn.
+// - A message carrying TAP_FLAG_ACK is acknowledged (same opcode and opaque) once its event
+//   has been handed to the consumer, in order, one write in flight; messages that ask for an
+//   ACK but produce no event are acknowledged in their turn, with SUCCESS.
+// - An event's ACK carries the status FeedOptions::ack_status gave it when the frame was
+//   decoded (SUCCESS without one), in every way of consuming (async_next, async_next_batch,
+//   async_consume, BlockingFeed): ETMPFAIL or EBUSY make it a NACK. ack_status is asked
+//   once per event that asks for an ACK, as it is decoded (before it is handed over), in
+//   stream order, on the feed's strand.
+// - In push style (async_consume) an on_event that returns protocol::Status gives the status
+//   of the event's ACK; when ack_status also answered, its answer stands unless it was
+//   SUCCESS. An on_event returning void leaves the status to ack_status.
+// - With FeedOptions::auth the feed authenticates (SASL PLAIN: LIST_MECHS, then AUTH) before
+//   TAP_CONNECT, within connect_timeout; a refusal ends it with auth_failed, and nothing of
+//   the TAP stream is sent.
 // - A slow consumer, or a server that asks for ACKs and does not read them, pauses reading:
 //   memory is bounded by FeedOptions' queue bounds (queued events' bytes and ACKs not yet
 //   written count against max_queued_bytes) plus one frame.
@@ -25,6 +36,7 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -83,12 +95,25 @@ class BasicTapFeed {
 
   // Push-style, the fastest way to consume: `on_event(const protocol::TapEventView&)` runs
   // on the feed's strand for each event as soon as it is decoded (key and value are views
-  // valid for the call; to_owned() keeps them), and its ACK goes out when it returns;
-  // `on_end(FeedEnd)` comes once, last. A slow on_event pauses reading. Use either this or
-  // async_next on a feed, not both.
+  // valid for the call; to_owned() keeps them), and its ACK goes out when it returns, with
+  // the protocol::Status it returns if it returns one (see the guarantees); `on_end(FeedEnd)`
+  // comes once, last. A slow on_event pauses reading. Use either this or async_next on a
+  // feed, not both.
   template <class OnEvent, class OnEnd>
   void async_consume(OnEvent on_event, OnEnd on_end) {
-    core_->consume(std::move(on_event), std::move(on_end));
+    using Returned = std::invoke_result_t<OnEvent&, const protocol::TapEventView&>;
+    static_assert(std::is_void_v<Returned> || std::is_same_v<Returned, protocol::Status>,
+                  "on_event returns void, or the protocol::Status of the event's ACK");
+    if constexpr (std::is_void_v<Returned>) {
+      core_->consume(
+          [on_event = std::move(on_event)](const protocol::TapEventView& event) mutable {
+            on_event(event);
+            return protocol::Status::success;
+          },
+          std::move(on_end));
+    } else {
+      core_->consume(std::move(on_event), std::move(on_end));
+    }
   }
 
   // Stops the feed: see the guarantees above.

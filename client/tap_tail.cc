@@ -14,6 +14,7 @@
 #include "cli/conventions.hpp"
 #include "client/defects/defective_client.hpp"
 #include "client/json_lines.hpp"
+#include "client/reconnecting_feed.hpp"
 #include "client/tail_options.hpp"
 #include "client/tap_feed.hpp"
 
@@ -69,6 +70,10 @@ int run_defective(const tapharness::client::TailOptions& options) {
                fmt::print("{}\n", event_json(*event));
                return;
              }
+             if (auto* connection = std::get_if<ReportedConnection>(&item)) {
+               fmt::print("{}\n", connection_json(*connection));
+               return;
+             }
              const auto& end = std::get<ReportedEnd>(item);
              fmt::print("{}\n", end_json(end));
              std::fflush(stdout);
@@ -93,6 +98,63 @@ int run_defective(const tapharness::client::TailOptions& options) {
   return status;
 }
 
+// The exit status of an end: 0 when the server finished the stream, 130 after Ctrl-C, 1 for
+// an error. With --reconnect, the last end's.
+int status_of(const tapharness::client::FeedEnd& end) {
+  using tapharness::client::EndReason;
+  return end.clean() ? 0 : end.reason == EndReason::closed ? tapharness::cli::kInterruptedStatus : 1;
+}
+
+// With --reconnect N: the same lines through the same buffer and writer, each connection's
+// after its {"connection":N} marker and followed by its end line.
+int run_reconnecting(const tapharness::client::TailOptions& options) {
+  using namespace tapharness;
+  using namespace tapharness::client;
+  asio::io_context io;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  StdoutBuffer out;
+  bool flush_posted = false;
+  int status = 1;
+  auto feed = ReconnectingFeed::start(
+      io.get_executor(), options.host, options.port, options.feed,
+      {.on_connection =
+           [&](std::uint32_t n) {
+             out.append(connection_json(ReportedConnection{n}) + '\n');
+             out.flush();
+           },
+       .on_event =
+           [&](const protocol::TapEventView& event) {
+             char* end = write_event_json(out.room(event_json_bound(event) + 1), event);
+             *end++ = '\n';
+             out.commit(end);
+             if (out.size() >= StdoutBuffer::kFlushAt) {
+               out.flush();
+             } else if (!flush_posted) {
+               flush_posted = true;
+               asio::post(io, [&] {
+                 flush_posted = false;
+                 out.flush();
+               });
+             }
+             return protocol::Status::success;  // the ACK's status is --nack's (FeedOptions::ack_status)
+           },
+       .on_end =
+           [&](const FeedEnd& end, bool last) {
+             out.append(end_json(report_of(end)) + '\n');
+             out.flush();
+             status = status_of(end);
+             if (last) signals.cancel();
+           }});
+  // Ctrl-C and TERM close the feed: the running connection ends "closed", and so does a wait
+  // between connections.
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) feed->close();
+  });
+  io.run();
+  out.flush();
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -106,6 +168,7 @@ int main(int argc, char** argv) {
   }
   const auto& options = std::get<TailOptions>(parsed);
   if (!options.defects.empty()) return run_defective(options);
+  if (options.feed.reconnect.attempts > 0) return run_reconnecting(options);
 
   asio::io_context io;
   TapFeed feed = connect_feed(io.get_executor(), options.host, options.port, options.feed);

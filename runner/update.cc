@@ -38,6 +38,8 @@ Result<std::string, InputError> updated_scenario_text(const scenario::Scenario& 
   for (const auto& item : observed) {
     if (const auto* event = std::get_if<protocol::TapEvent>(&item)) {
       lines += "client event " + describe_observed(*event) + "\n";
+    } else if (std::holds_alternative<client::ReportedConnection>(item)) {
+      continue;  // a reconnecting client's marker: no scenario line for it yet
     } else {
       lines += client_end_line(std::get<client::ReportedEnd>(item)) + "\n";
     }

@@ -8,8 +8,13 @@
 // The feed's life is one State, each transition one assignment:
 //
 //   connecting --(connected: TAP_CONNECT queued)--> streaming --(an end: finish())--> draining
-//   connecting --(timeout, error, close())--------------------------------------------> draining
+//   connecting --(connected, FeedOptions::auth: SASL_LIST_MECHS queued)--> authenticating
+//   authenticating --(SASL_AUTH answered SUCCESS: TAP_CONNECT queued)--> streaming
+//   connecting, authenticating --(refusal, timeout, error, close())--------------------> draining
 //   draining --(the queued events' ACKs written, or the stream failed)--> done (stream closed)
+//
+// Each ACK's status is decided when its frame is decoded (FeedOptions::ack_status, for an
+// event) and travels with it through the queue to the writer.
 //
 // Which end the consumer sees is end_; close() before the consumer has seen it replaces it
 // with `closed`.
@@ -32,6 +37,7 @@
 #include "client/feed_options.hpp"
 #include "protocol/frame_buffer.hpp"
 #include "protocol/frame_decoder.hpp"
+#include "protocol/sasl.hpp"
 #include "protocol/tap_connect.hpp"
 #include "protocol/tap_event.hpp"
 #include "protocol/tap_message.hpp"
@@ -86,7 +92,9 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     wait_for_items(std::max<std::size_t>(max, 1), std::move(handler));
   }
 
-  using EventSink = std::function<void(const protocol::TapEventView&)>;
+  // What on_event returns: the status of the event's ACK, if it asked for one (combined with
+  // FeedOptions::ack_status's: the first that is not SUCCESS wins, ack_status's first).
+  using EventSink = std::function<protocol::Status(const protocol::TapEventView&)>;
   using EndSink = std::function<void(FeedEnd)>;
 
   // Push-style consumption instead of next(): `on_event` runs on the strand for each event
@@ -114,18 +122,24 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   bool closing() const { return closed_.load(); }
 
+  // An ACK owed: what the message asked for, and the status decided when it was decoded.
+  struct Ack {
+    protocol::AckRequest request;
+    protocol::Status status = protocol::Status::success;
+  };
+
   // What a consumer that hands events on itself holds (BlockingFeed: until next() returns):
   // take() acknowledges the events it was handed, leave() gives them up.
   class Handover {
    public:
     Handover() = default;
-    Handover(std::shared_ptr<FeedCore> core, std::size_t events, std::vector<protocol::AckRequest> acks)
+    Handover(std::shared_ptr<FeedCore> core, std::size_t events, std::vector<Ack> acks)
         : core_(std::move(core)), events_(events), acks_(std::move(acks)) {}
     void take() { settle(std::move(acks_)); }
     void leave() { settle({}); }
 
    private:
-    void settle(std::vector<protocol::AckRequest> acks) {
+    void settle(std::vector<Ack> acks) {
       if (!core_) return;
       const Strand strand = core_->strand_;  // before core_ moves into the handler
       asio::dispatch(strand, [core = std::move(core_), events = events_, acks = std::move(acks)] {
@@ -134,7 +148,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     }
     std::shared_ptr<FeedCore> core_;
     std::size_t events_ = 0;
-    std::vector<protocol::AckRequest> acks_;
+    std::vector<Ack> acks_;
   };
 
   // Like next(), for a consumer that decides itself when it has taken the item:
@@ -158,8 +172,9 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
  private:
   enum class State : std::uint8_t {
-    connecting,  // TCP: resolving and connecting; nothing is written yet
-    streaming,   // TAP_CONNECT is sent or queued; the reader decodes frames
+    connecting,      // TCP: resolving and connecting; nothing is written yet
+    authenticating,  // FeedOptions::auth: the SASL exchange, before TAP_CONNECT
+    streaming,       // TAP_CONNECT is sent or queued; the reader decodes frames
     draining,    // the end is known; queued events and their ACKs still go out
     done,        // the stream is closed
   };
@@ -168,7 +183,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   // owed once it has them, in queue order (an ignored frame's among the events').
   struct Handout {
     std::vector<FeedItem> items;
-    std::vector<protocol::AckRequest> acks;
+    std::vector<Ack> acks;
     std::size_t events = 0;
   };
   struct Waiter {
@@ -199,13 +214,23 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
 
   struct Queued {
     std::optional<protocol::TapEvent> event;  // empty: an ignored frame that asked for an ACK
-    std::optional<protocol::AckRequest> ack;
+    std::optional<Ack> ack;
     std::size_t bytes = 0;
   };
 
   void begin() {
     if (state_ != State::connecting) return;  // ended (closed) before it began
+    if (options_.auth) {
+      state_ = State::authenticating;
+      asio::co_spawn(strand_, authenticate(this->shared_from_this()), asio::detached);
+      return;
+    }
+    begin_stream();
+  }
+
+  void begin_stream() {
     state_ = State::streaming;
+    stream_start_ = decoder_.offset();
     protocol::Bytes connect;
     protocol::encode_tap_connect(connect, options_.args);
     enqueue_write(connect);
@@ -245,6 +270,103 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
       begin();
     }
     deliver();
+  }
+
+  // What the server answered to a SASL request.
+  struct SaslReply {
+    protocol::Status status = protocol::Status::success;
+    std::string body;
+  };
+
+  // SASL PLAIN as gomemcached's Auth: SASL_LIST_MECHS, PLAIN among the mechanisms, SASL_AUTH
+  // answered SUCCESS; then TAP_CONNECT and the stream. The exchange is bounded by the
+  // connect timeout (from the connection on) and its replies by the frame limits.
+  asio::awaitable<void> authenticate([[maybe_unused]] std::shared_ptr<FeedCore> self) {
+    arm_auth_timer();
+    protocol::Bytes request;
+    protocol::encode_sasl_list_mechs(request);
+    enqueue_write(request);
+    maybe_write();
+    const std::optional<SaslReply> mechs = co_await read_sasl_reply(protocol::Opcode::sasl_list_mechs);
+    if (!mechs) co_return;
+    if (mechs->status != protocol::Status::success || !protocol::sasl_mechs_include(mechs->body, protocol::kSaslPlain)) {
+      co_return auth_failed("SASL_LIST_MECHS", *mechs);
+    }
+    request.clear();
+    protocol::encode_sasl_auth_plain(request, options_.auth->user, options_.auth->password);
+    enqueue_write(request);
+    maybe_write();
+    const std::optional<SaslReply> auth = co_await read_sasl_reply(protocol::Opcode::sasl_auth);
+    if (!auth) co_return;
+    if (auth->status != protocol::Status::success) co_return auth_failed("SASL_AUTH", *auth);
+    connect_timer_.cancel();
+    begin_stream();
+  }
+
+  void arm_auth_timer() {
+    connect_timer_.expires_after(std::clamp(options_.connect_timeout, Duration{0}, FeedOptions::kMaxTimeout));
+    connect_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->state_ != State::authenticating) return;
+      FeedEnd end{.reason = EndReason::connect_timeout};
+      end.timeout = self->options_.connect_timeout;
+      end.context = std::string(self->sasl_step_);
+      self->finish(std::move(end));
+      self->close_stream();
+      self->deliver();
+    });
+  }
+
+  void auth_failed(std::string_view step, const SaslReply& reply) {
+    FeedEnd end{.reason = EndReason::auth_failed};
+    end.context = std::string(step);
+    end.status = reply.status;
+    end.body = reply.body;
+    finish(std::move(end));
+    deliver();
+  }
+
+  // The reply to the SASL request `request`, or nothing when the feed ended meanwhile (by an
+  // error reading it, a frame that is not its reply, the timeout or close()).
+  asio::awaitable<std::optional<SaslReply>> read_sasl_reply(protocol::Opcode request) {
+    sasl_step_ = protocol::name_of(request);
+    // Bounded: every pass decodes a reply, ends the feed, or reads at least one byte of a
+    // frame the limits bound; a read that brings nothing ends the feed.
+    while (state_ == State::authenticating) {
+      auto result = decoder_.decode(buffer_.data());
+      if (auto* decoded = std::get_if<protocol::Decoded>(&result)) {
+        if (auto error = protocol::check_sasl_response(decoded->frame, request)) {
+          FeedEnd end{.reason = EndReason::protocol_error};
+          end.decode_error = *error;
+          finish(std::move(end));
+          break;
+        }
+        SaslReply reply{decoded->frame.header.status(), std::string(protocol::as_chars(decoded->frame.value))};
+        buffer_.consume(decoded->consumed);
+        co_return reply;
+      }
+      if (auto* error = std::get_if<protocol::DecodeError>(&result)) {
+        FeedEnd end{.reason = EndReason::protocol_error};
+        end.decode_error = *error;
+        finish(std::move(end));
+        break;
+      }
+      auto space = buffer_.prepare(std::get<protocol::NeedMore>(result).bytes);
+      boost::system::error_code ec;
+      const std::size_t n = co_await stream_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                             asio::redirect_error(asio::use_awaitable, ec));
+      buffer_.commit(n);
+      if (state_ != State::authenticating) break;  // timed out or closed meanwhile
+      if (ec == asio::error::eof && !buffer_.empty()) {
+        FeedEnd end{.reason = EndReason::truncated};
+        end.partial_bytes = buffer_.size();
+        finish(std::move(end));
+      } else if (ec) {
+        // A clean close before the reply is no clean end: the exchange did not finish.
+        fail_io(ec, fmt::format("read the {} reply", sasl_step_));
+      }
+    }
+    deliver();
+    co_return std::nullopt;
   }
 
   // `self` keeps the core alive for as long as the coroutine runs.
@@ -324,24 +446,34 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   // `pass` holds handout_mutex_ for a push consumer while the frames of one read are handed
   // to it, so close() cannot slip in between the check and the call.
   void handle_frame(const protocol::Frame& frame) {
-    auto step = protocol::map_feed_frame_view(frame, protocol::position_of(frame));
+    // Only the stream's first frame may refuse the connect (after SASL it is not at 0).
+    const auto position = frame.offset == stream_start_ ? protocol::StreamPosition::first
+                                                        : protocol::StreamPosition::later;
+    auto step = protocol::map_feed_frame_view(frame, position);
     if (auto* deliver = std::get_if<protocol::DeliverView>(&step)) {
       if (sink_ && queue_.empty()) {
         // Push: the consumer takes the event now, straight from the read buffer.
         if (closed_.load()) return;
-        sink_(deliver->event);
-        if (deliver->ack) enqueue_ack(*deliver->ack);
+        if (!deliver->ack) {
+          sink_(deliver->event);
+          return;
+        }
+        const Ack ack = decided_ack(*deliver->ack, deliver->event);
+        enqueue_ack(pushed(ack, sink_(deliver->event)));
         return;
       }
       const std::size_t bytes = deliver->event.key.size() + deliver->event.value.size();
       queued_bytes_ += bytes;
-      queue_.push_back(Queued{deliver->event.to_owned(), deliver->ack, bytes});
+      std::optional<Ack> ack;
+      if (deliver->ack) ack = decided_ack(*deliver->ack, deliver->event);
+      queue_.push_back(Queued{deliver->event.to_owned(), ack, bytes});
     } else if (auto* ignore = std::get_if<protocol::Ignore>(&step)) {
       if (!ignore->ack) return;
+      // No event to ask ack_status about: SUCCESS.
       if (sink_ && queue_.empty()) {
-        enqueue_ack(*ignore->ack);
+        enqueue_ack(Ack{*ignore->ack});
       } else {
-        queue_.push_back(Queued{std::nullopt, ignore->ack, 0});
+        queue_.push_back(Queued{std::nullopt, Ack{*ignore->ack}, 0});
       }
     } else if (std::holds_alternative<protocol::EndOfStream>(step)) {
       finish(FeedEnd{.reason = EndReason::end_stream});
@@ -355,6 +487,17 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
       end.decode_error = std::get<protocol::DecodeError>(step);
       finish(std::move(end));
     }
+  }
+
+  // FeedOptions::ack_status's answer for an event that asked for an ACK, asked now, once.
+  Ack decided_ack(const protocol::AckRequest& request, const protocol::TapEventView& event) const {
+    return Ack{request, options_.ack_status ? options_.ack_status(event) : protocol::Status::success};
+  }
+
+  // A push consumer's status for the event: it counts unless ack_status already refused.
+  static Ack pushed(Ack ack, protocol::Status consumer) {
+    if (ack.status == protocol::Status::success) ack.status = consumer;
+    return ack;
   }
 
   // The bounds hold what the feed keeps for the consumer and for the server: queued events'
@@ -472,11 +615,12 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
       Queued item = std::move(queue_.front());
       queue_.pop_front();
       queued_bytes_ -= item.bytes;
+      protocol::Status consumer = protocol::Status::success;
       if (item.event) {
         if (closed_.load()) continue;
-        sink_(protocol::view_of(*item.event));
+        consumer = sink_(protocol::view_of(*item.event));
       }
-      if (item.ack && !closed_.load()) enqueue_ack(*item.ack);
+      if (item.ack && !closed_.load()) enqueue_ack(pushed(*item.ack, consumer));
     }
     if (ended() && end_sink_ && !end_delivered_) {
       end_delivered_ = true;
@@ -517,7 +661,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     return Handover(this->shared_from_this(), handout.events, std::move(handout.acks));
   }
 
-  void events_taken(std::size_t events, const std::vector<protocol::AckRequest>& acks) {
+  void events_taken(std::size_t events, const std::vector<Ack>& acks) {
     events_in_flight_ -= events;
     if (!closed_.load()) {
       for (const auto& ack : acks) enqueue_ack(ack);
@@ -525,8 +669,8 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     deliver();
   }
 
-  void enqueue_ack(const protocol::AckRequest& ack) {
-    const auto frame = protocol::tap_ack(ack.opcode, ack.opaque);
+  void enqueue_ack(const Ack& ack) {
+    const auto frame = protocol::tap_ack(ack.request.opcode, ack.request.opaque, ack.status);
     enqueue_write(frame);
   }
 
@@ -592,6 +736,8 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   bool idle_expired_ = false;  // the idle timer cancelled the read: its abort is the idle timeout
 
   State state_ = State::connecting;  // start() or the TCP connect moves it on
+  std::uint64_t stream_start_ = 0;    // the offset of the stream's first frame (after SASL)
+  std::string_view sasl_step_;        // authenticating: the request whose reply is awaited
   bool end_delivered_ = false;
   std::optional<FeedEnd> end_;
   std::atomic<bool> closed_{false};

@@ -154,6 +154,43 @@ TEST(JsonLines, RejectsMalformedLinesWithAReason) {
   EXPECT_EQ(reason(R"({"end":"later"})"), R"("end": is "later", not eof, end_stream, error or closed)");
 }
 
+TEST(JsonLines, ConnectionMarkersAreExactlyOneNumber) {
+  EXPECT_EQ(connection_json(ReportedConnection{1}), R"({"connection":1})");
+  EXPECT_EQ(connection_json(ReportedConnection{4294967295u}), R"({"connection":4294967295})");
+  EXPECT_EQ(fmt::format("{}", ReportedConnection{7}), R"({"connection":7})");
+  for (std::uint32_t n : {1u, 2u, 4294967295u}) {
+    auto parsed = parse_json_line(connection_json(ReportedConnection{n}));
+    ASSERT_TRUE(parsed) << parsed.error().message();
+    EXPECT_EQ(std::get<ReportedConnection>(*parsed), ReportedConnection{n});
+  }
+  auto spaced = parse_json_line(R"({ "connection" : 3 })");
+  ASSERT_TRUE(spaced) << spaced.error().message();
+  EXPECT_EQ(std::get<ReportedConnection>(*spaced), ReportedConnection{3});
+}
+
+TEST(JsonLines, BadConnectionMarkersAreRefusedWithAReason) {
+  auto reason = [](std::string_view line) {
+    auto parsed = parse_json_line(line);
+    return parsed ? std::string("accepted") : parsed.error().message();
+  };
+  EXPECT_EQ(reason(R"({"connection":0})"), R"("connection": must be at least 1: connections count from 1)");
+  EXPECT_EQ(reason(R"({"connection":-1})"), R"("connection": must be an unsigned number)");
+  EXPECT_EQ(reason(R"({"connection":"1"})"), R"("connection": must be an unsigned number)");
+  EXPECT_EQ(reason(R"({"connection":1.5})"), R"("connection": must be an unsigned number)");
+  EXPECT_EQ(reason(R"({"connection":4294967296})"), R"("connection": is out of range)");
+  EXPECT_EQ(reason(R"({"connection":1)"), "not a JSON object");
+}
+
+TEST(JsonLines, AuthFailedIsReportedAsAnError) {
+  FeedEnd end{.reason = EndReason::auth_failed, .context = "SASL_AUTH", .status = protocol::Status::auth_error};
+  end.body = "Auth failure";
+  const ReportedEnd reported = report_of(end);
+  EXPECT_EQ(reported, (ReportedEnd{ReportedEnd::How::error,
+                                   "auth_failed: the server refused SASL_AUTH PLAIN with status AUTH_ERROR: Auth failure"}));
+  EXPECT_EQ(end_json(reported),
+            R"({"end":"error","error":"auth_failed: the server refused SASL_AUTH PLAIN with status AUTH_ERROR: Auth failure"})");
+}
+
 TEST(Base64, RoundTripsEveryLengthAndRejectsGarbage) {
   std::string bytes;
   for (int n = 0; n < 20; ++n) {

@@ -12,6 +12,7 @@
 #include "client/tap_feed.hpp"
 #include "protocol/tap_message.hpp"
 #include "tests/client/feed_test_support.hpp"
+#include "tests/client/session_server.hpp"
 #include "tests/protocol/golden_frames.hpp"
 #include "tests/support/loopback_server.hpp"
 #include "testing/matchers.hpp"
@@ -176,6 +177,67 @@ TEST(TapFeedLoopback, AwaitableConsumer) {
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(std::get<TapEvent>(items[0]).key, "mykey");
   EXPECT_EQ(std::get<FeedEnd>(items[1]).reason, EndReason::end_stream);
+}
+
+// ack_status in the blocking feed: the NACK goes out as next() returns the event.
+TEST(TapFeedLoopback, BlockingFeedAcksWithTheStatusAckStatusGave) {
+  protocol::Bytes acks;
+  LoopbackServer server([&](tcp::socket& s) {
+    testing::bound_io(s);
+    read_exactly(s, 36);
+    write_hex(s, golden::kMutation);                    // "mykey", ACK 0x10
+    write_hex(s, golden::kOpaqueInitialVBucketStream);  // ACK 0x20
+    acks = read_exactly(s, 48);
+  });
+  FeedOptions options;
+  options.ack_status = [](const protocol::TapEventView& e) {
+    return e.key == "mykey" ? protocol::Status::etmpfail : protocol::Status::success;
+  };
+  BlockingFeed feed(options);
+  feed.connect("127.0.0.1", server.port());
+  for (int i = 0; i < 2; ++i) {
+    auto item = feed.next(kWait);
+    ASSERT_TRUE(item);
+    ASSERT_TRUE(std::holds_alternative<TapEvent>(*item)) << fmt::format("{}", *item);
+  }
+  // The last ACK is written while the feed runs again: as next() waits for the end.
+  auto end = feed.next(kWait);
+  ASSERT_TRUE(end);
+  EXPECT_THAT(*end, HoldsEnd(EndedWith(EndReason::eof)));
+  server.join();
+  EXPECT_EQ(protocol::to_hex(acks),
+            "81410000000000860000000000000010000000000000000081440000000000000000000000000020"
+            "0000000000000000");
+}
+
+// SASL over TCP: the connect path authenticates before TAP_CONNECT, with the same bytes.
+TEST(TapFeedLoopback, AuthenticatesAfterConnectingThenStreams) {
+  protocol::Bytes list, auth, connect;
+  LoopbackServer server([&](tcp::socket& s) {
+    testing::bound_io(s);
+    list = read_exactly(s, 24);
+    write_hex(s, "81 20 0000 00 00 0000 00000005 00000000 0000000000000000 504c41494e");  // "PLAIN"
+    auth = read_exactly(s, 24 + 5 + 1 + 1 + 1 + 2);  // user "u", password "pw"
+    write_hex(s, "81 21 0000 00 00 0000 00000000 00000000 0000000000000000");
+    connect = read_exactly(s, 36);
+    write_hex(s, golden::kDeletion);
+  });
+  FeedOptions options;
+  options.auth = Credentials{"u", "pw"};
+  BlockingFeed feed(options);
+  feed.connect("127.0.0.1", server.port());
+  auto item = feed.next(kWait);
+  ASSERT_TRUE(item);
+  EXPECT_THAT(*item, HoldsEvent(IsDeletion(::testing::_)));
+  auto end = feed.next(kWait);
+  ASSERT_TRUE(end);
+  EXPECT_THAT(*end, HoldsEnd(EndedWith(EndReason::eof)));
+  server.join();
+  EXPECT_EQ(protocol::to_hex(list), "802000000000000000000000000000000000000000000000");
+  EXPECT_EQ(protocol::to_hex(auth),
+            "80210005000000000000000a0000000000000000000000005" "04c41494e" "0075007077");
+  EXPECT_EQ(protocol::to_hex(connect),
+            "80400000040000000000000c00000000000000000000000000000001ffffffffffffffff");
 }
 
 // A server that streams mutations until the client goes away.
