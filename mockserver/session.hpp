@@ -82,7 +82,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         if (weak.lock()) cut_off("the run to its end", fmt::format("interrupted ({}) at this line ({})", why, last_step_));
       });
     }
-    if (co_await authenticate() && co_await expect_connect()) {
+    const Authenticated auth = co_await authenticate();
+    // After a refusal the scenario asked for, a correct client sends no TAP_CONNECT: the
+    // steps run without waiting for one (a TAP_CONNECT that comes anyway is unexpected).
+    if (auth != Authenticated::failed && (auth == Authenticated::refused || co_await expect_connect())) {
       for (const scenario::Step& step : scenario_->steps) {
         if (aborted_) break;
         if (const auto* repeat = std::get_if<scenario::Repeat>(&step.action)) {
@@ -620,8 +623,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // ---- authentication ------------------------------------------------------------------
 
-  // The scenario's `expect sasl_*` lines, in order, each answered as it says.
-  asio::awaitable<bool> authenticate() {
+  enum class Authenticated { yes, refused, failed };
+
+  // The scenario's `expect sasl_*` lines, in order, each answered as it says: `refused` when
+  // a line refused on purpose, `failed` when one's expectation failed.
+  asio::awaitable<Authenticated> authenticate() {
+    bool refused_on_purpose = false;
     for (const scenario::ExpectSasl& sasl : scenario_->sasl) {
       const bool listing = sasl.what == scenario::ExpectSasl::What::list_mechs;
       last_location_ = sasl.location;
@@ -631,12 +638,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       co_await inbox_.wait(Clock::now() + scenario_->timeout);
       if (inbox_.empty()) {
         report_.fail(sasl.location, last_step_, expected, silence(scenario_->timeout));
-        co_return false;
+        co_return Authenticated::failed;
       }
       const typename Inbox::Frame frame = inbox_.take();
       if (frame.header.magic != protocol::Magic::request || frame.header.opcode != opcode) {
         report_.fail(sasl.location, last_step_, expected, describe_client_frame(frame.header));
-        co_return false;
+        co_return Authenticated::failed;
       }
       protocol::Bytes reply;
       if (listing) {
@@ -653,6 +660,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         } else {
           report_.pass(sasl.location, last_step_);
         }
+        refused_on_purpose = sasl.refuse;
       }
       trace({.kind = TraceRecord::Kind::sent, .frame = reply, .chunks = {{0, reply.size(), Duration{0}}},
              .written = reply, .location = sasl.location});
@@ -661,11 +669,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       report_.bytes_sent += written;
       if (ec) {
         report_.fail(sasl.location, last_step_, "to write the answer", writer_.failure(ec, written));
-        co_return false;
+        co_return Authenticated::failed;
       }
       ++report_.frames_sent;
+      if (report_.has_failed_at(sasl.location)) co_return Authenticated::failed;
+      if (refused_on_purpose) co_return Authenticated::refused;
     }
-    co_return true;
+    co_return Authenticated::yes;
   }
 
   // Whether a SASL_AUTH frame says what the line expects: mechanism PLAIN, and the user and

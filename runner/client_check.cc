@@ -18,6 +18,27 @@ constexpr std::size_t kLookahead = 64;
 // Failures kept in full; the rest are counted.
 constexpr std::size_t kMaxFailures = 20;
 
+bool has_key(TapEventKind k) { return k == TapEventKind::mutation || k == TapEventKind::deletion; }
+bool has_checkpoint(TapEventKind k) {
+  return k == TapEventKind::checkpoint_start || k == TapEventKind::checkpoint_end;
+}
+
+std::string render(const scenario::BytesValue& v, std::uint64_t index) {
+  scenario::ScenarioRandom no_random(0);  // `client event` values are text or hex
+  return scenario::render_bytes(v, index, no_random);
+}
+
+// Failure text stays readable: a 2 MB value is shown by its first bytes.
+std::string abbreviated(std::string text) {
+  constexpr std::size_t kShown = 320;
+  if (text.size() <= kShown + 32) return text;
+  const std::size_t left_out = text.size() - kShown;
+  text.resize(kShown);
+  return fmt::format("{}...(+{} characters)", text, left_out);
+}
+
+}  // namespace
+
 // A value as the scenario language writes it: a string with escapes when printable
 // enough, hex otherwise.
 std::string bytes_literal(std::string_view bytes) {
@@ -48,18 +69,6 @@ std::string state_word(protocol::VBucketState state) {
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name;
 }
-
-bool has_key(TapEventKind k) { return k == TapEventKind::mutation || k == TapEventKind::deletion; }
-bool has_checkpoint(TapEventKind k) {
-  return k == TapEventKind::checkpoint_start || k == TapEventKind::checkpoint_end;
-}
-
-std::string render(const scenario::BytesValue& v, std::uint64_t index) {
-  scenario::ScenarioRandom no_random(0);  // `client event` values are text or hex
-  return scenario::render_bytes(v, index, no_random);
-}
-
-}  // namespace
 
 ExpectedEvents::ExpectedEvents(const scenario::Scenario& scenario) : scenario_(scenario) {}
 
@@ -171,6 +180,8 @@ std::string describe(const client::ReportedEnd& end) {
 ClientCheck::ClientCheck(const scenario::Scenario& scenario) : scenario_(scenario), expected_(scenario) {}
 
 void ClientCheck::fail(ClientFailure failure) {
+  failure.expected = abbreviated(std::move(failure.expected));
+  failure.observed = abbreviated(std::move(failure.observed));
   if (failures_.size() < kMaxFailures) {
     failures_.push_back(std::move(failure));
   } else {
@@ -179,7 +190,8 @@ void ClientCheck::fail(ClientFailure failure) {
 }
 
 void ClientCheck::observe(const client::ReportedItem& item) {
-  if (std::holds_alternative<client::ReportedConnection>(item)) return;  // a reconnecting client's marker: not checked yet
+  // Which connection a line belongs to is ChainCheck's (chain_check.hpp); one check is one connection.
+  if (std::holds_alternative<client::ReportedConnection>(item)) return;
   if (end_) {
     fail({{scenario_.path, 0, 0}, "client", "nothing after the end", "more output after the end"});
     return;

@@ -52,6 +52,12 @@ class ExpectedEvents {
   std::vector<ExpectedEvent> window_;
 };
 
+// Bytes as the scenario language writes them: a string with escapes when printable enough,
+// hex otherwise.
+std::string bytes_literal(std::string_view bytes);
+// A vbucket state as `state=` takes it: "pending", or the number of an unnamed one.
+std::string state_word(protocol::VBucketState state);
+
 // The `client event` line as the scenario language writes it, rendered for `index`:
 // "mutation vb=0 key=\"a\" value=\"hello\" flags=18".
 std::string describe(const scenario::ClientEvent& event, std::uint64_t index);

@@ -1,5 +1,7 @@
 #include "runner/kill_matrix.hpp"
 
+#include <filesystem>
+
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -58,27 +60,32 @@ std::optional<std::string> kills_none_reason(std::string_view text) {
 KillMatrix run_kill_matrix(const std::vector<std::string>& files, const RunOptions& options, std::size_t jobs) {
   KillMatrix m;
   m.columns = kill_matrix_columns();
+  // A file is one row; a table's cases all run, and the row kills a defect when any does.
   struct Task {
     std::size_t row;
+    std::shared_ptr<const scenario::Scenario> scenario;
     std::optional<std::size_t> column;  // none: the correct client
   };
-  std::vector<std::shared_ptr<const scenario::Scenario>> parsed;
   std::vector<Task> tasks;
   for (const auto& path : files) {
     auto text = scenario::read_scenario_file(path);
-    auto scenario = text ? scenario::parse_scenario(*text, path) : Result<scenario::Scenario, scenario::Diagnostic>(text.error());
-    if (!scenario) {
-      m.invalid.push_back(scenario.error().text());
+    auto cases = text ? scenario::load_scenario_cases(path)
+                      : Result<std::vector<scenario::Scenario>, scenario::Diagnostic>(text.error());
+    if (!cases) {
+      m.invalid.push_back(cases.error().text());
       continue;
     }
-    KillMatrix::Row row{.name = scenario->name, .path = path};
+    KillMatrix::Row row{.name = std::filesystem::path(path).stem().string(), .path = path};
     row.killed.assign(m.columns.size(), false);
     row.kills_none = kills_none_reason(*text);
+    row.correct_passed = true;
     m.rows.push_back(std::move(row));
-    parsed.push_back(std::make_shared<const scenario::Scenario>(std::move(scenario).value()));
     const std::size_t r = m.rows.size() - 1;
-    tasks.push_back({r, std::nullopt});
-    for (std::size_t c = 0; c < m.columns.size(); ++c) tasks.push_back({r, c});
+    for (scenario::Scenario& one : *cases) {
+      auto shared = std::make_shared<const scenario::Scenario>(std::move(one));
+      tasks.push_back({r, shared, std::nullopt});
+      for (std::size_t c = 0; c < m.columns.size(); ++c) tasks.push_back({r, shared, c});
+    }
   }
   std::atomic<std::size_t> next{0};
   std::mutex mutex;
@@ -87,14 +94,14 @@ KillMatrix run_kill_matrix(const std::vector<std::string>& files, const RunOptio
       const Task& task = tasks[i];
       RunOptions run = options;
       if (task.column) run.defects = m.columns[*task.column].defects;
-      const ScenarioResult result = run_scenario(parsed[task.row], run);
+      const ScenarioResult result = run_scenario(task.scenario, run);
       std::lock_guard lock(mutex);
       KillMatrix::Row& row = m.rows[task.row];
       if (task.column) {
-        row.killed[*task.column] = result.verdict != Verdict::passed;
-      } else {
-        row.correct_passed = result.verdict == Verdict::passed;
-        if (!row.correct_passed) row.correct_failure = first_failure_line(result);
+        if (result.verdict != Verdict::passed) row.killed[*task.column] = true;
+      } else if (result.verdict != Verdict::passed && row.correct_passed) {
+        row.correct_passed = false;
+        row.correct_failure = first_failure_line(result);
       }
     }
   };

@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kUsage = "usage: tap_scenario [options] FILE|DIR...";
+constexpr std::string_view kUsage =
+    "usage: tap_scenario [options] FILE|DIR...\n"
+    "       tap_scenario new KIND [FILE]   (a starting file; `tap_scenario new` lists the kinds)";
 
 constexpr std::string_view kAbout = R"(
 Runs each scenario end to end: an in-process mock TAP server on an ephemeral port and a
@@ -52,6 +54,12 @@ bool filter_matches(const std::string& filter, const std::string& name) {
 std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
     int argc, const char* const* argv, const std::function<const char*(const char*)>& environment) {
   RunnerCommand command;
+  if (argc >= 2 && std::string_view(argv[1]) == "new") {
+    if (argc > 4) return RunnerUsage{2, fmt::format("tap_scenario: new takes KIND and at most one FILE\n{}\n", kUsage)};
+    command.new_kind = argc >= 3 ? argv[2] : "";
+    if (argc == 4) command.new_file = argv[3];
+    return command;
+  }
   std::string junit, client_cmd, trace_dir, mutate;
   std::vector<std::string> defect_words;
   std::uint64_t seed = 0;
@@ -63,7 +71,10 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
       ("version", "print the version")
       ("junit", po::value(&junit)->value_name("FILE"), "write JUnit XML, one testcase per scenario")
       ("seed", po::value(&seed)->value_name("N"), "override every scenario's seed")
-      ("update", "rewrite each scenario's client event and client end lines from what was observed")
+      ("update", "rewrite each scenario's client event and client end lines from what was observed, showing the "
+       "diff; refused when the run failed for another reason")
+      ("dry-run", "with --update: show the diff, write nothing")
+      ("force", "with --update: rewrite even when the run failed for another reason than its client lines")
       ("client-name", po::value(&command.client_name)->value_name("NAME"),
        "what the JUnit report calls the client (default: built-in, or the --client-cmd program)")
       ("client-cmd", po::value(&client_cmd)->value_name("'CMD {addr}'"),
@@ -84,7 +95,8 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
        "who catches whom, and fail unless every defect is caught, every scenario catches one (or its "
        "header says '# kills: none (why)') and the correct client passes everything")
       ("jobs", po::value(&command.jobs)->value_name("N"), "runs at once for --defects (default 16)")
-      ("check", "only parse and validate")
+      ("check", "only parse and validate (with --fmt: only say which files are not formatted)")
+      ("fmt", "rewrite the files into the one canonical layout (scenarios/README.md, \"Layout\")")
       ("timing", "print the suite's wall time and its slowest scenarios");
   // clang-format on
   po::options_description hidden;
@@ -107,12 +119,23 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
   }
   if (vm.count("version")) return RunnerUsage{0, cli::version_text("tap_scenario") + "\n"};
   if (command.inputs.empty()) return RunnerUsage{2, fmt::format("tap_scenario: no FILE or DIR\n{}\n", kUsage)};
+  if (vm.count("fmt") && (vm.count("update") || vm.count("defects") || vm.count("mutate"))) {
+    return RunnerUsage{2, fmt::format("tap_scenario: --fmt only rewrites layout; it takes no --update, --defects or "
+                                      "--mutate\n{}\n",
+                                      kUsage)};
+  }
   if (!client_cmd.empty()) {
     if (client_cmd.find("{addr}") == std::string::npos) {
       return RunnerUsage{2, "tap_scenario: --client-cmd must contain {addr}\n"};
     }
     command.run.client_command = client_cmd;
     if (!vm.count("client-name")) command.client_name = client_cmd.substr(0, client_cmd.find(' '));
+  }
+  command.format = vm.count("fmt") > 0;
+  command.force = vm.count("force") > 0;
+  command.dry_run = vm.count("dry-run") > 0;
+  if ((command.force || command.dry_run) && !vm.count("update")) {
+    return RunnerUsage{2, fmt::format("tap_scenario: --force and --dry-run go with --update\n{}\n", kUsage)};
   }
   if (vm.count("seed")) command.run.seed = seed;
   if (vm.count("limit")) {

@@ -22,7 +22,13 @@ struct RunnerCommand {
   std::string client_name = "built-in";  // --client-name: for the JUnit report
   bool version = false;
   bool check_only = false;
+  bool format = false;               // --fmt (with --check: only judge the layout)
+  // `tap_scenario new KIND [FILE]`: write a starting file (KIND empty: list the kinds).
+  std::optional<std::string> new_kind;
+  std::string new_file;
   bool update = false;
+  bool force = false;                // --force: --update even after a failure of another kind
+  bool dry_run = false;              // --dry-run: --update shows its diff and writes nothing
   bool timing = false;               // print the slowest scenarios and the suite's wall time
   std::optional<scenario::MutationSpec> mutation;  // --mutate SEED[:COUNT]
   bool kill_matrix = false;          // --defects

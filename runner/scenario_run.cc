@@ -8,7 +8,10 @@
 #include <boost/algorithm/string/replace.hpp>
 
 #include "client/defects/defective_client.hpp"
+#include "client/nack_rule.hpp"
+#include "client/reconnecting_feed.hpp"
 #include "client/tap_feed.hpp"
+#include "runner/chain_check.hpp"
 #include "scenario/mutation.hpp"
 #include "mockserver/server.hpp"
 #include "runner/child_process.hpp"
@@ -32,17 +35,56 @@ std::string shell_quote(const std::string& word) {
   return out + "'";
 }
 
+// The connections of the client that makes connection block `head`: it, and each reconnect
+// after it.
+std::vector<const scenario::Scenario*> chain_of(const scenario::Scenario& s, std::size_t head) {
+  std::vector<const scenario::Scenario*> chain{s.connections[head].script.get()};
+  std::size_t at = head;
+  for (std::size_t hops = 0; hops < s.connections.size(); ++hops) {
+    std::optional<std::size_t> next;
+    for (std::size_t i = 0; i < s.connections.size(); ++i) {
+      if (s.connections[i].after == at) next = i;
+    }
+    if (!next) break;
+    chain.push_back(s.connections[*next].script.get());
+    at = *next;
+  }
+  return chain;
+}
+
+// One client of a run: the built-in feed, a defective one, or an external program, and what
+// it reported, checked connection by connection.
+struct Participant {
+  Participant(std::shared_ptr<const scenario::Scenario> connects_as, std::vector<const scenario::Scenario*> chain)
+      : head(std::move(connects_as)), check(std::move(chain)) {}
+
+  std::shared_ptr<const scenario::Scenario> head;  // whose `client args` it connects with
+  ChainCheck check;
+  std::shared_ptr<client::ReconnectingFeed> feed;
+  std::shared_ptr<client::DefectiveClient> defective;
+  std::unique_ptr<ChildProcess> child;
+  std::string stdout_buffer;
+  std::array<char, 4096> stderr_chunk{};
+  std::size_t line_number = 0;
+  bool done = false;
+};
+
 // Everything one run needs while the io_context turns.
 class Run {
  public:
   // `checked` is what the client is held to: the scenario itself, or its mutation.
   Run(std::shared_ptr<const scenario::Scenario> scenario, std::shared_ptr<const scenario::Scenario> checked,
       const RunOptions& options, ScenarioResult& result)
-      : scenario_(std::move(scenario)),
-        checked_(std::move(checked)),
-        options_(options),
-        result_(result),
-        check_(*checked_) {}
+      : scenario_(std::move(scenario)), checked_(std::move(checked)), options_(options), result_(result) {
+    if (checked_->connections.empty()) {
+      clients_.push_back(std::make_unique<Participant>(checked_, std::vector<const scenario::Scenario*>{checked_.get()}));
+      return;
+    }
+    for (std::size_t i = 0; i < checked_->connections.size(); ++i) {
+      if (checked_->connections[i].after) continue;
+      clients_.push_back(std::make_unique<Participant>(checked_->connections[i].script, chain_of(*checked_, i)));
+    }
+  }
 
   void execute() {
     std::optional<scenario::MutationSpec> mutation;
@@ -53,30 +95,30 @@ class Run {
          .trace_dir = options_.trace_dir,
          .seed = options_.seed,
          .mutation = mutation,
-         .limit = options_.limit});
+         .limit = options_.limit,
+         .on_assigned =
+             [this](std::size_t index) {
+               if (!checked_->connections[index].after) start_next_client();
+             }});
     if (!listening) {
       result_.problem = listening.error().message();
       return;
     }
     server_ = std::move(*listening);
-    server_->start([this](const mockserver::Report& r) { result_.server = r; }, [] {});
+    server_->start([this](const mockserver::Report& r) { take_report(r); }, [this] { server_done_ = true; });
+    port_ = std::to_string(server_->endpoint().port());
+    // Clients start one after another, each once the server has taken the one before, so
+    // concurrent connections arrive in file order whatever their names.
+    start_next_client();
 
-    const std::string port = std::to_string(server_->endpoint().port());
-    if (options_.client_command) {
-      std::string command = *options_.client_command;
-      boost::algorithm::replace_all(command, "{addr}", "127.0.0.1:" + port);
-      boost::algorithm::replace_all(command, "{args}", tail_flags(*scenario_));
-      start_external(command);
-    } else {
-      start_builtin(port);
-    }
-    // The server always finishes (its waits are bounded, the whole run by its limit); the
-    // client then gets the scenario's timeout to report its end. This deadline is a net.
+    // The server always finishes (its waits are bounded, each connection by its limit); the
+    // clients then get the scenario's timeout to report their ends. This deadline is a net.
     const auto limit = options_.limit.value_or(scenario_->limit.value_or(scenario::kDefaultLimit));
-    auto deadline = Clock::now() + limit + scenario_->timeout + std::chrono::seconds(5);
+    const auto connections = static_cast<std::int64_t>(std::max<std::size_t>(1, scenario_->connections.size()));
+    Clock::time_point deadline = Clock::now() + limit * connections + scenario_->timeout + std::chrono::seconds(5);
     bool server_seen = false;
-    while (!(result_.server && client_done_) && Clock::now() < deadline && !interrupt_requested()) {
-      if (result_.server && !server_seen) {
+    while (!(server_done_ && clients_done()) && Clock::now() < deadline && !interrupt_requested()) {
+      if (server_done_ && !server_seen) {
         server_seen = true;
         deadline = std::min(deadline, Clock::now() + scenario_->timeout);
       }
@@ -84,73 +126,116 @@ class Run {
       io_.run_one_until(std::min(deadline, Clock::now() + std::chrono::milliseconds(50)));
       if (io_.stopped()) break;
     }
-    if (!(result_.server && client_done_)) {
+    if (!(server_done_ && clients_done())) {
       result_.interrupted = interrupt_requested();
       result_.problem = result_.interrupted ? "interrupted (Ctrl-C) before the run ended"
-                        : result_.server    ? fmt::format("the client did not end within {}ms after the server finished",
+                        : server_done_      ? fmt::format("the client did not end within {}ms after the server finished",
                                                           scenario_->timeout.count())
                                             : fmt::format("the run did not finish within {}ms", limit.count());
-      if (child_) child_->terminate();
-      if (feed_) feed_->close();
-      if (defective_) defective_->close();
+      for (auto& c : clients_) {
+        if (c->child) c->child->terminate();
+        if (c->feed) c->feed->close();
+        if (c->defective) c->defective->close();
+      }
       server_->stop();
       io_.restart();
       io_.run_for(std::chrono::seconds(1));
     }
-    if (defective_) {  // what it left open (stay_connected_after_error) goes with the run
-      defective_->close();
+    bool defective = false;
+    for (auto& c : clients_) {
+      if (c->defective) {  // what it left open (stay_connected_after_error) goes with the run
+        c->defective->close();
+        defective = true;
+      }
+    }
+    if (defective) {
       io_.restart();
       io_.run_for(std::chrono::milliseconds(100));
     }
-    check_.finish();
-    result_.client_failures = check_.failures();
-    result_.client_failures_dropped = check_.failures_dropped();
-    result_.events = check_.events_seen();
+    for (auto& c : clients_) {
+      c->check.finish();
+      const auto failures = c->check.failures();
+      result_.client_failures.insert(result_.client_failures.end(), failures.begin(), failures.end());
+      result_.client_failures_dropped += c->check.failures_dropped();
+      result_.events += c->check.events_seen();
+    }
   }
 
  private:
-  void observe(client::ReportedItem item) {
-    check_.observe(item);
+  bool clients_done() const {
+    return started_ == clients_.size() &&
+           std::all_of(clients_.begin(), clients_.end(), [](const auto& c) { return c->done; });
+  }
+
+  // The server's reports, one per connection, judged together.
+  void take_report(const mockserver::Report& report) {
+    if (result_.server) {
+      result_.server->absorb(report);
+    } else {
+      result_.server = report;
+    }
+  }
+
+  void start_next_client() {
+    if (started_ == clients_.size()) return;
+    Participant& c = *clients_[started_++];
+    if (options_.client_command) {
+      std::string command = *options_.client_command;
+      boost::algorithm::replace_all(command, "{addr}", "127.0.0.1:" + port_);
+      boost::algorithm::replace_all(command, "{args}", tail_flags(*c.head));
+      start_external(c, command);
+    } else {
+      start_builtin(c);
+    }
+    // A scenario of one connection has nobody after it; a planned session moves on when the
+    // server assigns this client's connection (on_assigned).
+  }
+
+  void observe(Participant& c, client::ReportedItem item) {
+    c.check.observe(item);
     if (options_.keep_observed) result_.observed.push_back(std::move(item));
   }
 
-  void start_builtin(const std::string& port) {
-    if (options_.defects && !options_.defects->empty()) return start_defective(port);
-    feed_.emplace(client::connect_feed(io_.get_executor(), "127.0.0.1", port, feed_options(*scenario_)));
-    feed_->async_consume([this](const protocol::TapEventView& event) { observe(event.to_owned()); },
-                         [this](const client::FeedEnd& end) {
-                           observe(client::report_of(end));
-                           client_done_ = true;
-                         });
+  void start_builtin(Participant& c) {
+    if (options_.defects && !options_.defects->empty()) return start_defective(c);
+    client::ReconnectHandlers handlers;
+    handlers.on_connection = [this, &c](std::uint32_t n) {
+      if (n > 1) observe(c, client::ReportedConnection{n});
+    };
+    handlers.on_event = [this, &c](const protocol::TapEventView& event) {
+      observe(c, event.to_owned());
+      return protocol::Status::success;  // the NACK rule of `client args nack=` is FeedOptions::ack_status
+    };
+    handlers.on_end = [this, &c](const client::FeedEnd& end, bool last) {
+      observe(c, client::report_of(end));
+      if (last) c.done = true;
+    };
+    c.feed = client::ReconnectingFeed::start(io_.get_executor(), "127.0.0.1", port_, feed_options(*c.head),
+                                             std::move(handlers));
   }
 
-  void start_defective(const std::string& port) {
-    defective_ = client::DefectiveClient::start(
-        io_.get_executor(), "127.0.0.1", port, feed_options(*scenario_), *options_.defects,
-        {.item =
-             [this](client::ReportedItem item) {
-               const bool end = std::holds_alternative<client::ReportedEnd>(item);
-               observe(std::move(item));
-               if (end) client_done_ = true;
-             },
+  void start_defective(Participant& c) {
+    c.defective = client::DefectiveClient::start(
+        io_.get_executor(), "127.0.0.1", port_, feed_options(*c.head), *options_.defects,
+        {.item = [this, &c](client::ReportedItem item) { observe(c, std::move(item)); },
          .crash =
-             [this](const std::string& why) {
+             [this, &c](const std::string& why) {
                result_.problem = fmt::format("the client crashed: {}", why);
-               client_done_ = true;
+               c.done = true;
              },
-         .done = [] {}});
+         .done = [&c] { c.done = true; }});
   }
 
-  void start_external(const std::string& command) {
+  void start_external(Participant& c, const std::string& command) {
     auto spawned = ChildProcess::spawn(io_, command);
     if (!spawned) {
       result_.problem = fmt::format("cannot start the client: {}", spawned.error().message());
-      client_done_ = true;
+      c.done = true;
       return;
     }
-    child_ = std::move(*spawned);
-    read_line();
-    read_stderr();
+    c.child = std::move(*spawned);
+    read_line(c);
+    read_stderr(c);
   }
 
   // Reads the client's output in large pieces and takes every whole line from them: a
@@ -159,59 +244,60 @@ class Run {
   static constexpr std::size_t kReadSize = 64 * 1024;
   static constexpr std::size_t kMaxLine = 64 * 1024 * 1024;  // a 21 MiB value in base64, and room
 
-  void read_line() {
-    const std::size_t old = stdout_buffer_.size();
-    stdout_buffer_.resize(old + kReadSize);
-    child_->out().async_read_some(
-        asio::buffer(stdout_buffer_.data() + old, kReadSize), [this, old](const boost::system::error_code& ec, std::size_t n) {
-          stdout_buffer_.resize(old + n);
+  void read_line(Participant& c) {
+    const std::size_t old = c.stdout_buffer.size();
+    c.stdout_buffer.resize(old + kReadSize);
+    c.child->out().async_read_some(
+        asio::buffer(c.stdout_buffer.data() + old, kReadSize),
+        [this, &c, old](const boost::system::error_code& ec, std::size_t n) {
+          std::string& buffer = c.stdout_buffer;
+          buffer.resize(old + n);
           std::size_t begin = 0;
-          for (std::size_t end = stdout_buffer_.find('\n', old); end != std::string::npos;
-               end = stdout_buffer_.find('\n', begin)) {
-            take_line(std::string_view(stdout_buffer_).substr(begin, end - begin));
+          for (std::size_t end = buffer.find('\n', old); end != std::string::npos; end = buffer.find('\n', begin)) {
+            take_line(c, std::string_view(buffer).substr(begin, end - begin));
             begin = end + 1;
           }
-          stdout_buffer_.erase(0, begin);
-          if (stdout_buffer_.size() > kMaxLine) {
-            check_.bad_output(line_number_ + 1, fmt::format("a line longer than {} bytes", kMaxLine),
-                              stdout_buffer_.substr(0, 80) + "...");
-            stdout_buffer_.clear();
+          buffer.erase(0, begin);
+          if (buffer.size() > kMaxLine) {
+            c.check.bad_output(c.line_number + 1, fmt::format("a line longer than {} bytes", kMaxLine),
+                               buffer.substr(0, 80) + "...");
+            buffer.clear();
           }
-          if (ec) return client_exited();
-          read_line();
+          if (ec) return client_exited(c);
+          read_line(c);
         });
   }
 
-  void take_line(std::string_view line) {
-    ++line_number_;
+  void take_line(Participant& c, std::string_view line) {
+    ++c.line_number;
     auto parsed = client::parse_json_line(line);
     if (parsed) {
-      observe(std::move(*parsed));
+      observe(c, std::move(*parsed));
     } else {
-      check_.bad_output(line_number_, parsed.error().message(), std::string(line));
+      c.check.bad_output(c.line_number, parsed.error().message(), std::string(line));
     }
   }
 
-  void read_stderr() {
-    child_->err().async_read_some(asio::buffer(stderr_chunk_), [this](const boost::system::error_code& ec,
-                                                                      std::size_t n) {
+  void read_stderr(Participant& c) {
+    c.child->err().async_read_some(asio::buffer(c.stderr_chunk), [this, &c](const boost::system::error_code& ec,
+                                                                           std::size_t n) {
       if (ec) return;
-      if (result_.client_stderr.size() < 64 * 1024) result_.client_stderr.append(stderr_chunk_.data(), n);
-      read_stderr();
+      if (result_.client_stderr.size() < 64 * 1024) result_.client_stderr.append(c.stderr_chunk.data(), n);
+      read_stderr(c);
     });
   }
 
-  void client_exited() {
-    const int status = child_->wait();
-    if (!stdout_buffer_.empty()) {
-      check_.bad_output(line_number_ + 1, "no newline at the end of the output", stdout_buffer_);
+  void client_exited(Participant& c) {
+    const int status = c.child->wait();
+    if (!c.stdout_buffer.empty()) {
+      c.check.bad_output(c.line_number + 1, "no newline at the end of the output", c.stdout_buffer);
     }
     // 0 and 1 are tap_tail's statuses for an end it reported; anything else (a signal
     // included) is a crash, unless the runner killed it for overrunning.
     if (status != 0 && status != 1 && result_.problem.empty()) {
       result_.problem = fmt::format("the client exited with status {}", status);
     }
-    client_done_ = true;
+    c.done = true;
   }
 
   asio::io_context io_;
@@ -219,24 +305,28 @@ class Run {
   std::shared_ptr<const scenario::Scenario> checked_;
   const RunOptions& options_;
   ScenarioResult& result_;
-  ClientCheck check_;
   std::unique_ptr<mockserver::MockServer> server_;
-  std::optional<client::TapFeed> feed_;
-  std::shared_ptr<client::DefectiveClient> defective_;
-  std::unique_ptr<ChildProcess> child_;
-  std::string stdout_buffer_;
-  std::array<char, 4096> stderr_chunk_{};
-  std::size_t line_number_ = 0;
-  bool client_done_ = false;
+  std::vector<std::unique_ptr<Participant>> clients_;
+  std::size_t started_ = 0;
+  std::string port_;
+  bool server_done_ = false;
 };
 
 }  // namespace
 
 client::FeedOptions feed_options(const scenario::Scenario& scenario) {
   client::FeedOptions options;
-  if (scenario.client.args) {
-    options.args = scenario.client.args->args;
-    options.idle_timeout = scenario.client.args->idle_timeout;
+  if (!scenario.client.args) return options;
+  const scenario::ClientArgs& a = *scenario.client.args;
+  options.args = a.args;
+  options.idle_timeout = a.idle_timeout;
+  if (a.user) options.auth = client::Credentials{*a.user, a.password.value_or("")};
+  options.reconnect.attempts = a.reconnect;
+  if (a.backoff) options.reconnect.backoff = *a.backoff;
+  if (!a.nack.empty()) {
+    client::NackRule rule{.keys = a.nack};
+    if (a.nack_status) rule.status = *a.nack_status;
+    options.ack_status = client::make_ack_status(std::move(rule));
   }
   return options;
 }
@@ -255,6 +345,17 @@ std::string tail_flags(const scenario::Scenario& scenario) {
   if (a.checkpoint) out += " --checkpoint";
   if (a.registered_client) out += " --registered";
   if (options.idle_timeout) out += fmt::format(" --timeout {}", options.idle_timeout->count() / 1000.0);
+  const scenario::ClientArgs* args = scenario.client.args ? &*scenario.client.args : nullptr;
+  if (args && args->user) out += " --user " + shell_quote(*args->user);
+  if (args && args->password) out += " --password " + shell_quote(*args->password);
+  if (args && args->reconnect > 0) out += fmt::format(" --reconnect {}", args->reconnect);
+  if (args && args->backoff) out += fmt::format(" --reconnect-backoff {}", args->backoff->count() / 1000.0);
+  if (args) {
+    for (const auto& [key, times] : args->nack) out += fmt::format(" --nack {}:{}", shell_quote(key), times);
+  }
+  if (args && args->nack_status) {
+    out += fmt::format(" --nack-status {:#06x}", static_cast<unsigned>(*args->nack_status));
+  }
   return out.empty() ? out : out.substr(1);
 }
 
@@ -267,12 +368,15 @@ std::chrono::duration<double> deliberate_delay(const scenario::Scenario& scenari
       const auto idle = scenario.client.args ? scenario.client.args->idle_timeout : std::nullopt;
       return idle.value_or(scenario.timeout);
     }
-    if (const auto* s = std::get_if<scenario::Send>(&step.action); s && s->fault().bytewise) {
-      return s->fault().gap * static_cast<double>(s->frame().fixed_length().value_or(1) - 1);
+    if (const auto* s = std::get_if<scenario::Send>(&step.action); s && s->fault().paced_size() > 0) {
+      const std::size_t length = s->frame().fixed_length().value_or(1);
+      const std::size_t step_size = s->fault().paced_size();
+      return s->fault().gap * static_cast<double>((length + step_size - 1) / step_size - 1);
     }
     return Seconds{0};
   };
   Seconds total{0};
+  for (const auto& planned : scenario.connections) total += deliberate_delay(*planned.script);
   for (const auto& step : scenario.steps) {
     if (const auto* repeat = std::get_if<scenario::Repeat>(&step.action)) {
       Seconds body{0};
@@ -304,17 +408,36 @@ ScenarioResult run_scenario(std::shared_ptr<const scenario::Scenario> scenario, 
   return result;
 }
 
+namespace {
+
+ScenarioResult invalid_result(const std::string& path, scenario::Diagnostic error) {
+  ScenarioResult result;
+  result.path = path;
+  result.name = path == "-" ? "stdin" : std::filesystem::path(path).stem().string();
+  result.verdict = Verdict::invalid;
+  result.parse_error = std::move(error);
+  return result;
+}
+
+}  // namespace
+
 ScenarioResult run_scenario_file(const std::string& path, const RunOptions& options) {
   auto parsed = scenario::load_scenario(path);
-  if (!parsed) {
-    ScenarioResult result;
-    result.path = path;
-    result.name = std::filesystem::path(path).stem().string();
-    result.verdict = Verdict::invalid;
-    result.parse_error = parsed.error();
-    return result;
-  }
+  if (!parsed) return invalid_result(path, parsed.error());
   return run_scenario(std::make_shared<const scenario::Scenario>(std::move(parsed).value()), options);
+}
+
+std::vector<ScenarioResult> run_scenario_cases(const std::string& path, const RunOptions& options,
+                                               const std::function<bool(const std::string&)>& wanted) {
+  auto cases = scenario::load_scenario_cases(path);
+  if (!cases) return {invalid_result(path, cases.error())};
+  std::vector<ScenarioResult> results;
+  for (scenario::Scenario& one : *cases) {
+    if (!wanted(one.name)) continue;
+    results.push_back(run_scenario(std::make_shared<const scenario::Scenario>(std::move(one)), options));
+    if (interrupt_requested()) break;
+  }
+  return results;
 }
 
 namespace {
@@ -338,6 +461,7 @@ std::string format_result(const ScenarioResult& r) {
   std::string out = fmt::format("{} {} ({:.2f}s)\n{}", r.verdict == Verdict::passed ? "PASS" : "FAIL", r.name,
                                 r.elapsed.count(), notes);
   if (r.verdict == Verdict::passed) return out;
+  if (!r.trace_note.empty()) out += fmt::format("  {}\n", r.trace_note);
   if (!r.problem.empty()) out += fmt::format("  {}\n", r.problem);
   if (!r.server) {
     out += "  server: no report\n";

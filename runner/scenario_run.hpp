@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,7 @@ struct ScenarioResult {
   std::uint64_t events = 0;                           // events the client reported
   std::vector<client::ReportedItem> observed;         // with keep_observed
   std::string problem;                                // the run itself went wrong (timeout, spawn)
+  std::string trace_note;                             // where a failure's transcript was kept
   bool interrupted = false;                           // Ctrl-C came before it ended
   std::string client_stderr;                          // external client, when it failed
   std::chrono::duration<double> elapsed{0};
@@ -61,6 +63,11 @@ struct ScenarioResult {
 };
 
 ScenarioResult run_scenario_file(const std::string& path, const RunOptions& options);
+
+// Every case of a file that `wanted` picks by name ("file", or "file/row" for each row of a
+// table), each run; an invalid file is one invalid result.
+std::vector<ScenarioResult> run_scenario_cases(const std::string& path, const RunOptions& options,
+                                               const std::function<bool(const std::string&)>& wanted);
 ScenarioResult run_scenario(std::shared_ptr<const scenario::Scenario> scenario, const RunOptions& options);
 
 // The client a scenario's `client args` describe.

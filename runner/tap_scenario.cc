@@ -12,9 +12,11 @@
 #include "cli/conventions.hpp"
 #include "runner/interrupt.hpp"
 #include "runner/junit.hpp"
+#include "runner/format_files.hpp"
 #include "runner/kill_matrix.hpp"
 #include "runner/runner_cli.hpp"
 #include "runner/scenario_run.hpp"
+#include "runner/templates.hpp"
 #include "runner/update.hpp"
 #include "scenario/mutation.hpp"
 #include "scenario/parser.hpp"
@@ -36,9 +38,10 @@ void keep_trace_of_failure(const std::string& path, RunOptions options, Scenario
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   if (!outputs || options.trace_dir || result.verdict != Verdict::failed || path == "-") return;
   options.trace_dir = outputs;
-  run_scenario_file(path, options);
-  result.problem += fmt::format("{}trace: {}/{}.1.trace (in the test's outputs)", result.problem.empty() ? "" : "\n  ",
-                                outputs, result.name);
+  run_scenario_cases(path, options, [&](const std::string& name) { return name == result.name; });
+  std::string name = result.name;
+  std::replace(name.begin(), name.end(), '/', '.');  // as the server names a table case's file
+  result.trace_note = fmt::format("trace: {}/{}.1.trace (in the test's outputs)", outputs, name);
 }
 
 bool write_file(const std::string& path, const std::string& text) {
@@ -47,26 +50,56 @@ bool write_file(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
-void update(const ScenarioResult& result) {
+// --update, which must do no harm: only a run that failed on its client lines alone (or
+// passed) is rewritten, unless --force; the diff is shown; --dry-run writes nothing.
+void update(const ScenarioResult& result, const RunnerCommand& command) {
+  const bool other_failure =
+      (result.server && !result.server->passed()) || !result.problem.empty() || !result.server;
+  if (result.verdict == Verdict::failed && other_failure && !command.force) {
+    fmt::print(stderr,
+               "tap_scenario: not updated: {} failed for another reason than its client lines ({}); fix that "
+               "first, or --update --force\n",
+               result.path, first_failure_line(result));
+    return;
+  }
   auto parsed = tapharness::scenario::load_scenario(result.path);
-  if (!parsed) return;
+  if (!parsed) {
+    fmt::print(stderr, "tap_scenario: not updated: {}\n", parsed.error().text());
+    return;
+  }
   std::ifstream in(result.path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
   auto updated = updated_scenario_text(*parsed, text.str(), result.observed);
   if (!updated) {
     fmt::print(stderr, "tap_scenario: not updated: {}\n", updated.error().message());
-  } else if (*updated != text.str()) {
-    if (write_file(result.path, *updated)) fmt::print("updated {}\n", result.path);
+    return;
   }
+  const std::string diff = line_diff(text.str(), updated->text);
+  if (diff.empty()) return;
+  fmt::print("--- {}\n+++ {} (updated)\n{}", result.path, result.path, diff);
+  if (command.dry_run) {
+    fmt::print("would update {} (--dry-run: nothing written)\n", result.path);
+    return;
+  }
+  for (const auto& side : updated->side_files) {
+    if (!write_file(side.path, std::string(side.bytes.begin(), side.bytes.end()))) {
+      fmt::print(stderr, "tap_scenario: not updated: cannot write {}\n", side.path);
+      return;
+    }
+  }
+  if (auto check = tapharness::scenario::parse_scenario(updated->text, result.path); !check) {
+    fmt::print(stderr, "tap_scenario: not updated: the new text would not parse ({})\n", check.error().text());
+    for (const auto& side : updated->side_files) std::filesystem::remove(side.path);
+    return;
+  }
+  if (write_file(result.path, updated->text)) fmt::print("updated {}\n", result.path);
 }
 
 // Runs the scenario once per mutation seed; the first seed that breaks the client is the
 // result (with its replay command), or a pass covering every seed.
-ScenarioResult run_mutations(const std::string& path, RunOptions options, const tapharness::scenario::MutationSpec& spec) {
-  auto parsed = tapharness::scenario::load_scenario(path);
-  if (!parsed) return run_scenario_file(path, options);
-  auto scenario = std::make_shared<const tapharness::scenario::Scenario>(std::move(parsed).value());
+ScenarioResult run_mutations(const std::string& path, std::shared_ptr<const tapharness::scenario::Scenario> scenario,
+                             RunOptions options, const tapharness::scenario::MutationSpec& spec) {
   ScenarioResult total;
   for (std::uint64_t i = 0; i < spec.count; ++i) {
     options.mutation_seed = spec.seed + i;
@@ -89,6 +122,54 @@ ScenarioResult run_mutations(const std::string& path, RunOptions options, const 
   total.path = path;
   total.name = fmt::format("{} mutate={}..{}", scenario->name, spec.seed, spec.seed + spec.count - 1);
   return total;
+}
+
+// Each case of the file the filter wants, mutated.
+std::vector<ScenarioResult> run_mutations(const std::string& path, const RunOptions& options,
+                                          const tapharness::scenario::MutationSpec& spec,
+                                          const std::function<bool(const std::string&)>& wanted) {
+  auto cases = tapharness::scenario::load_scenario_cases(path);
+  if (!cases) return {run_scenario_file(path, options)};
+  std::vector<ScenarioResult> results;
+  for (auto& one : *cases) {
+    if (!wanted(one.name)) continue;
+    results.push_back(run_mutations(path, std::make_shared<const tapharness::scenario::Scenario>(std::move(one)),
+                                    options, spec));
+  }
+  return results;
+}
+
+// Whether any case of the file (a table's rows) is one `wanted` picks.
+bool any_case_wanted(const std::string& path, const std::function<bool(const std::string&)>& wanted) {
+  auto cases = tapharness::scenario::load_scenario_cases(path);
+  if (!cases) return false;
+  return std::any_of(cases->begin(), cases->end(), [&](const auto& one) { return wanted(one.name); });
+}
+
+// `tap_scenario new KIND [FILE]`: FILE (default KIND.scenario) must not exist yet.
+int write_template(const std::string& kind, std::string file, const std::string& base) {
+  const Template* found = find_template(kind);
+  if (!found) {
+    std::string kinds;
+    for (const Template& t : all_templates()) kinds += fmt::format("  {:<12} {}\n", t.kind, t.what);
+    if (!kind.empty()) fmt::print(stderr, "tap_scenario: no template '{}'; the kinds are:\n{}", kind, kinds);
+    if (kind.empty()) fmt::print("tap_scenario new KIND [FILE] writes a starting scenario; the kinds are:\n{}", kinds);
+    return kind.empty() ? 0 : 2;
+  }
+  if (file.empty()) file = fmt::format("{}.scenario", kind);
+  std::filesystem::path path(file);
+  if (path.is_relative() && !base.empty()) path = std::filesystem::path(base) / path;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    fmt::print(stderr, "tap_scenario: {} exists; not overwritten\n", path.string());
+    return 2;
+  }
+  if (!write_file(path.string(), std::string(found->text))) {
+    fmt::print(stderr, "tap_scenario: cannot write {}\n", path.string());
+    return 2;
+  }
+  fmt::print("wrote {} ({}); run it with: tap_scenario {}\n", path.string(), found->what, path.string());
+  return 0;
 }
 
 void print_timing(const std::vector<ScenarioResult>& results, double wall) {
@@ -114,14 +195,21 @@ int main(int argc, char** argv) {
     return usage->status;
   }
   const auto& command = std::get<RunnerCommand>(parsed);
-  install_interrupt_handler();
   const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");  // set by `bazel run`
+  if (command.new_kind) return write_template(*command.new_kind, command.new_file, user_dir ? user_dir : "");
+  install_interrupt_handler();
   auto files = collect_scenarios(command.inputs, user_dir ? user_dir : "");
   if (!files) {
     fmt::print(stderr, "tap_scenario: {}\n", files.error().message());
     return 2;
   }
   if (command.shard_status_file) write_file(*command.shard_status_file, "");
+  if (command.format) {
+    std::string report;
+    const int status = format_files(*files, command.check_only, report);
+    fmt::print("{}", report);
+    return status;
+  }
 
   if (command.kill_matrix) {
     std::vector<std::string> selected;
@@ -140,9 +228,13 @@ int main(int argc, char** argv) {
   std::size_t position = 0;
   const auto start = std::chrono::steady_clock::now();
   for (const auto& path : *files) {
-    if (!filter_matches(command.filter, name_of_path(path))) continue;
+    // A filter picks files by name, and a table's cases by "file/row".
+    const bool whole = filter_matches(command.filter, name_of_path(path));
+    const auto wanted = [&](const std::string& name) { return whole || filter_matches(command.filter, name); };
+    if (!whole && !any_case_wanted(path, wanted)) continue;
     if (position++ % command.shard_count != command.shard_index) continue;
-    ScenarioResult result;
+    std::vector<ScenarioResult> file_results(1);
+    ScenarioResult& result = file_results.front();
     if (command.check_only) {
       auto check = tapharness::scenario::check_scenario_file(path);
       result.path = path;
@@ -156,15 +248,17 @@ int main(int argc, char** argv) {
         result.diagnostics = std::move(check.warnings);
       }
     } else if (command.mutation) {
-      result = run_mutations(path, command.run, *command.mutation);
+      file_results = run_mutations(path, command.run, *command.mutation, wanted);
     } else {
-      result = run_scenario_file(path, command.run);
-      keep_trace_of_failure(path, command.run, result);
+      file_results = run_scenario_cases(path, command.run, wanted);
+      for (ScenarioResult& one : file_results) keep_trace_of_failure(path, command.run, one);
     }
-    fmt::print("{}", format_result(result));
-    std::fflush(stdout);
-    if (command.update && result.verdict != Verdict::invalid) update(result);
-    results.push_back(std::move(result));
+    for (ScenarioResult& one : file_results) {
+      fmt::print("{}", format_result(one));
+      std::fflush(stdout);
+      if (command.update && one.verdict != Verdict::invalid) update(one, command);
+      results.push_back(std::move(one));
+    }
     if (interrupt_requested()) break;
   }
   if (results.empty() && !command.filter.empty()) {

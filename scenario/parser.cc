@@ -287,6 +287,13 @@ class Parser {
                                        *first_send_line_));
     }
     if (!may_follow_close(keyword, "expect connect", AfterClose::before_only)) return false;
+    for (const ExpectSasl& sasl : scenario_.sasl) {
+      if (sasl.refuse) {
+        return fail(keyword, fmt::format("'expect connect' cannot follow 'expect sasl_auth refuse' (line {}): a "
+                                         "refused client sends no TAP_CONNECT",
+                                         sasl.location.line));
+      }
+    }
     auto connect = parse_expect_connect(values_, words);
     if (!connect) return false;
     scenario_.connect = std::move(*connect);

@@ -106,7 +106,8 @@ TEST(TapScenario, TheLibraryPassesWithTheBuiltInClientAndWithTapTail) {
   EXPECT_EQ(builtin.status, 0) << builtin.output;
   EXPECT_EQ(external.status, 0) << external.output;
   const auto names = verdicts(builtin.output);
-  EXPECT_EQ(names.size(), files_in("scenarios").size());
+  // One verdict per file, and one per row of the refusal sweep's table (33 rows).
+  EXPECT_EQ(names.size(), files_in("scenarios").size() + 32);
   EXPECT_EQ(names, verdicts(external.output)) << "the external client must see what the built-in one sees";
 }
 
@@ -149,6 +150,61 @@ TEST(TapScenario, UpdateRewritesTheExpectedEventsFromWhatWasObserved) {
   EXPECT_NE(text.str().find("client event deletion vb=0 key=\"b\" cas=8\n"), std::string::npos) << text.str();
   Outcome second = run(copy);
   EXPECT_EQ(second.status, 0) << second.output;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(TapScenario, UpdateKeepsTheAuthorsFormsAndAddsNoFields) {
+  const std::string path = tmp_path("forms.scenario");
+  std::ofstream(path) << "send mutation vb=0 key=\"a\" value=fill(3000,0x41) cas=17\n"
+                         "send flush\n"
+                         "client event mutation vb=0x0 key=x\"62\" value=fill(3000,0x41) cas=0x10\n"
+                         "client event flush vb=0\n"
+                         "client end eof\n";
+  Outcome r = run("--update " + path);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("-client event mutation vb=0x0 key=x\"62\" value=fill(3000,0x41) cas=0x10\n"
+                          "+client event mutation vb=0x0 key=x\"61\" value=fill(3000,0x41) cas=0x11\n"),
+            std::string::npos)
+      << "the diff, hex kept hex and fill kept fill:\n" << r.output;
+  const std::string text = read_text(path);
+  EXPECT_NE(text.find("client event flush vb=0\n"), std::string::npos) << "a line the client met stays as written";
+  EXPECT_EQ(text.find("flags="), std::string::npos) << "no field the author did not check";
+  EXPECT_EQ(run(path).status, 0) << run(path).output;
+}
+
+TEST(TapScenario, UpdateRefusesARunThatFailedOnTheServerSideUnlessForced) {
+  const std::string path = tmp_path("server_failed.scenario");
+  const std::string original = "send mutation key=\"a\" ack\nexpect ack within=200ms opaque=0x99\n"
+                               "client event mutation key=\"b\"\nclient end eof\n";
+  std::ofstream(path) << original;
+  Outcome refused = run("--update " + path);
+  EXPECT_NE(refused.output.find("not updated: " + path + " failed for another reason than its client lines"),
+            std::string::npos)
+      << refused.output;
+  EXPECT_EQ(read_text(path), original);
+  Outcome dry = run("--update --force --dry-run " + path);
+  EXPECT_NE(dry.output.find("+client event mutation key=\"a\""), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("would update " + path), std::string::npos) << dry.output;
+  EXPECT_EQ(read_text(path), original) << "a dry run writes nothing";
+  run("--update --force " + path);
+  EXPECT_NE(read_text(path).find("client event mutation key=\"a\"\n"), std::string::npos) << read_text(path);
+}
+
+TEST(TapScenario, UpdateWritesALongValueToAFileBesideTheScenario) {
+  const std::string path = tmp_path("long_value.scenario");
+  fs::remove(tmp_path("long_value.line2.value.bin"));
+  std::ofstream(path) << "send mutation key=\"k\" value=random(5000)\nclient event mutation key=\"k\" value=\"x\"\n";
+  run("--update " + path);
+  EXPECT_TRUE(fs::exists(tmp_path("long_value.line2.value.bin"))) << read_text(path);
+  EXPECT_NE(read_text(path).find("value=file(\"long_value.line2.value.bin\")"), std::string::npos) << read_text(path);
+  Outcome again = run(path);
+  EXPECT_EQ(again.status, 0) << again.output;
 }
 
 TEST(TapScenario, UpdateRefusesEventsInsideRepeat) {
@@ -214,6 +270,67 @@ TEST(TapScenario, CheckOnlyParses) {
   Outcome bad = run("--check tests/runner/wrong/invalid.scenario");
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.output.find("invalid.scenario:4:6: unknown frame kind 'mutaton'"), std::string::npos) << bad.output;
+}
+
+TEST(TapScenario, ATableRunsEachRowAsItsOwnCaseSelectableByName) {
+  const std::string sweep = "scenarios/connect_refusal_sweep.scenario";
+  Outcome all = run(sweep);
+  EXPECT_EQ(all.status, 0) << all.output;
+  EXPECT_NE(all.output.find("33 passed, 0 failed"), std::string::npos) << all.output;
+  EXPECT_NE(all.output.find("PASS connect_refusal_sweep/eaccess_binary"), std::string::npos) << all.output;
+  Outcome some = run(sweep, "TESTBRIDGE_TEST_ONLY='connect_refusal_sweep/eaccess*'");
+  EXPECT_EQ(verdicts(some.output),
+            (std::vector<std::string>{"PASS connect_refusal_sweep/eaccess_text", "PASS connect_refusal_sweep/eaccess_empty",
+                                      "PASS connect_refusal_sweep/eaccess_binary"}))
+      << some.output;
+  const std::string xml = tmp_path("table.xml");
+  run("--junit " + xml + " --filter '*/ebusy_empty' " + sweep);
+  std::ifstream in(xml);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find(R"(<testcase name="connect_refusal_sweep/ebusy_empty")"), std::string::npos) << text.str();
+}
+
+TEST(TapScenario, TheLibraryIsFormatted) {
+  Outcome r = run("--fmt --check scenarios");
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+TEST(TapScenario, FmtRewritesALayoutAndCheckNamesTheFirstLineThatDiffers) {
+  const std::string path = tmp_path("messy.scenario");
+  std::ofstream(path) << "send   noop\n\n\nrepeat 2 {\nsend noop   # why\n}\n";
+  Outcome check = run("--fmt --check " + path);
+  EXPECT_EQ(check.status, 1) << check.output;
+  EXPECT_NE(check.output.find(path + ":1: not formatted"), std::string::npos) << check.output;
+  Outcome fmt = run("--fmt " + path);
+  EXPECT_EQ(fmt.status, 0) << fmt.output;
+  EXPECT_NE(fmt.output.find("formatted " + path), std::string::npos) << fmt.output;
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "send noop\n\nrepeat 2 {\n  send noop  # why\n}\n");
+  EXPECT_EQ(run("--fmt --check " + path).status, 0);
+  EXPECT_EQ(run("--fmt --check tests/runner/wrong/invalid.scenario").status, 2) << "a broken file is not formatted";
+}
+
+TEST(TapScenario, NewWritesAStartingFileForEachKindThatPasses) {
+  Outcome list = run("new");
+  EXPECT_EQ(list.status, 0) << list.output;
+  for (const std::string kind : {"backfill", "dump", "takeover", "checkpoints", "ack_modes", "refusal", "truncation"}) {
+    EXPECT_NE(list.output.find(kind), std::string::npos) << list.output;
+    const std::string path = tmp_path("new_" + kind + ".scenario");
+    fs::remove(path);
+    Outcome made = run("new " + kind + " " + path);
+    EXPECT_EQ(made.status, 0) << made.output;
+    Outcome ran = run(path);
+    EXPECT_EQ(ran.status, 0) << kind << ":\n" << ran.output;
+    EXPECT_EQ(run("--fmt --check " + path).status, 0) << kind << " is formatted";
+    Outcome again = run("new " + kind + " " + path);
+    EXPECT_EQ(again.status, 2) << "an existing file is never overwritten";
+  }
+  Outcome unknown = run("new backfil");
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_NE(unknown.output.find("no template 'backfil'"), std::string::npos) << unknown.output;
 }
 
 TEST(TapScenario, BadUsageIsStatusTwo) {

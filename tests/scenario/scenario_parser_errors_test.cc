@@ -322,6 +322,8 @@ const ErrorCase kSessions[] = {
     {"SaslRefuseWithUser", "expect sasl_auth refuse user=\"u\"", 1, 1,
      "'refuse' answers AUTH_ERROR whatever comes; drop user= and password=, or drop 'refuse' to refuse only other "
      "credentials"},
+    {"ConnectAfterRefusal", "expect sasl_auth refuse\nexpect connect", 2, 1,
+     "'expect connect' cannot follow 'expect sasl_auth refuse' (line 1): a refused client sends no TAP_CONNECT"},
     {"MechsOnAuth", "expect sasl_auth mechs=PLAIN", 1, 18,
      "'mechs' is not a field of expect sasl_auth; it belongs to expect sasl_list_mechs"},
     {"RetransmitWithoutAck", "send mutation retransmit=2", 1, 15,
