@@ -49,6 +49,9 @@ constexpr DefectInfo kDefects[] = {
     {D::no_idle_timeout, "no_idle_timeout", "never gives up on a silent server (the reference)"},
     {D::stay_connected_after_error, "stay_connected_after_error",
      "keeps the connection open after it stopped reading"},
+    {D::no_reconnect, "no_reconnect", "never reconnects: its reconnect attempts are forced to 0"},
+    {D::ignore_retransmit, "ignore_retransmit",
+     "after it NACKs a frame, never ACKs a later frame with the same key (the retransmit): the ACK is dropped"},
 };
 static_assert(std::size(kDefects) == kDefectCount, "every defect is in the table");
 

@@ -8,7 +8,8 @@
 //
 // Each defect is one deviation from the correct client, applied where the bug would live:
 // on the wire (the ACKs and TAP_CONNECT it sends, how it reads frames), in what it reports
-// (events, the end), or in its options (no idle timeout). README, "Defective clients".
+// (events, the end), or in its options (no idle timeout, no reconnect). README, "Defective
+// clients".
 #pragma once
 
 #include <bitset>
@@ -57,8 +58,11 @@ enum class Defect : std::uint8_t {
   // How it behaves.
   no_idle_timeout,             // never gives up on a silent server (the reference)
   stay_connected_after_error,  // keeps the connection open after it stopped reading
+  // Across connections and retransmits (appended: the values above keep their numbers).
+  no_reconnect,       // never reconnects: its reconnect attempts are forced to 0
+  ignore_retransmit,  // after it NACKs a frame, drops the ACK of every later frame with its key
 };
-inline constexpr std::size_t kDefectCount = static_cast<std::size_t>(Defect::stay_connected_after_error) + 1;
+inline constexpr std::size_t kDefectCount = static_cast<std::size_t>(Defect::ignore_retransmit) + 1;
 
 struct DefectInfo {
   Defect defect;

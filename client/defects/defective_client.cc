@@ -6,23 +6,44 @@ namespace tapharness::client {
 
 using tcp = asio::ip::tcp;
 
-DefectiveClient::DefectiveClient(asio::any_io_executor executor, FeedOptions options, DefectSet defects,
-                                 Callbacks callbacks)
-    : executor_(executor), options_(std::move(options)), defects_(defects), callbacks_(std::move(callbacks)) {
+namespace {
+
+ReconnectPolicy policy_of(const FeedOptions& options, const DefectSet& defects) {
+  ReconnectPolicy policy = options.reconnect;
+  if (defects.has(Defect::no_reconnect)) policy.attempts = 0;
+  return policy;
+}
+
+}  // namespace
+
+DefectiveClient::DefectiveClient(asio::any_io_executor executor, std::string host, std::string port,
+                                 FeedOptions options, DefectSet defects, Callbacks callbacks)
+    : executor_(executor),
+      host_(std::move(host)),
+      port_(std::move(port)),
+      options_(std::move(options)),
+      defects_(defects),
+      callbacks_(std::move(callbacks)),
+      schedule_(policy_of(options_, defects_)),
+      markers_(options_.reconnect.attempts > 0),
+      backoff_timer_(executor) {
   if (defects_.has(Defect::no_idle_timeout)) options_.idle_timeout.reset();
 }
 
 std::shared_ptr<DefectiveClient> DefectiveClient::start(asio::any_io_executor executor, std::string host,
                                                         std::string port, FeedOptions options, DefectSet defects,
                                                         Callbacks callbacks) {
-  std::shared_ptr<DefectiveClient> client(
-      new DefectiveClient(executor, std::move(options), defects, std::move(callbacks)));
-  asio::co_spawn(executor, client->connect(client, std::move(host), std::move(port)), asio::detached);
+  std::shared_ptr<DefectiveClient> client(new DefectiveClient(executor, std::move(host), std::move(port),
+                                                              std::move(options), defects, std::move(callbacks)));
+  asio::co_spawn(executor, client->connect(client), asio::detached);
   return client;
 }
 
-asio::awaitable<void> DefectiveClient::connect(std::shared_ptr<DefectiveClient> self, std::string host,
-                                               std::string port) {
+asio::awaitable<void> DefectiveClient::connect(std::shared_ptr<DefectiveClient> self) {
+  if (closed_) co_return end_closed();  // during the backoff
+  ++connection_;
+  events_ = 0;
+  if (markers_) on_item(ReportedConnection{connection_});
   // Its own connect to the server, bounded as the feed's is; on failure the feed connects
   // directly, so the end it reports is the correct client's.
   tcp::socket server(executor_);
@@ -33,11 +54,11 @@ asio::awaitable<void> DefectiveClient::connect(std::shared_ptr<DefectiveClient> 
   });
   boost::system::error_code ec;
   tcp::resolver resolver(executor_);
-  const auto endpoints = co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
+  const auto endpoints = co_await resolver.async_resolve(host_, port_, asio::redirect_error(asio::use_awaitable, ec));
   if (!ec) co_await asio::async_connect(server, endpoints, asio::redirect_error(asio::use_awaitable, ec));
   timeout.cancel();
-  if (closed_) co_return maybe_done();
-  if (ec || !server.is_open()) co_return start_feed(std::move(host), std::move(port));
+  if (closed_) co_return end_closed();
+  if (ec || !server.is_open()) co_return start_feed(host_, port_);
   // The proxy and the feed are the client's: what they call back holds it weakly, or each
   // would keep the other alive for ever (the caller holds the client while it runs).
   const std::weak_ptr<DefectiveClient> weak = self;
@@ -50,13 +71,14 @@ asio::awaitable<void> DefectiveClient::connect(std::shared_ptr<DefectiveClient> 
                        .deletion =
                            [weak](std::uint32_t flags, std::uint32_t expiry) {
                              if (auto client = weak.lock()) client->deletions_.emplace_back(flags, expiry);
-                           }});
+                           }},
+      nacked_keys_);
   const auto listening = proxy_->listen();
-  if (!listening) co_return start_feed(std::move(host), std::move(port));
-  proxy_done_ = false;
+  if (!listening) co_return start_feed(host_, port_);
+  ++proxies_running_;
   proxy_->start(std::move(server), [weak] {
     if (auto client = weak.lock()) {
-      client->proxy_done_ = true;
+      --client->proxies_running_;
       client->maybe_done();
     }
   });
@@ -67,7 +89,10 @@ void DefectiveClient::start_feed(std::string host, std::string port) {
   feed_.emplace(connect_feed(executor_, std::move(host), std::move(port), options_));
   feed_->async_consume(
       [weak = weak_from_this()](const protocol::TapEventView& event) {
-        if (auto client = weak.lock()) client->on_item(event.to_owned());
+        if (auto client = weak.lock()) {
+          ++client->events_;
+          client->on_item(event.to_owned());
+        }
       },
       [weak = weak_from_this()](const FeedEnd& end) {
         if (auto client = weak.lock()) client->on_end(end);
@@ -76,6 +101,7 @@ void DefectiveClient::start_feed(std::string host, std::string port) {
 
 void DefectiveClient::on_crash(const std::string& why) {
   crashed_ = true;
+  backoff_timer_.cancel();
   if (feed_) feed_->close();
   callbacks_.crash(why);
 }
@@ -89,7 +115,26 @@ void DefectiveClient::on_end(const FeedEnd& end) {
   if (defects_.has(Defect::connect_status_lost) && end.reason == EndReason::connect_rejected) {
     reported.error = end.body.empty() ? "connect_rejected" : fmt::format("connect_rejected: {}", end.body);
   }
+  // What it believes decides whether it reconnects: an end it takes for a clean eof is one.
+  const EndReason believed = reported.how == ReportedEnd::How::eof ? EndReason::eof : end.reason;
   on_item(std::move(reported));
+  const std::optional<Duration> wait =
+      closed_ || crashed_ ? std::nullopt : schedule_.after_end(believed, events_ > 0);
+  if (!wait) {
+    ended_ = true;
+    return maybe_done();
+  }
+  backoff_timer_.expires_after(*wait);
+  backoff_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code&) {
+    auto client = weak.lock();
+    if (!client || client->crashed_) return;
+    asio::co_spawn(client->executor_, client->connect(client), asio::detached);
+  });
+}
+
+void DefectiveClient::end_closed() {
+  // A connection reported so far gets its end; before the first, nothing is reported.
+  if (markers_ && connection_ > 0 && !ended_) on_item(ReportedEnd{.how = ReportedEnd::How::closed});
   ended_ = true;
   maybe_done();
 }
@@ -118,12 +163,14 @@ void DefectiveClient::close() {
   closed_ = true;
   if (feed_) feed_->close();
   if (proxy_) proxy_->stop();
+  // During a backoff the timer's handler begins no connection: connect() sees closed_.
+  backoff_timer_.cancel();
   maybe_done();
 }
 
 void DefectiveClient::maybe_done() {
-  const bool feed_done = ended_ || crashed_ || (closed_ && !feed_);
-  if (feed_done && proxy_done_ && callbacks_.done) std::exchange(callbacks_.done, nullptr)();
+  const bool feed_done = ended_ || crashed_ || (closed_ && !feed_ && connection_ == 0);
+  if (feed_done && proxies_running_ == 0 && callbacks_.done) std::exchange(callbacks_.done, nullptr)();
 }
 
 }  // namespace tapharness::client

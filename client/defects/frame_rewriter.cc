@@ -54,13 +54,15 @@ FrameRewriter::FrameRewriter(const DefectSet& defects)
       rewrites_(defects.has(Defect::engine_length_zero) || defects.has(Defect::accept_response_magic) ||
                 defects.has(Defect::deliver_lying_lengths) || defects.has(Defect::crash_on_lying_lengths) ||
                 defects.has(Defect::opaque_code_any_engine_length) || defects.has(Defect::tap_extras_unchecked) ||
-                defects.has(Defect::drop_vbucket_set)) {}
+                defects.has(Defect::drop_vbucket_set)),
+      keys_(defects.has(Defect::ignore_retransmit)) {}
 
 bool FrameRewriter::needed(const DefectSet& d) {
   for (Defect x : {Defect::engine_length_zero, Defect::accept_response_magic, Defect::deliver_lying_lengths,
                    Defect::crash_on_lying_lengths, Defect::opaque_code_any_engine_length,
                    Defect::close_on_unknown_opaque, Defect::deletion_flags_from_rev_seqno, Defect::ack_unasked,
-                   Defect::ack_non_tap, Defect::tap_extras_unchecked, Defect::drop_vbucket_set}) {
+                   Defect::ack_non_tap, Defect::tap_extras_unchecked, Defect::drop_vbucket_set,
+                   Defect::ignore_retransmit}) {
     if (d.has(x)) return true;
   }
   return false;
@@ -72,6 +74,7 @@ void FrameRewriter::begin_frame() {
   front_.clear();
   held_.clear();
   released_ = false;
+  key_.clear();
 }
 
 void FrameRewriter::take(protocol::ByteView in, protocol::Bytes& out, Notes& notes) {
@@ -84,6 +87,7 @@ void FrameRewriter::take(protocol::ByteView in, protocol::Bytes& out, Notes& not
       front_.insert(front_.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(std::min(n, kLook - front_.size())));
     }
     const bool hold = rewrites_ && !released_ && position_ < kHold;
+    if (keys_) keep_key(position_, chunk);
     position_ += n;
     if (hold) {
       held_.insert(held_.end(), chunk.begin(), chunk.end());
@@ -102,6 +106,22 @@ void FrameRewriter::take(protocol::ByteView in, protocol::Bytes& out, Notes& not
       end_frame(notes);
       begin_frame();
     }
+  }
+}
+
+// The key sits after the extras and, in a TAP message, the engine-specific bytes: its place
+// is known once front_ holds the header (and the engine-specific length), which comes in this
+// chunk or before it, and always before the key's first byte.
+void FrameRewriter::keep_key(std::uint64_t at, protocol::ByteView chunk) {
+  if (front_.size() < protocol::kHeaderSize) return;
+  const std::uint32_t extlen = front_[4], keylen = be16(front_, 2);
+  const bool engine = front_[0] == 0x80 && is_tap(front_[1]) && extlen >= 2;
+  if (engine && front_.size() < kHold) return;
+  const std::uint64_t begin = protocol::kHeaderSize + extlen + (engine ? be16(front_, 24) : 0);
+  const std::uint64_t from = std::max(at, begin), to = std::min<std::uint64_t>(at + chunk.size(), begin + keylen);
+  if (from < to) {
+    const auto* p = chunk.data() + (from - at);
+    key_.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(to - from));
   }
 }
 
@@ -155,6 +175,7 @@ void FrameRewriter::end_frame(Notes& notes) {
   const bool asks = extlen >= 4 && f.size() >= protocol::kHeaderSize + 4 &&
                     (be16(f, protocol::kHeaderSize + 2) & static_cast<std::uint16_t>(protocol::TapFlag::ack));
   if (tap && !asks && defects_.has(Defect::ack_unasked)) notes.acks.push_back({static_cast<Opcode>(opcode), opaque});
+  if (tap && asks && keys_) notes.asked.push_back({{static_cast<Opcode>(opcode), opaque}, key_});
   if (!tap && asks && opcode != static_cast<std::uint8_t>(Opcode::tap_connect) && defects_.has(Defect::ack_non_tap)) {
     notes.acks.push_back({static_cast<Opcode>(opcode), opaque});
   }

@@ -28,8 +28,16 @@ class FrameRewriter {
  public:
   explicit FrameRewriter(const DefectSet& defects);
 
+  // ignore_retransmit: a TAP message that asked for an ACK, and its key as the server sent it.
+  struct AskedAck {
+    protocol::AckRequest ack;
+    std::string key;
+    friend bool operator==(const AskedAck&, const AskedAck&) = default;
+  };
+
   struct Notes {
     std::vector<protocol::AckRequest> acks;  // ACKs the defective client sends of its own accord
+    std::vector<AskedAck> asked;             // ignore_retransmit: the frames that asked, in order
     std::vector<std::pair<std::uint32_t, std::uint32_t>> deletions;  // a deletion's (flags, expiry), misread
     std::optional<std::string> crash;  // it crashes, with this message
     bool close = false;                // it closes the connection
@@ -49,6 +57,7 @@ class FrameRewriter {
   void begin_frame();
   void rewrite_front(Notes& notes);  // once the first bytes of the frame are in
   void end_frame(Notes& notes);      // once the whole frame has passed
+  void keep_key(std::uint64_t at, protocol::ByteView chunk);  // ignore_retransmit: the key's bytes in `chunk`
 
   DefectSet defects_;
   bool rewrites_;            // whether any defect rewrites frames (and so holds bytes)
@@ -57,6 +66,8 @@ class FrameRewriter {
   protocol::Bytes front_;    // the frame's first bytes, up to kLook, for looking at
   protocol::Bytes held_;     // bytes not given out yet
   bool released_ = false;    // this frame goes through as it is
+  bool keys_;                // ignore_retransmit: keys of the frames that ask for an ACK are kept
+  std::string key_;          // the frame's key so far (at most 65535 bytes)
 };
 
 }  // namespace tapharness::client

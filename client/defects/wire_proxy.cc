@@ -1,5 +1,7 @@
 #include "client/defects/wire_proxy.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "protocol/frame.hpp"
@@ -15,7 +17,8 @@ constexpr auto kTogether = std::chrono::milliseconds(10);  // ACKs this close co
 
 }  // namespace
 
-WireProxy::WireProxy(asio::any_io_executor executor, DefectSet defects, Hooks hooks)
+WireProxy::WireProxy(asio::any_io_executor executor, DefectSet defects, Hooks hooks,
+                     std::shared_ptr<NackedKeys> nacked_keys)
     : executor_(executor),
       defects_(defects),
       hooks_(std::move(hooks)),
@@ -25,7 +28,8 @@ WireProxy::WireProxy(asio::any_io_executor executor, DefectSet defects, Hooks ho
       rewriter_(defects),
       hold_timer_(executor),
       up_signal_(executor),
-      newest_timer_(executor) {}
+      newest_timer_(executor),
+      nacked_keys_(std::move(nacked_keys)) {}
 
 Result<std::uint16_t, InputError> WireProxy::listen() {
   boost::system::error_code ec;
@@ -99,6 +103,7 @@ asio::awaitable<void> WireProxy::down(std::shared_ptr<WireProxy> self) {
       feed_gone = static_cast<bool>(wec);
     }
     for (const auto& [flags, expiry] : notes.deletions) hooks_.deletion(flags, expiry);
+    for (auto& asked : notes.asked) asked_.push_back(std::move(asked));
     for (const auto& ack : notes.acks) send_ack_up(ack);
     if (notes.crash) {
       hooks_.crash(*notes.crash);
@@ -201,6 +206,21 @@ void WireProxy::flush_newest_ack() {
   newest_ack_.reset();
 }
 
+// ignore_retransmit: the key of the frame this ACK answers (the first unanswered one with its
+// opcode and opaque); a NACK remembers the key, and any later answer for a frame with a
+// remembered key is dropped.
+bool WireProxy::drop_retransmit_ack(const protocol::Header& ack, protocol::Status status) {
+  const auto it = std::find_if(asked_.begin(), asked_.end(), [&](const FrameRewriter::AskedAck& a) {
+    return a.ack.opcode == ack.opcode && a.ack.opaque == ack.opaque;
+  });
+  if (it == asked_.end()) return false;
+  const std::string key = std::move(it->key);
+  asked_.erase(asked_.begin(), it + 1);  // the feed answers in order: earlier ones are behind it
+  if (nacked_keys_->contains(key)) return true;
+  if (status == protocol::Status::etmpfail || status == protocol::Status::ebusy) nacked_keys_->insert(key);
+  return false;
+}
+
 void WireProxy::from_feed(protocol::ByteView bytes) {
   protocol::Bytes frame(bytes.begin(), bytes.end());
   const protocol::Header h = protocol::read_header(frame.data());
@@ -238,6 +258,10 @@ void WireProxy::from_feed(protocol::ByteView bytes) {
   }
   if (defects_.has(Defect::ack_wrong_status)) protocol::store_be16(p + at::vbucket, static_cast<std::uint16_t>(protocol::Status::einval));
   if (defects_.has(Defect::nack_all)) protocol::store_be16(p + at::vbucket, static_cast<std::uint16_t>(protocol::Status::etmpfail));
+  if (defects_.has(Defect::ignore_retransmit) &&
+      drop_retransmit_ack(h, static_cast<protocol::Status>(protocol::load_be16(p + at::vbucket)))) {
+    return;
+  }
   if (defects_.has(Defect::ack_newest_only)) {
     newest_ack_ = protocol::AckRequest{static_cast<Opcode>(p[at::opcode]), protocol::load_be32(p + at::opaque)};
     newest_timer_.expires_after(kTogether);

@@ -8,7 +8,9 @@
 //   connect_feed(executor, "127.0.0.1", std::to_string(*port), options);
 //
 // Memory is bounded by one read each way and the ACKs waiting to go up (each a 24-byte
-// frame, at most one per frame the server sent).
+// frame, at most one per frame the server sent); with ignore_retransmit also by the keys of
+// the frames the feed has not acknowledged yet (the feed's queue bounds them) and the keys
+// it NACKed.
 #pragma once
 
 #include <array>
@@ -16,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "client/defects/defect.hpp"
@@ -35,7 +38,12 @@ class WireProxy : public std::enable_shared_from_this<WireProxy> {
     std::function<void(std::uint32_t flags, std::uint32_t expiry)> deletion;  // a deletion misread
   };
 
-  WireProxy(asio::any_io_executor executor, DefectSet defects, Hooks hooks);
+  // The keys the client has NACKed (ignore_retransmit), shared by the proxies of one client's
+  // connections: a retransmit after a reconnect is one too.
+  using NackedKeys = std::set<std::string, std::less<>>;
+
+  WireProxy(asio::any_io_executor executor, DefectSet defects, Hooks hooks,
+            std::shared_ptr<NackedKeys> nacked_keys = std::make_shared<NackedKeys>());
 
   // Listens for the feed on 127.0.0.1; the port, or why not.
   Result<std::uint16_t, InputError> listen();
@@ -56,6 +64,7 @@ class WireProxy : public std::enable_shared_from_this<WireProxy> {
   void send_ack_up(const protocol::AckRequest& ack);
   void flush_newest_ack();
   void finish_one();
+  bool drop_retransmit_ack(const protocol::Header& ack, protocol::Status status);
 
   asio::any_io_executor executor_;
   DefectSet defects_;
@@ -70,6 +79,8 @@ class WireProxy : public std::enable_shared_from_this<WireProxy> {
   asio::steady_timer newest_timer_;  // ack_newest_only: the ACKs due together
   std::deque<protocol::Bytes> up_queue_;
   std::optional<protocol::AckRequest> newest_ack_;
+  std::deque<FrameRewriter::AskedAck> asked_;  // ignore_retransmit: frames passed down, not yet acked
+  std::shared_ptr<NackedKeys> nacked_keys_;
   std::uint64_t acks_seen_ = 0;
   bool connect_seen_ = false;
   bool up_closed_ = false;  // nothing more goes to the server

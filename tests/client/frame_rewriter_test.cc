@@ -87,6 +87,31 @@ TEST(FrameRewriter, UnaskedTapMessagesAreAckedAndAskingOnesAreLeftToTheFeed) {
   EXPECT_EQ(seen.notes.acks[0], (protocol::AckRequest{protocol::Opcode::tap_flush, 0x24}));
 }
 
+// ignore_retransmit: every TAP message that asks for an ACK is noted with its key as the
+// server sent it (after the extras and engine-specific bytes), whatever the read sizes.
+TEST(FrameRewriter, IgnoreRetransmitNotesTheKeyOfEachFrameThatAsks) {
+  const Bytes stream = [] {
+    Bytes out = frame(golden::kMutation);                       // asks, opaque 0x10, key "mykey"
+    protocol::append(out, frame(golden::kDeletion));            // does not ask
+    protocol::append(out, frame(golden::kCheckpointStart));     // asks, opaque 0x22, key "checkpoint_start"
+    protocol::append(out, frame(golden::kOpaqueEnableAutoNack));  // asks, opaque 0x26, no key
+    protocol::append(out, frame(golden::kNoop));                // not a TAP message
+    return out;
+  }();
+  using Asked = FrameRewriter::AskedAck;
+  using protocol::Opcode;
+  const std::vector<Asked> expected{{{Opcode::tap_mutation, 0x10}, "mykey"},
+                                    {{Opcode::tap_checkpoint_start, 0x22}, "checkpoint_start"},
+                                    {{Opcode::tap_opaque, 0x26}, ""}};
+  const Seen whole = feed(with(Defect::ignore_retransmit), stream, false);
+  const Seen bytewise = feed(with(Defect::ignore_retransmit), stream, true);
+  EXPECT_EQ(whole.notes.asked, expected);
+  EXPECT_EQ(bytewise.notes.asked, expected);
+  EXPECT_EQ(whole.out, stream) << "the bytes are not changed";
+  EXPECT_TRUE(FrameRewriter::needed(with(Defect::ignore_retransmit)));
+  EXPECT_TRUE(feed(with(Defect::engine_length_zero), stream, false).notes.asked.empty()) << "only with the defect";
+}
+
 TEST(FrameRewriter, HeldBytesGoOutUnchangedWhenTheFrameStalls) {
   FrameRewriter rewriter(with(Defect::engine_length_zero));
   const Bytes mutation = frame(golden::kMutation);
@@ -121,6 +146,19 @@ TEST(Defects, TheReferenceProfileIsItsWeaknessesTogether) {
   EXPECT_EQ(parsed->skip_ack_n, 2u);
   EXPECT_EQ(all_defects().size(), kDefectCount);
   EXPECT_GE(kDefectCount, 20u);
+}
+
+TEST(Defects, TheSessionDefectsAreAppendedAndNamed) {
+  EXPECT_EQ(static_cast<std::size_t>(Defect::stay_connected_after_error), 28u) << "the old values keep their numbers";
+  EXPECT_EQ(static_cast<std::size_t>(Defect::no_reconnect), 29u);
+  EXPECT_EQ(static_cast<std::size_t>(Defect::ignore_retransmit), 30u);
+  EXPECT_EQ(kDefectCount, 31u);
+  EXPECT_EQ(name_of(Defect::no_reconnect), "no_reconnect");
+  EXPECT_EQ(name_of(Defect::ignore_retransmit), "ignore_retransmit");
+  const std::vector<std::string> words{"no_reconnect", "ignore_retransmit"};
+  const auto parsed = parse_defects(words);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->describe(), "no_reconnect,ignore_retransmit");
 }
 
 }  // namespace

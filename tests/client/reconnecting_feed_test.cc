@@ -23,20 +23,13 @@ using tcp = asio::ip::tcp;
 using testing::Millis;
 using testing::reset;
 using testing::SessionServer;
-using tapharness::testing::read_exactly;
+using testing::read_bounded;
+using testing::read_frame;
 using tapharness::testing::write_hex;
 namespace golden = tapharness::golden;
 using Clock = std::chrono::steady_clock;
 
 constexpr Millis kLimit(10000);
-
-// One whole frame from the client: its header, then its body.
-protocol::Bytes read_frame(tcp::socket& s) {
-  protocol::Bytes frame = read_exactly(s, protocol::kHeaderSize);
-  if (frame.size() < protocol::kHeaderSize) return frame;
-  protocol::append(frame, read_exactly(s, protocol::read_header(frame.data()).bodylen));
-  return frame;
-}
 
 // What the handlers saw, as lines: "connection 1", "mutation mykey", "end io_error", and
 // " last" on the last end.
@@ -137,7 +130,7 @@ TEST(ReconnectingFeed, ReconnectsAfterAResetWithTheSameTapConnect) {
     connects[n - 1] = read_frame(s);
     if (n == 1) {
       write_hex(s, golden::kMutation);
-      read_exactly(s, 24);  // its ACK: the client has taken it
+      read_bounded(s, 24);  // its ACK: the client has taken it
       const auto deletion = protocol::parse_hex(golden::kDeletion).value();
       tapharness::testing::write_bytes(s, protocol::ByteView(deletion).first(10));
       reset(s);
@@ -191,7 +184,7 @@ TEST(ReconnectingFeed, NoReconnectAfterEndStream) {
   expect_no_reconnect([](tcp::socket& s) {
     read_frame(s);
     write_hex(s, golden::kOpaqueCloseTapStream);
-    read_exactly(s, 1);
+    read_bounded(s, 1);
   }, EndReason::end_stream);
 }
 
@@ -199,7 +192,7 @@ TEST(ReconnectingFeed, NoReconnectAfterARefusedConnect) {
   expect_no_reconnect([](tcp::socket& s) {
     read_frame(s);
     write_hex(s, golden::kConnectRejected);
-    read_exactly(s, 1);
+    read_bounded(s, 1);
   }, EndReason::connect_rejected);
 }
 
@@ -211,7 +204,7 @@ TEST(ReconnectingFeed, NoReconnectAfterARefusedAuth) {
     write_hex(s, "81 20 0000 00 00 0000 00000005 00000000 0000000000000000 504c41494e");
     read_frame(s);  // SASL_AUTH
     write_hex(s, "81 21 0000 00 00 0020 00000000 00000000 0000000000000000");
-    read_exactly(s, 1);
+    read_bounded(s, 1);
   }, EndReason::auth_failed, options);
 }
 
@@ -220,7 +213,7 @@ TEST(ReconnectingFeed, NoReconnectAfterClose) {
     if (n > 1) return;
     read_frame(s);
     write_hex(s, golden::kMutation);
-    read_exactly(s, 24 + 1);  // until the client goes away
+    read_bounded(s, 24 + 1);  // until the client goes away
   }, Millis(300));
   asio::io_context io;
   Recorded r;
@@ -293,7 +286,7 @@ TEST(ReconnectingFeed, AConnectionWithEventsResetsTheAttempts) {
     read_frame(s);
     if (n <= 2) {
       write_hex(s, golden::kMutation);
-      read_exactly(s, 24);
+      read_bounded(s, 24);
     }
     reset(s);
   }, Millis(300));
@@ -316,7 +309,7 @@ TEST(ReconnectingFeed, ANackRuleCountsAcrossConnections) {
     read_frame(s);
     for (int i = 0; i < n; ++i) {
       write_hex(s, golden::kMutation);
-      const auto ack = read_exactly(s, 24);
+      const auto ack = read_bounded(s, 24);
       if (ack.size() == 24) statuses.push_back(protocol::read_header(ack.data()).vbucket_or_status);
     }
     if (n == 1) reset(s);
@@ -344,7 +337,7 @@ TEST(ReconnectingFeed, DestroyingItClosesTheConnection) {
   std::atomic<Clock::rep> gone{0};
   SessionServer server(1, [&](tcp::socket& s, int) {
     read_frame(s);
-    read_exactly(s, 1);  // returns once the client has gone (EOF), or after 10 s
+    read_bounded(s, 1);  // returns once the client has gone (EOF), or after 10 s
     gone = Clock::now().time_since_epoch().count();
   });
   asio::io_context io;

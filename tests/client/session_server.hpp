@@ -1,10 +1,11 @@
 // A TCP server on 127.0.0.1 and an ephemeral port for one client across several connections
 // (a reconnecting client), every wait bounded: each accept waits at most `accept_wait`, and
-// each connection's blocking reads and writes give up after `io_wait` (SO_RCVTIMEO and
-// SO_SNDTIMEO), so a client that misbehaves fails the test instead of hanging it.
+// the scripts read with read_bounded / read_frame, which give up after a wait (10 s by
+// default), so a client that misbehaves fails the test instead of hanging it. (Asio's
+// blocking reads ignore SO_RCVTIMEO: they poll again on EAGAIN. Hence poll(2) here.)
 //
 //   SessionServer server(2, [](tcp::socket& s, int connection) {   // connection: 1, 2, ...
-//     read_exactly(s, 36);
+//     read_frame(s);   // TAP_CONNECT
 //     if (connection == 1) reset(s); else write_hex(s, golden::kMutation);
 //   });
 //   ... the client connects to server.port() ...
@@ -14,7 +15,8 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <chrono>
@@ -23,19 +25,42 @@
 #include <thread>
 
 #include "protocol/bytes.hpp"
+#include "protocol/header.hpp"
 #include "third_party/asio.hpp"
 
 namespace tapharness::client::testing {
 
 using Millis = std::chrono::milliseconds;
 
-// Blocking reads and writes on `s` fail after `wait` instead of blocking for ever.
-inline void bound_io(asio::ip::tcp::socket& s, Millis wait = Millis(10000)) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(wait.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((wait.count() % 1000) * 1000);
-  setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+inline constexpr Millis kReadWait(10000);
+
+// `n` bytes from `s`, or fewer when the peer closes, the read fails, or `wait` passes first.
+inline protocol::Bytes read_bounded(asio::ip::tcp::socket& s, std::size_t n, Millis wait = kReadWait) {
+  protocol::Bytes out(n);
+  std::size_t got = 0;
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (got < n) {
+    const auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    if (left <= Millis(0)) break;
+    pollfd p{s.native_handle(), POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left.count()) + 1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    const ssize_t k = ::recv(s.native_handle(), out.data() + got, n - got, 0);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) break;
+    got += static_cast<std::size_t>(k);
+  }
+  out.resize(got);
+  return out;
+}
+
+// One whole frame from the client (its header, then its body), within `wait` per part.
+inline protocol::Bytes read_frame(asio::ip::tcp::socket& s, Millis wait = kReadWait) {
+  protocol::Bytes frame = read_bounded(s, protocol::kHeaderSize, wait);
+  if (frame.size() < protocol::kHeaderSize) return frame;
+  protocol::append(frame, read_bounded(s, protocol::read_header(frame.data()).bodylen, wait));
+  return frame;
 }
 
 // An abortive close: the client reads ECONNRESET ("Connection reset by peer").
@@ -49,9 +74,9 @@ class SessionServer {
  public:
   using Script = std::function<void(asio::ip::tcp::socket&, int connection)>;
 
-  SessionServer(int connections, Script script, Millis accept_wait = Millis(10000), Millis io_wait = Millis(10000))
+  SessionServer(int connections, Script script, Millis accept_wait = Millis(10000))
       : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this, connections, script = std::move(script), accept_wait, io_wait] {
+    thread_ = std::thread([this, connections, script = std::move(script), accept_wait] {
       for (int n = 1; n <= connections && !stop_; ++n) {
         if (!wait_for_client(accept_wait)) break;
         asio::ip::tcp::socket socket(io_);
@@ -59,7 +84,6 @@ class SessionServer {
         acceptor_.accept(socket, ec);
         if (ec) break;
         ++accepted_;
-        bound_io(socket, io_wait);
         script(socket, n);
       }
     });

@@ -183,11 +183,10 @@ TEST(TapFeedLoopback, AwaitableConsumer) {
 TEST(TapFeedLoopback, BlockingFeedAcksWithTheStatusAckStatusGave) {
   protocol::Bytes acks;
   LoopbackServer server([&](tcp::socket& s) {
-    testing::bound_io(s);
-    read_exactly(s, 36);
+    testing::read_bounded(s, 36);
     write_hex(s, golden::kMutation);                    // "mykey", ACK 0x10
     write_hex(s, golden::kOpaqueInitialVBucketStream);  // ACK 0x20
-    acks = read_exactly(s, 48);
+    acks = testing::read_bounded(s, 48);
   });
   FeedOptions options;
   options.ack_status = [](const protocol::TapEventView& e) {
@@ -214,12 +213,11 @@ TEST(TapFeedLoopback, BlockingFeedAcksWithTheStatusAckStatusGave) {
 TEST(TapFeedLoopback, AuthenticatesAfterConnectingThenStreams) {
   protocol::Bytes list, auth, connect;
   LoopbackServer server([&](tcp::socket& s) {
-    testing::bound_io(s);
-    list = read_exactly(s, 24);
+    list = testing::read_bounded(s, 24);
     write_hex(s, "81 20 0000 00 00 0000 00000005 00000000 0000000000000000 504c41494e");  // "PLAIN"
-    auth = read_exactly(s, 24 + 5 + 1 + 1 + 1 + 2);  // user "u", password "pw"
+    auth = testing::read_bounded(s, 24 + 5 + 1 + 1 + 1 + 2);  // user "u", password "pw"
     write_hex(s, "81 21 0000 00 00 0000 00000000 00000000 0000000000000000");
-    connect = read_exactly(s, 36);
+    connect = testing::read_bounded(s, 36);
     write_hex(s, golden::kDeletion);
   });
   FeedOptions options;

@@ -273,17 +273,9 @@ TEST(TapTailBinary, EndStreamIsStatusZeroAndBadUsageTwo) {
 }
 
 // The session flags through the real binary, every wait bounded: the child's (ChildProcess
-// kills it after 10 s), the server's accepts and socket I/O (SessionServer).
+// kills it after 10 s), the server's accepts and reads (SessionServer, read_bounded).
 using tapharness::testing::ChildProcess;
 using testing::SessionServer;
-
-// One whole frame from the client: its header, then its body.
-protocol::Bytes read_frame(tcp::socket& s) {
-  protocol::Bytes frame = read_exactly(s, protocol::kHeaderSize);
-  if (frame.size() < protocol::kHeaderSize) return frame;
-  protocol::append(frame, read_exactly(s, protocol::read_header(frame.data()).bodylen));
-  return frame;
-}
 
 ChildProcess::Exit run_bounded(std::vector<std::string> args) {
   ChildProcess tail("client/tap_tail", args);
@@ -297,10 +289,10 @@ constexpr std::string_view kDeletionLine = R"({"op":"deletion","vb":3,"key":"myk
 TEST(TapTailBinary, ReconnectMarksEachConnectionAndPrintsEachEnd) {
   protocol::Bytes connects[2];
   SessionServer server(2, [&](tcp::socket& s, int n) {
-    connects[n - 1] = read_frame(s);
+    connects[n - 1] = testing::read_frame(s);
     if (n == 1) {
       write_hex(s, golden::kMutation);
-      read_exactly(s, 24);  // its ACK: the client has it
+      testing::read_bounded(s, 24);  // its ACK: the client has it
       testing::reset(s);
     } else {
       write_hex(s, golden::kDeletion);
@@ -320,7 +312,7 @@ TEST(TapTailBinary, ReconnectMarksEachConnectionAndPrintsEachEnd) {
 
 TEST(TapTailBinary, ReconnectExitStatusIsTheLastEnds) {
   SessionServer server(2, [&](tcp::socket& s, int n) {
-    read_frame(s);
+    testing::read_frame(s);
     if (n == 1) {
       testing::reset(s);
     } else {
@@ -374,14 +366,33 @@ TEST(TapTailBinary, CtrlCDuringTheBackoffEndsClosed) {
   EXPECT_EQ(exit.status, 130);
 }
 
+TEST(TapTailBinary, TheNoReconnectDefectPrintsTheMarkerAndNeverComesBack) {
+  SessionServer server(2, [&](tcp::socket& s, int n) {
+    testing::read_frame(s);
+    if (n == 1) {
+      write_hex(s, golden::kMutation);
+      testing::read_bounded(s, 24);
+      testing::reset(s);
+    }
+  }, std::chrono::milliseconds(300));
+  const auto exit = run_bounded({"--addr", "127.0.0.1:" + server.port(), "--reconnect", "2", "--reconnect-backoff",
+                                 "0.01", "--defect", "no_reconnect"});
+  server.join();
+  EXPECT_EQ(exit.out, fmt::format("{{\"connection\":1}}\n{}\n"
+                                  "{{\"end\":\"error\",\"error\":\"io_error: read: Connection reset by peer (at offset 59)\"}}\n",
+                                  kMutationLine));
+  EXPECT_EQ(exit.status, 1);
+  EXPECT_EQ(server.accepted(), 1);
+}
+
 TEST(TapTailBinary, AuthenticatesWithUserAndPassword) {
   protocol::Bytes list, auth;
   SessionServer server(1, [&](tcp::socket& s, int) {
-    list = read_frame(s);
+    list = testing::read_frame(s);
     write_hex(s, "81 20 0000 00 00 0000 0000000e 00000000 0000000000000000 4352414d2d4d443520504c41494e");
-    auth = read_frame(s);
+    auth = testing::read_frame(s);
     write_hex(s, "81 21 0000 00 00 0000 0000000d 00000000 0000000000000000 41757468656e74696361746564");
-    read_frame(s);  // TAP_CONNECT
+    testing::read_frame(s);  // TAP_CONNECT
     write_hex(s, golden::kDeletion);
   });
   const auto exit = run_bounded({"--addr", "127.0.0.1:" + server.port(), "--user", "u", "--password", "pw"});
@@ -394,11 +405,11 @@ TEST(TapTailBinary, AuthenticatesWithUserAndPassword) {
 
 TEST(TapTailBinary, ARefusedAuthIsAnErrorEnd) {
   SessionServer server(1, [&](tcp::socket& s, int) {
-    read_frame(s);
+    testing::read_frame(s);
     write_hex(s, "81 20 0000 00 00 0000 00000005 00000000 0000000000000000 504c41494e");
-    read_frame(s);
+    testing::read_frame(s);
     write_hex(s, "81 21 0000 00 00 0020 0000000c 00000000 0000000000000000 41757468206661696c757265");
-    read_exactly(s, 1);
+    testing::read_bounded(s, 1);
   });
   const auto exit = run_bounded({"--addr", "127.0.0.1:" + server.port(), "--user", "u", "--reconnect", "3"});
   server.join();
@@ -415,10 +426,10 @@ TEST(TapTailBinary, ARefusedAuthIsAnErrorEnd) {
 std::vector<std::uint16_t> ack_statuses_for(std::vector<std::string> flags, int deliveries) {
   std::vector<std::uint16_t> statuses;
   SessionServer server(1, [&](tcp::socket& s, int) {
-    read_frame(s);
+    testing::read_frame(s);
     for (int i = 0; i < deliveries; ++i) {
       write_hex(s, golden::kMutation);
-      const auto ack = read_exactly(s, 24);
+      const auto ack = testing::read_bounded(s, 24);
       if (ack.size() == 24) statuses.push_back(protocol::read_header(ack.data()).vbucket_or_status);
     }
   });
