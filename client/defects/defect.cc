@@ -80,7 +80,9 @@ DefectSet reference_defects() {
                    D::crash_on_lying_lengths, D::opaque_code_any_engine_length, D::tap_extras_unchecked,
                    D::drop_vbucket_set, D::drop_flush,
                    D::drop_checkpoint_id, D::drop_datatype, D::end_stream_as_eof, D::eof_after_header,
-                   D::connect_status_lost, D::no_idle_timeout}) {
+                   D::connect_status_lost, D::no_idle_timeout,
+                   // StartTapFeed has no reconnect: a feed that ends is over (protocol.md 6.2).
+                   D::no_reconnect}) {
     set.add(d);
   }
   return set;
