@@ -98,6 +98,29 @@ int run_defective(const tapharness::client::TailOptions& options) {
   return status;
 }
 
+// Events formatted into the buffer, which is written when it fills or when the feed has
+// nothing more ready (a posted flush runs after the events of the current read).
+struct EventPrinter {
+  StdoutBuffer& out;
+  tapharness::asio::io_context& io;
+  bool flush_posted = false;
+
+  void print(const tapharness::protocol::TapEventView& event) {
+    char* end = tapharness::client::write_event_json(out.room(tapharness::client::event_json_bound(event) + 1), event);
+    *end++ = '\n';
+    out.commit(end);
+    if (out.size() >= StdoutBuffer::kFlushAt) {
+      out.flush();
+    } else if (!flush_posted) {
+      flush_posted = true;
+      tapharness::asio::post(io, [this] {
+        flush_posted = false;
+        out.flush();
+      });
+    }
+  }
+};
+
 // The exit status of an end: 0 when the server finished the stream, 130 after Ctrl-C, 1 for
 // an error. With --reconnect, the last end's.
 int status_of(const tapharness::client::FeedEnd& end) {
@@ -113,7 +136,7 @@ int run_reconnecting(const tapharness::client::TailOptions& options) {
   asio::io_context io;
   asio::signal_set signals(io, SIGINT, SIGTERM);
   StdoutBuffer out;
-  bool flush_posted = false;
+  EventPrinter printer{out, io};
   int status = 1;
   auto feed = ReconnectingFeed::start(
       io.get_executor(), options.host, options.port, options.feed,
@@ -124,18 +147,7 @@ int run_reconnecting(const tapharness::client::TailOptions& options) {
            },
        .on_event =
            [&](const protocol::TapEventView& event) {
-             char* end = write_event_json(out.room(event_json_bound(event) + 1), event);
-             *end++ = '\n';
-             out.commit(end);
-             if (out.size() >= StdoutBuffer::kFlushAt) {
-               out.flush();
-             } else if (!flush_posted) {
-               flush_posted = true;
-               asio::post(io, [&] {
-                 flush_posted = false;
-                 out.flush();
-               });
-             }
+             printer.print(event);
              return protocol::Status::success;  // the ACK's status is --nack's (FeedOptions::ack_status)
            },
        .on_end =
@@ -182,27 +194,13 @@ int main(int argc, char** argv) {
   // more ready (a posted flush runs after the events of the current read), so a reader of the
   // pipe sees each event as soon as it arrived, with one write per read rather than per line.
   StdoutBuffer out;
-  bool flush_posted = false;
+  EventPrinter printer{out, io};
   int status = 1;
-  feed.async_consume(
-      [&](const protocol::TapEventView& event) {
-        char* end = write_event_json(out.room(event_json_bound(event) + 1), event);
-        *end++ = '\n';
-        out.commit(end);
-        if (out.size() >= StdoutBuffer::kFlushAt) {
-          out.flush();
-        } else if (!flush_posted) {
-          flush_posted = true;
-          asio::post(io, [&] {
-            flush_posted = false;
-            out.flush();
-          });
-        }
-      },
+  feed.async_consume([&](const protocol::TapEventView& event) { printer.print(event); },
       [&](const FeedEnd& end) {
         out.append(end_json(report_of(end)) + '\n');
         out.flush();
-        status = end.clean() ? 0 : end.reason == EndReason::closed ? cli::kInterruptedStatus : 1;
+        status = status_of(end);
         signals.cancel();
       });
   io.run();
