@@ -188,6 +188,12 @@ Result<std::vector<ScenarioCase>, Diagnostic> expand_table(std::string_view text
   auto table = find_table(lines.all, path);
   if (!table) return table.error();
   if (!*table) return std::vector<ScenarioCase>{ScenarioCase{"", std::string(text)}};
+  // Every case is the file again: the cases together stay within one file's bound.
+  if ((*table)->rows.size() * text.size() > kMaxFileSize) {
+    return error_at(path, (*table)->first_line, 1,
+                    fmt::format("{} rows of a {}-byte file expand to more than {} bytes; split the table",
+                                (*table)->rows.size(), text.size(), kMaxFileSize));
+  }
   std::vector<ScenarioCase> cases;
   for (const auto& row : (*table)->rows) {
     ScenarioCase one{row.front(), {}};

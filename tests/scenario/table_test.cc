@@ -2,6 +2,7 @@
 // `{column}` replaced by the row's word, and what a malformed table is told.
 #include "scenario/table.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "scenario/parser.hpp"
@@ -100,6 +101,15 @@ const TableError kMalformed[] = {
 };
 INSTANTIATE_TEST_SUITE_P(Tables, MalformedTable, ::testing::ValuesIn(kMalformed),
                          [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Table, CasesTogetherStayWithinAFilesBound) {
+  std::string text = "table name {\n";
+  for (int i = 0; i < 5000; ++i) text += fmt::format("  r{}\n", i);
+  text += "}\nsend noop # " + std::string(20000, 'x') + "\n";
+  auto cases = expand_table(text, "big.scenario");
+  ASSERT_FALSE(cases);
+  EXPECT_NE(cases.error().message.find("split the table"), std::string::npos) << cases.error().message;
+}
 
 TEST(Table, ATableInAnIncludedFileIsAnError) {
   write_temp_file("rows.inc", "table name {\n a\n}\n");
