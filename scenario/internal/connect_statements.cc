@@ -265,6 +265,15 @@ std::optional<ClientArgs> parse_client_args(ValueReader& values, std::span<const
   if (args && args->password && !args->user) {
     return values.errors().fail(words[0], "'password=' needs 'user=': SASL PLAIN sends both");
   }
+  if (args && args->backoff && args->reconnect == 0) {
+    return values.errors().fail(words[0], "'backoff=' is the wait before a reconnect; it needs 'reconnect=N'");
+  }
+  if (args && args->backoff && *args->backoff > Duration(5000)) {
+    return values.errors().fail(words[0], "'backoff=' is at most 5s (it doubles per attempt, up to 5s)");
+  }
+  if (args && args->nack_status && args->nack.empty()) {
+    return values.errors().fail(words[0], "'nack_status=' is the status of the NACKs 'nack=KEY' asks for; it needs 'nack='");
+  }
   return args;
 }
 

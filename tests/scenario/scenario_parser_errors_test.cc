@@ -342,6 +342,12 @@ const ErrorCase kSessions[] = {
     {"PasswordWithoutUser", "client args password=\"p\"", 1, 1, "'password=' needs 'user=': SASL PLAIN sends both"},
     {"BackwardsRange", "expect connect vbuckets=9..3", 1, 25, "the range 9..3 runs backwards; write 3..9"},
     {"RangeBeyondVbuckets", "client args vbuckets=0..65536", 1, 25, "'vbuckets' is at most 65535, got 65536"},
+    {"BackoffWithoutReconnect", "client args backoff=1s", 1, 1,
+     "'backoff=' is the wait before a reconnect; it needs 'reconnect=N'"},
+    {"BackoffTooLong", "client args reconnect=2 backoff=6s", 1, 1,
+     "'backoff=' is at most 5s (it doubles per attempt, up to 5s)"},
+    {"NackStatusWithoutNack", "client args nack_status=EBUSY", 1, 1,
+     "'nack_status=' is the status of the NACKs 'nack=KEY' asks for; it needs 'nack='"},
     {"NackCountZero", "client args nack=k:0", 1, 20,
      "a nack count is at least 1 (KEY:N NACKs the first N ACK requests)"},
 };
