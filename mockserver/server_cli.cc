@@ -14,7 +14,7 @@ namespace po = boost::program_options;
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: tap_mockserver --scenario FILE [--listen HOST:PORT] [--connections N] [--trace DIR]\n"
+    "usage: tap_mockserver --scenario FILE [--row NAME] [--listen HOST:PORT] [--connections N] [--trace DIR]\n"
     "       tap_mockserver --check FILE...";
 
 constexpr std::string_view kAbout = R"(
@@ -43,6 +43,7 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
       ("help,h", "print this help")
       ("version", "print the version")
       ("scenario", po::value(&serve.scenario_path)->value_name("FILE"), "the scenario to serve ('-': standard input)")
+      ("row", po::value(&serve.row)->value_name("NAME"), "a table's case to serve (a file with a table is one scenario per row)")
       ("listen", po::value(&listen)->value_name("HOST:PORT"), "where to listen (default 127.0.0.1:0, an ephemeral port)")
       ("connections", po::value(&connections)->value_name("N"), "serve N connections, concurrently (default 1)")
       ("trace", po::value(&trace_dir)->value_name("DIR"), "write a transcript per connection to DIR/<scenario>.<n>.trace (DIR is created)")

@@ -13,6 +13,7 @@
 namespace tapharness::mockserver {
 
 struct ServeCommand {
+  std::string row;  // --row: which case of a table to serve
   std::string scenario_path;
   ServerOptions server;
 };

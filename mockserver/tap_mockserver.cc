@@ -1,6 +1,7 @@
 // tap_mockserver: serves a scenario to TAP clients (see server_cli.cc --help).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "cli/conventions.hpp"
@@ -47,12 +48,26 @@ void raise_file_limit() {
 
 int serve(const ServeCommand& command) {
   raise_file_limit();
-  auto parsed = load_scenario(command.scenario_path);
-  if (!parsed) {
-    fmt::print(stderr, "{}\n", parsed.error());
+  auto cases = tapharness::scenario::load_scenario_cases(command.scenario_path);
+  if (!cases) {
+    fmt::print(stderr, "{}\n", cases.error());
     return 2;
   }
-  auto scenario = std::make_shared<const Scenario>(std::move(parsed).value());
+  // A file with a table is a scenario per row: --row picks one.
+  const bool table = !cases->front().row.empty();
+  auto chosen = std::find_if(cases->begin(), cases->end(), [&](const Scenario& s) { return s.row == command.row; });
+  if (!table && !command.row.empty()) {
+    fmt::print(stderr, "tap_mockserver: {} has no table; --row is for a file with one\n", command.scenario_path);
+    return 2;
+  }
+  if (chosen == cases->end()) {
+    std::string rows;
+    for (const Scenario& s : *cases) rows += fmt::format("{}{}", rows.empty() ? "" : ", ", s.row);
+    fmt::print(stderr, "tap_mockserver: {} is a table of {} cases; --row NAME serves one of: {}\n",
+               command.scenario_path, cases->size(), rows);
+    return 2;
+  }
+  auto scenario = std::make_shared<const Scenario>(std::move(*chosen));
   const std::size_t planned = scenario->connections.size();
   if (planned > 0 && (command.server.connections > 1 || command.server.mutation)) {
     fmt::print(stderr, "tap_mockserver: {} plans its own {} connections (its connection blocks); --connections and "

@@ -94,6 +94,26 @@ TEST(TapMockserver, ABadScenarioIsStatusTwoWithItsPositionAndNothingServed) {
   EXPECT_NE(exit.err.find("did you mean 'mutation'?"), std::string::npos) << exit.err;
 }
 
+TEST(TapMockserver, ATableIsServedOneRowAtATime) {
+  const std::string path = write_temp_file("rows.scenario", "table name code {\n  a CLOSE_BACKFILL\n  b CLOSE_TAP_STREAM\n}\n"
+                                                            "send opaque code={code}\n");
+  ChildProcess unnamed(kBinary, {"--scenario", path});
+  const auto refused = unnamed.wait();
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(refused.err.find("is a table of 2 cases; --row NAME serves one of: a, b"), std::string::npos)
+      << refused.err;
+  Served served({"--scenario", path, "--row", "b"});
+  ASSERT_NE(served.port(), 0) << served.first_line();
+  LoopbackClient client;
+  ASSERT_TRUE(client.open_tap(served.port()));
+  const auto ending = client.read_to_end();
+  ASSERT_EQ(ending.bytes.size(), 36u);
+  EXPECT_EQ(protocol::load_be32(ending.bytes.data() + 32), 7u) << "CLOSE_TAP_STREAM, row b's code";
+  const auto exit = served.wait();
+  EXPECT_EQ(exit.status, 0) << exit.out << exit.err;
+  EXPECT_EQ(exit.out.rfind("PASS rows/b (connection 1)", 0), 0u) << exit.out;
+}
+
 TEST(TapMockserver, BadUsageIsStatusTwoWithTheReasonAndTheUsage) {
   const std::string good = write_temp_file("usage.scenario", "send noop\n");
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
