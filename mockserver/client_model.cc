@@ -20,6 +20,24 @@ std::vector<protocol::AckRequest> ClientModel::written(protocol::ByteView bytes,
   return acks;
 }
 
+std::vector<protocol::AckRequest> ClientModel::written_generated(protocol::ByteView head, protocol::ByteView probe,
+                                                                 std::size_t value_bytes) {
+  std::vector<protocol::AckRequest> acks;
+  if (stopped_) return acks;
+  // The header alone says whether the client takes the frame: its limits come first.
+  protocol::FrameDecoder header(limits_);
+  header.reset(decoder_.offset());
+  const auto checked = header.decode(head);
+  if (const auto* error = std::get_if<protocol::DecodeError>(&checked)) {
+    stop(fmt::format("a correct client refuses the stream: {}", *error));
+    return acks;
+  }
+  const std::uint64_t start = decoder_.offset();
+  decode(probe, acks);
+  if (!stopped_) decoder_.reset(start + head.size() + value_bytes);
+  return acks;
+}
+
 std::size_t ClientModel::decode(protocol::ByteView input, std::vector<protocol::AckRequest>& acks) {
   std::size_t used = 0;
   while (!stopped_) {

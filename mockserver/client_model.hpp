@@ -22,7 +22,7 @@ namespace tapharness::mockserver {
 class ClientModel {
  public:
   // `limits`: the client's (its defaults are a correct client's).
-  explicit ClientModel(protocol::Limits limits = {}) : decoder_(limits) {}
+  explicit ClientModel(protocol::Limits limits = {}) : limits_(limits), decoder_(limits) {}
 
   // The next bytes the server wrote, in order. `cut`: a fault cut them short of their frame,
   // so what follows no longer lines up and a correct client owes nothing after them. The ACKs
@@ -38,6 +38,15 @@ class ClientModel {
     return {};
   }
 
+  // A frame whose value is generated as it is written (a large fill or random value): `head`
+  // is the frame up to its value with the header's lengths for the whole frame, `probe` the
+  // same frame with an empty value. The header decides the limits as the client's decoder
+  // does; the probe decides the ACK, as the whole frame would; the value is only counted.
+  std::vector<protocol::AckRequest> written_generated(protocol::ByteView head, protocol::ByteView probe,
+                                                      std::size_t value_bytes);
+  // No frame is part-written: the next bytes start one.
+  bool at_frame_boundary() const { return partial_.empty(); }
+
   // Whether a correct client still reads frames (not after a refusal, an error or the end).
   bool reading() const { return !stopped_; }
   const std::string& why_not_reading() const { return why_; }
@@ -47,6 +56,7 @@ class ClientModel {
   // Decodes every whole frame at the front of `input`; the bytes consumed.
   std::size_t decode(protocol::ByteView input, std::vector<protocol::AckRequest>& acks);
 
+  protocol::Limits limits_;
   protocol::FrameDecoder decoder_;
   protocol::Bytes partial_;  // the bytes of a frame not whole yet
   bool stopped_ = false;

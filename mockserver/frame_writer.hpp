@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,10 +36,18 @@ class FrameWriter {
       : stream_(stream), timeout_(timeout), on_stall_(std::move(on_stall)) {}
 
   // Writes all of `bytes`; `keep_alive` holds the owner while the guard timer may fire.
+  // `deadline`: one bound for several writes of one frame (written in pieces), instead of
+  // the timeout from now.
   asio::awaitable<std::size_t> write(asio::const_buffer bytes, boost::system::error_code& ec,
-                                     std::shared_ptr<void> keep_alive) {
+                                     std::shared_ptr<void> keep_alive,
+                                     std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) {
     const std::uint64_t generation = ++generation_;
-    asio::steady_timer guard(stream_.get_executor(), timeout_);
+    asio::steady_timer guard(stream_.get_executor());
+    if (deadline) {
+      guard.expires_at(*deadline);
+    } else {
+      guard.expires_after(timeout_);
+    }
     guard.async_wait([this, keep_alive, generation](boost::system::error_code expired) {
       if (expired || generation_ != generation) return;  // the write finished first
       stalled_ = true;

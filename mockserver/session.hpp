@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <unordered_map>
 #include <exception>
@@ -214,6 +215,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                 std::optional<std::uint64_t> index) {
     co_await wait_for_window();
     if (aborted_ || !sendable(where, send, index)) co_return;
+    if (const scenario::BytesValue* value = generated_as_written(send)) {
+      co_await send_generated(send, *value, where, index);
+      co_return;
+    }
     if (coalescible(send)) {
       gather(send, where, index);
       if (writer_.coalesce_full()) co_await flush_coalesced();
@@ -254,6 +259,83 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         aborted_ = true;
         co_return;
       }
+    }
+    ++report_.frames_sent;
+    report_.pass(where, last_step_);
+  }
+
+  // Values this large, filled or random, are generated as they are written: a 22 MiB item
+  // costs a 256 KiB buffer, not its size twice over.
+  static constexpr std::size_t kGeneratedAsWritten = 1024 * 1024;
+  static constexpr std::size_t kGeneratedChunk = 256 * 1024;
+
+  // The value a send generates as it writes it, if it is one: a whole well-formed item frame
+  // (no faults or lies) whose fill or random value is large.
+  const scenario::BytesValue* generated_as_written(const scenario::Send& send) const {
+    using scenario::SendField;
+    const scenario::FrameSpec& spec = send.frame();
+    if (!send.fault().empty() || send.retransmit() > 0 || !model_.at_frame_boundary()) return nullptr;
+    if (spec.kind != scenario::FrameKind::mutation && spec.kind != scenario::FrameKind::deletion) return nullptr;
+    for (SendField lie : {SendField::magic, SendField::opcode, SendField::keylen, SendField::extlen,
+                          SendField::bodylen, SendField::engine_length}) {
+      if (spec.find(lie)) return nullptr;
+    }
+    const scenario::BytesValue* value = spec.find(scenario::SendBytes::value);
+    const bool generated = value && (value->kind == scenario::BytesValue::Kind::fill ||
+                                     value->kind == scenario::BytesValue::Kind::random);
+    return generated && value->length >= kGeneratedAsWritten ? value : nullptr;
+  }
+
+  // Writes the frame up to its value, then the value a chunk at a time, each generated as
+  // the whole render would (the same bytes for the same seed).
+  asio::awaitable<void> send_generated(const scenario::Send& send, const scenario::BytesValue& value,
+                                       const SourceLocation& where, std::optional<std::uint64_t> index) {
+    // The frame without its value, kept per send: the renderer knows specs by address.
+    auto [at, added] = heads_.try_emplace(&send.frame(), send.frame());
+    if (added) at->second.set(scenario::SendBytes::value, scenario::BytesValue{});
+    frame_.clear();
+    const scenario::FrameInfo& info = renderer_.render(at->second, index.value_or(0), next_opaque_, frame_);
+    if (info.uses_sequence) ++next_opaque_;
+    protocol::Bytes head = frame_;
+    namespace off = protocol::header_offset;
+    protocol::store_be32(head.data() + off::bodylen,
+                         protocol::load_be32(head.data() + off::bodylen) + static_cast<std::uint32_t>(value.length));
+    for (const protocol::AckRequest& ack : model_.written_generated(head, frame_, value.length)) {
+      book_.owe(AckTarget{ack.opaque, ack.opcode, protocol::Status::success}, where);
+    }
+    trace({.kind = TraceRecord::Kind::sent, .frame = head, .chunks = {{0, head.size(), Duration{0}}}, .written = head,
+           .location = where});
+    trace({.note = fmt::format("then its {}-byte value, generated as it is written", value.length), .location = where});
+    // One bound for the whole frame, as a frame written at once has.
+    const auto deadline = Clock::now() + scenario_->timeout;
+    boost::system::error_code ec;
+    std::size_t written = co_await writer_.write(asio::buffer(head), ec, this->shared_from_this(), deadline);
+    std::size_t frame_written = written;
+    report_.bytes_sent += written;
+    std::size_t left = value.length;
+    chunk_.resize(kGeneratedChunk + ScenarioRandomWindow);
+    while (!ec && left > 0 && !aborted_) {
+      // The last piece stays longer than a random window, so the draws match a whole render.
+      const std::size_t n = left - std::min(left, kGeneratedChunk) <= ScenarioRandomWindow ? left : kGeneratedChunk;
+      if (value.kind == scenario::BytesValue::Kind::fill) {
+        std::memset(chunk_.data(), value.fill_byte, n);
+      } else {
+        random_.fill_text(reinterpret_cast<char*>(chunk_.data()), n);
+      }
+      written = co_await writer_.write(asio::buffer(chunk_.data(), n), ec, this->shared_from_this(), deadline);
+      report_.bytes_sent += written;
+      frame_written += written;
+      left -= n;
+    }
+    if (ec) {
+      if (!options_.mutation && !ended_by_trigger_) {
+        report_.fail(where, last_step_, "to write the frame",
+                     fmt::format("writing failed after {} of {} bytes: {}", frame_written, head.size() + value.length,
+                                 writer_.failure(ec, frame_written)),
+                     index);
+      }
+      aborted_ = true;
+      co_return;
     }
     ++report_.frames_sent;
     report_.pass(where, last_step_);
@@ -887,6 +969,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::uint32_t next_opaque_ = 1;  // ep-engine's tap_ack_initial_sequence_number
   std::unordered_map<std::uint32_t, Resendable> resendable_;
   std::deque<Resendable> resends_;  // NACKed, to be written
+  static constexpr std::size_t ScenarioRandomWindow = 2 * scenario::ScenarioRandom::kMaxWindow;
+  std::unordered_map<const scenario::FrameSpec*, scenario::FrameSpec> heads_;  // large-value sends, valueless
+  protocol::Bytes chunk_;  // a generated value's piece
   std::vector<Armed> armed_;
   bool ended_by_trigger_ = false;
 

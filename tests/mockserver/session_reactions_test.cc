@@ -6,6 +6,7 @@
 #include "mockserver/engine.hpp"
 #include "protocol/sasl.hpp"
 #include "protocol/tap_message.hpp"
+#include "scenario/render.hpp"
 #include "tests/mockserver/engine_test_support.hpp"
 
 namespace tapharness::mockserver {
@@ -192,6 +193,25 @@ send mutation key="a" ack
   ASSERT_FALSE(report.passed());
   EXPECT_EQ(report.first_failure()->location.line, 2);
   EXPECT_EQ(report.first_failure()->failure->observed, "1 came");
+}
+
+TEST(SessionReactions, ALargeGeneratedValueGoesOutAsAWholeRenderWouldWriteIt) {
+  constexpr std::string_view kText = "timeout 2s\nsend mutation key=\"big\" value=random(1500003) cas=9 ack\nexpect ack\n";
+  EngineHarness h(kText);
+  h.send_connect({.support_ack = true});
+  const Bytes frame = receive_frame(h);
+  // The same scenario, rendered whole with the session's seed.
+  const auto scenario = testing::parse(kText);
+  const auto& send = std::get<scenario::Send>(scenario->steps[0].action);
+  scenario::ScenarioRandom random(scenario->seed);
+  scenario::FrameRenderer renderer(random);
+  Bytes whole;
+  renderer.render(send.frame(), 0, 1, whole);
+  ASSERT_EQ(frame.size(), whole.size());
+  EXPECT_TRUE(frame == whole) << "the generated value is the seeded one, byte for byte";
+  h.send(ack(Opcode::tap_mutation, opaque_at(frame, 0)));
+  EXPECT_TRUE(h.report().passed()) << failures(h.report());
+  EXPECT_GT(h.client().peer_write_sizes().size(), 4u) << "written in pieces";
 }
 
 }  // namespace
