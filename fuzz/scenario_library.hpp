@@ -12,7 +12,6 @@
 
 #include "protocol/result.hpp"
 #include "scenario/parser.hpp"
-#include "scenario/table.hpp"
 
 namespace tapharness::fuzz {
 
@@ -24,12 +23,14 @@ struct LibraryScenario {
 // Every scenario file, in file name order.
 std::span<const LibraryScenario> scenario_library();
 
-// A library file parsed (its includes are inlined already); a table's first row stands for it.
+// A library file parsed (its includes are inlined already); a table's first row stands for it,
+// under the file's name.
 inline Result<scenario::Scenario, scenario::Diagnostic> parse_library_scenario(const LibraryScenario& s) {
-  const std::string path = std::string(s.name) + ".scenario";
-  auto cases = scenario::expand_table(s.text, path);
+  auto cases = scenario::parse_scenario_cases(s.text, std::string(s.name) + ".scenario");
   if (!cases) return cases.error();
-  return scenario::parse_scenario(cases->front().text, path);
+  scenario::Scenario first = std::move(cases->front());
+  first.name = std::string(s.name);  // the library's name for it, a table's first row included
+  return first;
 }
 
 }  // namespace tapharness::fuzz

@@ -112,10 +112,6 @@ bool answers(const AckTarget& target, const protocol::Header& frame) {
          (!target.opcode || frame.opcode == *target.opcode);
 }
 
-bool is_nack(protocol::Status status) {
-  return status == protocol::Status::etmpfail || status == protocol::Status::ebusy;
-}
-
 }  // namespace
 
 AckBook::Unclaimed AckBook::accept_unclaimed(const protocol::Header& frame, std::optional<std::uint64_t> before) {

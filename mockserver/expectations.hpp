@@ -40,6 +40,11 @@ struct AckTarget {
 
 bool matches(const AckTarget& target, const protocol::Header& frame);
 
+// ETMPFAIL or EBUSY: the client cannot take the item now, and the producer may send it again.
+inline bool is_nack(protocol::Status status) {
+  return status == protocol::Status::etmpfail || status == protocol::Status::ebusy;
+}
+
 // "ACK (response) TAP_MUTATION opaque=0x00000005 status=SUCCESS"
 std::string describe(const AckTarget& target);
 

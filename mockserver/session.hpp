@@ -787,10 +787,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // ---- NACKs answered with a retransmit ---------------------------------------------------
 
-  static bool is_nack(protocol::Status status) {
-    return status == protocol::Status::etmpfail || status == protocol::Status::ebusy;
-  }
-
   // A NACK of a frame sent with `retransmit=`: the frame goes out again with a new opaque,
   // whose ACK is owed instead (to the book, or to the `expect ack` in `waiting` that claimed
   // the NACKed one). Any other answer to such a frame ends its retransmits.

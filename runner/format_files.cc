@@ -7,7 +7,6 @@
 
 #include "scenario/formatter.hpp"
 #include "scenario/parser.hpp"
-#include "scenario/table.hpp"
 
 namespace tapharness::runner {
 namespace {
@@ -16,16 +15,6 @@ namespace {
 std::size_t first_different_line(const std::string& a, const std::string& b) {
   const auto [at, _] = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
   return 1 + static_cast<std::size_t>(std::count(a.begin(), at, '\n'));
-}
-
-// Why the file (each case of a table) does not parse, if it does not.
-std::optional<scenario::Diagnostic> parse_problem(const std::string& text, const std::string& path) {
-  auto cases = scenario::expand_table(text, path);
-  if (!cases) return cases.error();
-  for (const auto& one : *cases) {
-    if (auto parsed = scenario::parse_scenario(one.text, path); !parsed) return parsed.error();
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -39,8 +28,8 @@ int format_files(const std::vector<std::string>& files, bool check, std::string&
       status = 2;
       continue;
     }
-    if (auto problem = parse_problem(*text, path)) {
-      report += fmt::format("{} (not formatted: it does not parse)\n", problem->text());
+    if (auto cases = scenario::parse_scenario_cases(*text, path); !cases) {
+      report += fmt::format("{} (not formatted: it does not parse)\n", cases.error().text());
       status = 2;
       continue;
     }

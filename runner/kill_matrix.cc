@@ -69,7 +69,7 @@ KillMatrix run_kill_matrix(const std::vector<std::string>& files, const RunOptio
   std::vector<Task> tasks;
   for (const auto& path : files) {
     auto text = scenario::read_scenario_file(path);
-    auto cases = text ? scenario::load_scenario_cases(path)
+    auto cases = text ? scenario::parse_scenario_cases(*text, path)
                       : Result<std::vector<scenario::Scenario>, scenario::Diagnostic>(text.error());
     if (!cases) {
       m.invalid.push_back(cases.error().text());

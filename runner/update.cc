@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "runner/client_check.hpp"
+#include "scenario/formatter.hpp"
 #include "scenario/parser.hpp"
 
 namespace tapharness::runner {
@@ -41,30 +42,13 @@ struct LineFields {
 LineFields fields_of(std::string_view line) {
   LineFields out;
   out.indent = std::string(line.substr(0, line.find_first_not_of(" \t")));
-  // Words split as the lexer does: quotes keep spaces and '#'.
-  std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    if (i >= line.size()) break;
-    if (line[i] == '#') {
-      out.comment = std::string(line.substr(i));
-      break;
-    }
-    const std::size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '#') {
-      if (line[i] == '"') {
-        ++i;
-        while (i < line.size() && line[i] != '"') i += line[i] == '\\' ? 2 : 1;
-      }
-      ++i;
-    }
-    words.emplace_back(line.substr(start, std::min(i, line.size()) - start));
-  }
-  for (std::size_t w = 3; w < words.size(); ++w) {  // client event KIND ...
-    const std::size_t eq = words[w].find('=');
-    if (eq == std::string::npos) continue;
-    out.fields.emplace_back(words[w].substr(0, eq), words[w].substr(eq + 1));
+  const scenario::LineWords split = scenario::split_line(line);
+  out.comment = std::string(split.comment);
+  for (std::size_t w = 3; w < split.words.size(); ++w) {  // client event KIND ...
+    const std::string_view word = split.words[w];
+    const std::size_t eq = word.find('=');
+    if (eq == std::string_view::npos) continue;
+    out.fields.emplace_back(std::string(word.substr(0, eq)), std::string(word.substr(eq + 1)));
   }
   return out;
 }

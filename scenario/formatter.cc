@@ -14,6 +14,16 @@ std::string_view trim_right(std::string_view text) {
 
 }  // namespace
 
+LineWords split_line(std::string_view line) {
+  std::vector<Word> words;
+  const LineSplit split = split_words(line, 1, words);
+  LineWords out;
+  for (const Word& w : words) out.words.push_back(w.text);
+  if (split.comment != std::string_view::npos) out.comment = trim_right(line.substr(split.comment));
+  out.unterminated = split.unterminated.has_value();
+  return out;
+}
+
 std::string format_scenario(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -14,9 +14,20 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tapharness::scenario {
 
 std::string format_scenario(std::string_view text);
+
+// One line's words as the parser splits them (a quoted string is one word, spaces and '#'
+// inside it included) and its comment: for tools that rewrite some words of a line
+// (tap_scenario --update) and keep the rest as written.
+struct LineWords {
+  std::vector<std::string_view> words;
+  std::string_view comment;   // from its '#', or empty
+  bool unterminated = false;  // a string without its closing quote: the words stop before it
+};
+LineWords split_line(std::string_view line);
 
 }  // namespace tapharness::scenario

@@ -517,10 +517,7 @@ class Parser {
     }
     if (!has_word(words, 1, "'connection' needs a label, as in connection replica_a {")) return false;
     const Word& label = words[1];
-    const bool label_ok = std::all_of(label.text.begin(), label.text.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-    });
-    if (!label_ok || label.text == "{") {
+    if (!is_label(label.text)) {
       return fail(label, fmt::format("a connection label is letters, digits, '_' and '-', got {}", quoted(label.text)));
     }
     Connection planned{.label = std::string(label.text), .location = location(keyword)};
@@ -935,7 +932,11 @@ Diagnostic in_row(Diagnostic d, const std::string& row) {
 Result<std::vector<Scenario>, Diagnostic> load_scenario_cases(const std::string& path) {
   auto text = read_scenario_file(path);
   if (!text) return text.error();
-  auto cases = expand_table(*text, path);
+  return parse_scenario_cases(*text, path);
+}
+
+Result<std::vector<Scenario>, Diagnostic> parse_scenario_cases(std::string_view text, const std::string& path) {
+  auto cases = expand_table(text, path);
   if (!cases) return cases.error();
   std::vector<Scenario> out;
   for (ScenarioCase& c : *cases) {

@@ -34,6 +34,8 @@ Result<Scenario, Diagnostic> load_scenario(const std::string& path);
 
 // Every case of a file: one per row of its table, named "file/row", or the file alone.
 Result<std::vector<Scenario>, Diagnostic> load_scenario_cases(const std::string& path);
+// The same for text already read from `path`.
+Result<std::vector<Scenario>, Diagnostic> parse_scenario_cases(std::string_view text, const std::string& path);
 
 // What `--check` reports of a file: every error (the first of each statement, up to
 // kMaxErrors), and for a valid file the warnings: lines that are valid but probably not

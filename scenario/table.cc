@@ -38,12 +38,6 @@ Diagnostic error_at(const std::string& path, std::size_t line, int column, std::
   return Diagnostic{SourceLocation(path, static_cast<int>(line) + 1, column), std::move(message), {}};
 }
 
-bool is_name(std::string_view word) {
-  return !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  });
-}
-
 // Reads rows from `lines` [begin, end) into `table`.
 std::optional<Diagnostic> read_rows(const std::vector<std::string_view>& lines, std::size_t begin, std::size_t end,
                                     const std::string& path, Table& table, std::set<std::string>& names) {
@@ -59,7 +53,7 @@ std::optional<Diagnostic> read_rows(const std::vector<std::string_view>& lines, 
                       fmt::format("a row of {} words; the table has {} columns ({})", words.size(), table.columns.size(),
                                   fmt::join(table.columns, ", ")));
     }
-    if (!is_name(words.front().text)) {
+    if (!is_label(words.front().text)) {
       return error_at(path, i, words.front().column,
                       fmt::format("a row's first word names its case: letters, digits, '_' and '-', got '{}'",
                                   words.front().text));
@@ -91,7 +85,7 @@ Result<std::optional<Table>, Diagnostic> find_table(const std::vector<std::strin
     std::size_t at = 1;
     for (; at < words.size() && words[at].text != "{" && words[at].text != "from"; ++at) {
       const std::string_view column = words[at].text;
-      if (!is_name(column) || column == "n") {
+      if (!is_label(column) || column == "n") {
         return error_at(path, i, words[at].column,
                         fmt::format("a column name is letters, digits, '_' and '-' (and not 'n', the repeat index), "
                                     "got '{}'",

@@ -12,6 +12,14 @@
 
 namespace tapharness::scenario {
 
+// A name the file gives something (a connection's label, a table's column or row): letters,
+// digits, '_' and '-', at least one.
+inline bool is_label(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
 struct Word {
   std::string_view text;  // a view into the scenario text
   int line = 0;
