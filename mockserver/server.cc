@@ -126,7 +126,25 @@ void MockServer::serve(tcp::socket socket, std::shared_ptr<const Scenario> scena
       std::string name = scenario->name;
       std::replace(name.begin(), name.end(), '/', '.');
       trace = std::make_shared<TraceWriter>(fmt::format("{}/{}.{}.trace", *options_.trace_dir, name, connection));
-      if (trace->ok()) engine.trace = [trace](const TraceRecord& r) { trace->write(r); };
+      if (!trace->ok()) trace.reset();
+    }
+    TraceSink observer;
+    if (options_.observe) {
+      boost::system::error_code ignored;
+      observer = options_.observe({.scenario = scenario->name,
+                                   .connection = connection,
+                                   .client = socket.remote_endpoint(ignored),
+                                   .server = socket.local_endpoint(ignored)});
+    }
+    if (trace && observer) {
+      engine.trace = [trace, observer](const TraceRecord& r) {
+        trace->write(r);
+        observer(r);
+      };
+    } else if (trace) {
+      engine.trace = [trace](const TraceRecord& r) { trace->write(r); };
+    } else {
+      engine.trace = std::move(observer);
     }
     const std::optional<std::size_t> planned = plan_ ? std::optional<std::size_t>(connection - 1) : std::nullopt;
     async_run_scenario(std::move(socket), std::move(scenario), std::move(engine), [this, planned](Report report) {

@@ -26,6 +26,13 @@
 
 namespace tapharness::mockserver {
 
+// A connection the server has taken, for whoever watches its records (ServerOptions::observe).
+struct ObservedConnection {
+  std::string scenario;    // the scenario (or block, or table case) it runs
+  std::size_t connection;  // 1, 2, ... in the order they were taken
+  asio::ip::tcp::endpoint client, server;
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::string port = "0";  // 0: an ephemeral port
@@ -38,6 +45,9 @@ struct ServerOptions {
   // A planned connection (connection blocks) was taken as block `index`: a runner starts its
   // next client then, so concurrent clients arrive in file order.
   std::function<void(std::size_t index)> on_assigned;
+  // Each connection's trace records also go to the sink this returns (a capture, a report);
+  // called on the io_context's thread as the connection is taken. May be empty.
+  std::function<TraceSink(const ObservedConnection&)> observe;
 };
 
 class MockServer {

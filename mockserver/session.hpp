@@ -61,8 +61,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                  ++report_.frames_received;
                  trace({.kind = TraceRecord::Kind::received, .frame = frame.bytes, .location = last_location_});
                },
-               [this](const std::string& why) { trace({.note = why, .location = last_location_}); }),
-        writer_(stream_, scenario_->timeout, [this] { close_now([](Stream& s) { transport::close(s); }); }),
+               [this](const std::string& why) {
+                 const Ending ending = inbox_.state() == Inbox::State::eof     ? Ending::client_closed
+                                       : inbox_.state() == Inbox::State::error ? Ending::client_failed
+                                                                               : Ending::none;
+                 trace({.kind = ending == Ending::none ? TraceRecord::Kind::note : TraceRecord::Kind::closed,
+                        .note = why,
+                        .location = last_location_,
+                        .ending = ending});
+               }),
+        writer_(stream_, scenario_->timeout, [this] { close_now(Ending::server_fin); }),
         book_(scenario_->acks, AckBook::has_ack_expectations(*scenario_)),
         report_(scenario_->name, options_.connection),
         started_(Clock::now()),
@@ -98,7 +106,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       co_await flush_coalesced();
       if (!closed_) co_await finish_and_close(last_location_);
     } else {
-      close_now([](Stream& s) { transport::close(s); });
+      close_now(Ending::server_fin);
     }
     drain(last_location_, last_step_);
     settle_triggers();
@@ -568,7 +576,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         if (!book_.take_all_owed().empty()) {
           trace({.note = "the reset forgives the ACKs still owed: none of them can arrive now", .location = where});
         }
-        close_now([](Stream& s) { transport::reset(s); });
+        close_now(Ending::server_rst);
         break;
       case How::half_close:
         drain(where, last_step_);
@@ -578,11 +586,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         trace({.note = "server stalls: sends nothing more", .location = where});
         co_await wait_for_client_close(Clock::now() + scenario_->timeout, where,
                                        "the client to give up on a silent server and close");
-        close_now([](Stream& s) { transport::close(s); });
+        close_now(Ending::server_fin);
         break;
       case How::wait:
         co_await wait_for_client_close(Clock::now() + scenario_->timeout, where, "the client to close the connection");
-        close_now([](Stream& s) { transport::close(s); });
+        close_now(Ending::server_fin);
         break;
     }
     drain(where, last_step_);
@@ -612,7 +620,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (half_closed_) return;
     transport::half_close(stream_);
     half_closed_ = true;
-    trace({.note = "server half-closed (FIN), still reading", .location = where});
+    trace({.kind = TraceRecord::Kind::closed,
+           .note = "server half-closed (FIN), still reading",
+           .location = where,
+           .ending = Ending::server_half_close});
   }
 
   // FIN, then reading on while ACKs are owed (the client answers the last frames after it
@@ -638,7 +649,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       fail_missing(inbox_.open() ? fmt::format("not sent within {}ms of the server's FIN", scenario_->timeout.count())
                                  : fmt::format("{} without sending it", inbox_.detail()));
     }
-    close_now([](Stream& s) { transport::close(s); });
+    close_now(Ending::server_fin);
   }
 
   // Every ACK still owed fails at the line of the frame that asked for it.
@@ -679,20 +690,26 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     report_.close_books();
     aborted_ = true;
     sleep_timer_.cancel();
-    close_now([](Stream& s) { transport::reset(s); });
+    close_now(Ending::server_rst);
   }
 
   static std::string describe_duration(Duration d) {
     return d.count() % 1000 == 0 ? fmt::format("{}s", d.count() / 1000) : fmt::format("{}ms", d.count());
   }
 
-  template <class CloseFn>
-  void close_now(CloseFn&& how) {
+  void close_now(Ending how) {
     if (closed_) return;
     closed_ = true;
-    how(stream_);
+    if (how == Ending::server_rst) {
+      transport::reset(stream_);
+    } else {
+      transport::close(stream_);
+    }
     inbox_.stop();  // every run ends here, so a reader paused for room never holds the session
-    trace({.note = "server closed the connection", .location = last_location_});
+    trace({.kind = TraceRecord::Kind::closed,
+           .note = how == Ending::server_rst ? "server reset the connection (RST)" : "server closed the connection",
+           .location = last_location_,
+           .ending = how});
   }
 
   // One pause at a time (the run is one coroutine); the limit cuts it short.
@@ -876,7 +893,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                              owed, describe_duration(window.grace))
                                : inbox_.detail());
     aborted_ = true;
-    close_now([](Stream& s) { transport::close(s); });
+    close_now(Ending::server_fin);
   }
 
   // ---- faults the client's ACKs trigger ------------------------------------------------
@@ -917,9 +934,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     aborted_ = true;
     sleep_timer_.cancel();
     if (rst) {
-      close_now([](Stream& s) { transport::reset(s); });
+      close_now(Ending::server_rst);
     } else {
-      close_now([](Stream& s) { transport::close(s); });
+      close_now(Ending::server_fin);
     }
   }
 

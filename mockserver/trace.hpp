@@ -13,8 +13,19 @@
 
 namespace tapharness::mockserver {
 
+// How a connection (or one direction of it) ended, for a capture's FIN and RST segments.
+enum class Ending {
+  none,               // (not an ending: the client's bytes stopped decoding, and so on)
+  server_fin,         // the server closed the connection
+  server_rst,         // ...reset it
+  server_half_close,  // ...shut down its sending side, still reading
+  client_closed,      // the client's FIN arrived
+  client_failed,      // the connection failed under the server (a reset by the client)
+};
+
 struct TraceRecord {
-  enum class Kind { sent, received, note };
+  // closed: `ending` says how; the note says it in words.
+  enum class Kind { sent, received, note, closed };
   Kind kind = Kind::note;
   std::chrono::microseconds at{0};           // since the session started
   protocol::ByteView frame;                  // sent: as planned (after lies); received: the whole frame
@@ -22,6 +33,7 @@ struct TraceRecord {
   protocol::ByteView written;                // sent: the bytes after corruption and truncation
   std::string note;
   scenario::SourceLocation location;
+  Ending ending = Ending::none;
 };
 
 using TraceSink = std::function<void(const TraceRecord&)>;

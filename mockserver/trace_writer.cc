@@ -57,6 +57,7 @@ std::string format_trace_record(const TraceRecord& r) {
   const std::string at = fmt::format("{} line {:<4}", timestamp(r.at), r.location.line);
   switch (r.kind) {
     case TraceRecord::Kind::note:
+    case TraceRecord::Kind::closed:
       return fmt::format("{} -- {}\n", at, r.note);
     case TraceRecord::Kind::received:
       return fmt::format("{} <- client, {} bytes\n{}{}", at, r.frame.size(), decoded(r.frame), hex_rows(r.frame));

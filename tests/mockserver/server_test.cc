@@ -612,6 +612,47 @@ TEST(MockServer, TracesHoldEveryFrameDecodedAndInHexPerConnection) {
   }
 }
 
+// What a capture or a report is built from: each connection's endpoints as it is taken, then
+// every frame both ways in order and how each side ended.
+TEST(MockServer, ObserversSeeEachConnectionsEndpointsFramesAndEndings) {
+  struct Seen {
+    ObservedConnection connection;
+    std::vector<TraceRecord::Kind> kinds;
+    std::vector<Ending> endings;
+  };
+  auto seen = std::make_shared<std::vector<Seen>>();  // touched on the server's thread only
+  auto done = std::make_shared<std::promise<std::vector<Seen>>>();
+  ServerThread s("send mutation vb=3 key=\"mykey\" value=\"value\" ack opaque=0x10\nexpect ack\nclose rst\n",
+                 {.observe = [seen, done](const ObservedConnection& c) -> TraceSink {
+                   seen->push_back({c, {}, {}});
+                   return [seen, done, i = seen->size() - 1](const TraceRecord& r) {
+                     (*seen)[i].kinds.push_back(r.kind);
+                     if (r.kind == TraceRecord::Kind::closed) {
+                       (*seen)[i].endings.push_back(r.ending);
+                       done->set_value(*seen);
+                     }
+                   };
+                 }});
+  LoopbackClient client;
+  ASSERT_TRUE(client.open_tap(s.port(), {.client_name = "peer1"}));
+  EXPECT_EQ(client.receive(59).size(), 59u);
+  client.send_ack(Opcode::tap_mutation, 0x10);
+  client.read_to_end();
+  ASSERT_TRUE(s.wait_done());
+  auto future = done->get_future();
+  ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
+  const auto observed = future.get();
+  ASSERT_EQ(observed.size(), 1u);
+  EXPECT_EQ(observed[0].connection.connection, 1u);
+  EXPECT_EQ(observed[0].connection.server.port(), s.port());
+  EXPECT_NE(observed[0].connection.client.port(), 0);
+  using K = TraceRecord::Kind;
+  std::vector<K> frames = observed[0].kinds;
+  frames.erase(std::remove(frames.begin(), frames.end(), K::note), frames.end());
+  EXPECT_EQ(frames, (std::vector<K>{K::received, K::sent, K::received, K::closed}));
+  EXPECT_EQ(observed[0].endings, std::vector<Ending>{Ending::server_rst});
+}
+
 TEST(MockServer, ListenFailuresNameTheAddressOrDirectory) {
   asio::io_context io;
   auto scenario = testing::parse("send noop\n");
