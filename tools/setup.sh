@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev                                      # --config=fuzz (libFuzzer)
   valgrind                                                          # bench/ profiling
+  tshark                                                            # captures decoded in tests (--pcap, tools/wireshark)
+  chromium                                                          # the HTML report, tested in a headless browser
 )
 
 die() { echo "tools/setup.sh: $*" >&2; exit 1; }
