@@ -154,6 +154,14 @@ Result<ScenarioUpdate, InputError> updated_scenario_text(const scenario::Scenari
     }
     expected.push_back(&std::get<scenario::EventLine>(item));
   }
+  for (std::size_t i = 1; i < expected.size(); ++i) {
+    // A line met again: an outer repeat's body, written out once per iteration.
+    if (&expected[i]->location.file() == &expected[i - 1]->location.file() &&
+        expected[i]->location.line <= expected[i - 1]->location.line) {
+      return InputError{fmt::format("{}:{}", scenario.path, expected[i]->location.line),
+                        "client events inside a repeat block cannot be updated one by one"};
+    }
+  }
   for (const auto* line : expected) {
     if (line->location.file() != scenario.path) {
       return InputError{fmt::format("{}:{}", line->location.file(), line->location.line),

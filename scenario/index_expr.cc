@@ -11,13 +11,14 @@ namespace {
 constexpr std::size_t kMaxLength = 256;
 
 // Recursive descent over: expr := term (('+'|'-') term)*; term := factor (('*'|'/'|'%') factor)*;
-// factor := number | 'n' | '(' expr ')'. Hand-written: three rules, no dependency does this.
+// factor := number | name | '(' expr ')'. Hand-written: three rules, no dependency does this.
+// A bound name compiles to its number, so the program holds at most one variable.
 class Parser {
  public:
   using Op = IndexExpr::Op;
   using Step = IndexExpr::Step;
 
-  Parser(std::string_view text, std::vector<Step>& out) : text_(text), out_(out) {}
+  Parser(std::string_view text, IndexNames names, std::vector<Step>& out) : text_(text), names_(names), out_(out) {}
 
   bool parse() {
     if (!expr(0)) return false;
@@ -65,14 +66,10 @@ class Parser {
 
   bool factor(int depth) {
     skip();
-    if (at_ >= text_.size()) return fail("expected n, a number or '('");
+    if (at_ >= text_.size()) return fail(fmt::format("expected {}, a number or '('", expected_name()));
     if (depth > 16) return fail("parentheses nest too deep");
     const char c = text_[at_];
-    if (c == 'n') {
-      ++at_;
-      out_.push_back(Step{Op::index, 0});
-      return true;
-    }
+    if (is_name_start(c)) return name();
     if (c == '(') {
       ++at_;
       if (!expr(depth + 1)) return false;
@@ -91,10 +88,47 @@ class Parser {
       out_.push_back(Step{Op::number, value});
       return true;
     }
-    return fail(fmt::format("expected n, a number or '(', got '{}'", c));
+    return fail(fmt::format("expected {}, a number or '(', got '{}'", expected_name(), c));
+  }
+
+  static bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
+  static bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+
+  bool name() {
+    const std::size_t begin = at_;
+    while (at_ < text_.size() && is_name_char(text_[at_])) ++at_;
+    const std::string_view word = text_.substr(begin, at_ - begin);
+    if (!names_.index.empty() && word == names_.index) {
+      out_.push_back(Step{Op::index, 0});
+      return true;
+    }
+    for (const BoundIndex& bound : names_.bound) {
+      if (bound.name == word) {
+        out_.push_back(Step{Op::number, bound.value});
+        return true;
+      }
+    }
+    at_ = begin;
+    return fail(fmt::format("unknown name '{}'; {}", word, names_in_scope()));
+  }
+
+  std::string expected_name() const {
+    return names_.index.empty() && names_.bound.empty() ? std::string("n")
+           : names_.index.empty()                       ? std::string(names_.bound.back().name)
+                                                        : std::string(names_.index);
+  }
+
+  std::string names_in_scope() const {
+    std::string out;
+    if (!names_.index.empty()) out = fmt::format("this repeat's index is '{}'", names_.index);
+    for (const BoundIndex& bound : names_.bound) {
+      out += fmt::format("{}'{}' is an outer repeat's", out.empty() ? "" : ", ", bound.name);
+    }
+    return out.empty() ? "no repeat index is in scope here" : out;
   }
 
   std::string_view text_;
+  IndexNames names_;
   std::vector<Step>& out_;
   std::size_t at_ = 0;
   std::size_t error_at_ = 0;
@@ -103,12 +137,19 @@ class Parser {
 
 }  // namespace
 
-Result<IndexExpr, IndexExpr::Error> IndexExpr::parse(std::string_view text) {
+Result<IndexExpr, IndexExpr::Error> IndexExpr::parse(std::string_view text, IndexNames names) {
   if (text.size() > kMaxLength) return Error{0, fmt::format("longer than {} characters", kMaxLength)};
   IndexExpr out;
-  Parser parser(text, out.program_);
+  Parser parser(text, names, out.program_);
   if (!parser.parse()) return parser.error();
   return out;
+}
+
+std::optional<std::uint64_t> IndexExpr::constant() const {
+  for (const Step& s : program_) {
+    if (s.op == Op::index) return std::nullopt;
+  }
+  return eval(0);
 }
 
 std::uint64_t IndexExpr::eval(std::uint64_t n) const { return run(n, nullptr); }

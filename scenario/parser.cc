@@ -30,6 +30,20 @@ namespace {
 
 constexpr std::uint64_t kMaxRepeatCount = 100'000'000;
 
+// Of a nest of repeats only the innermost runs as a loop; the outer ones are written out, one
+// copy of their lines per iteration, and all the copies of a file together stay under this
+// (each copy is a step in memory: some 100 bytes).
+constexpr std::size_t kMaxUnrolledLines = 1'000'000;
+// How deep repeats nest: each level is a pass over the lines of the one around it.
+constexpr std::size_t kMaxRepeatDepth = 8;
+
+// An index name: lower-case letters, digits and '_', not starting with a digit.
+bool is_index_name(std::string_view text) {
+  if (text.empty() || text.size() > 32 || (text[0] >= '0' && text[0] <= '9')) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
 // The file name without directory and extension: "scenarios/backfill.scenario" -> "backfill".
 // "-" is standard input.
 std::string name_from_path(const std::string& path) {
@@ -54,6 +68,7 @@ class Parser {
     std::error_code ignored;
     sources_.push_back(Source{path, LineReader(text, errors_), SourceLocation(path, 0, 0),
                               path == "-" ? path : std::filesystem::weakly_canonical(path, ignored).string()});
+    current_file_ = sources_.back().file;
     scenario_.name = name_from_path(path);
     scenario_.path = std::move(path);
   }
@@ -75,6 +90,17 @@ class Parser {
   struct OpenBlock {
     Step step;
     Word keyword;
+  };
+
+  // A repeat block's lines, kept until its '}' with the file each came from, to be read
+  // again per iteration of a repeat that holds another.
+  struct HeldLine {
+    Line line;
+    SourceLocation file;
+  };
+  struct Replay {
+    const std::vector<HeldLine>* lines;
+    std::size_t next = 0;
   };
 
   void parse_all() {
@@ -230,7 +256,7 @@ class Parser {
 
   // Directives set the whole scenario, once.
   bool directive_once(const Word& keyword) {
-    if (repeat_) {
+    if (inside_repeat()) {
       return fail(keyword, fmt::format("'{}' sets the whole scenario; it cannot be inside a repeat", keyword.text));
     }
     if (connection_) {
@@ -259,7 +285,7 @@ class Parser {
   bool expect_sasl(std::span<const Word> words, ExpectSasl::What what) {
     const Word& keyword = words[0];
     const std::string statement = fmt::format("expect {}", words[1].text);
-    if (repeat_) return fail(keyword, fmt::format("'{}' cannot be inside a repeat: a client authenticates once", statement));
+    if (inside_repeat()) return fail(keyword, fmt::format("'{}' cannot be inside a repeat: a client authenticates once", statement));
     if (scenario_.connect_location.line != 0) {
       return fail(keyword, fmt::format("'{}' must come before 'expect connect' (line {}): a client authenticates "
                                        "before it sends TAP_CONNECT",
@@ -277,7 +303,7 @@ class Parser {
 
   bool expect_connect(std::span<const Word> words) {
     const Word& keyword = words[0];
-    if (repeat_) return fail(keyword, "'expect connect' cannot be inside a repeat: a client connects once");
+    if (inside_repeat()) return fail(keyword, "'expect connect' cannot be inside a repeat: a client connects once");
     if (scenario_.connect_location.line != 0) {
       return fail(keyword, fmt::format("duplicate 'expect connect'; the first is at line {}",
                                        scenario_.connect_location.line));
@@ -331,7 +357,7 @@ class Parser {
   bool on(std::span<const Word> words) {
     const Word& keyword = words[0];
     constexpr std::array<std::string_view, 2> kWhat{"ack", "acks"};
-    if (repeat_) return fail(keyword, "'on' cannot be inside a repeat: it arms its fault once, from its line on");
+    if (inside_repeat()) return fail(keyword, "'on' cannot be inside a repeat: it arms its fault once, from its line on");
     if (!may_follow_close(keyword, "on", AfterClose::before_only)) return false;
     const auto what = choice(words, 1, kWhat);
     if (!what) return false;
@@ -375,7 +401,7 @@ class Parser {
 
   bool close(std::span<const Word> words) {
     const Word& keyword = words[0];
-    if (repeat_) return fail(keyword, "'close' cannot be inside a repeat: a connection closes once");
+    if (inside_repeat()) return fail(keyword, "'close' cannot be inside a repeat: a connection closes once");
     if (!may_follow_close(keyword, "close", AfterClose::before_only)) return false;
     const std::span<const protocol::NamedValue<Close::How>> forms = all_close_forms();
     const auto form = choice(words, 1, names_of(forms));
@@ -453,26 +479,124 @@ class Parser {
     return true;
   }
 
+  // `repeat N [as NAME] STEP` or `repeat N [as NAME] {`. A block is held until its '}': one
+  // without a repeat inside runs as a loop (a Repeat step); one with is written out, its
+  // lines read again for each iteration with its index bound to that iteration's number.
   bool repeat(std::span<const Word> words) {
     const Word& keyword = words[0];
     if (repeat_) {
-      return fail(keyword, fmt::format("repeat blocks do not nest; this one is inside the repeat at line {}",
-                                       repeat_->keyword.line));
+      return fail(keyword, "a one-line repeat cannot hold another repeat; write 'repeat N {' blocks to nest them");
+    }
+    if (open_indexes_.size() >= kMaxRepeatDepth) {
+      return fail(keyword, fmt::format("repeats nest at most {} deep", kMaxRepeatDepth));
     }
     if (!has_word(words, 1, "'repeat' needs a count: repeat N STEP, or repeat N { ... }")) return false;
+    const bool computed = values_.is_index_word(words[1].text);
     const auto count = values_.number(words[1], "repeat count", kMaxRepeatCount);
     if (!count) return false;
-    if (*count == 0) return fail(words[1], "'repeat 0' repeats nothing; the count must be at least 1");
-    if (!has_word(words, 2, "expected a step or '{' after 'repeat N'")) return false;
-    repeat_ = OpenBlock{Step{Repeat{.count = *count}, location(keyword)}, keyword};
-    repeat_events_ = EventRepeat{.count = *count};
-    values_.enter_repeat(*count);
+    if (*count == 0 && !computed) return fail(words[1], "'repeat 0' repeats nothing; the count must be at least 1");
+    std::size_t at = 2;
+    std::string_view name = "n";
+    if (at < words.size() && words[at].text == "as") {
+      if (!has_word(words, at + 1, "'as' needs an index name, as in repeat 4 as vb {")) return false;
+      const Word& named = words[at + 1];
+      if (!is_index_name(named.text)) {
+        return fail(named, fmt::format("{} is not an index name: lower-case letters, digits and '_', starting with a "
+                                       "letter",
+                                       quoted(named.text)));
+      }
+      name = named.text;
+      at += 2;
+    }
+    for (const auto& open : open_indexes_) {
+      if (open.name == name) {
+        return fail(keyword, fmt::format("this repeat's index '{}' would hide the one of the repeat at line {}; name "
+                                         "it another way: repeat N as NAME",
+                                         name, open.line));
+      }
+    }
+    if (!has_word(words, at, "expected a step or '{' after 'repeat N'")) return false;
+    if (words[at].text != "{") {
+      if (*count == 0) return true;  // a computed count of 0: the step is not there this time
+      open_repeat(keyword, *count, name);
+      one_line_repeat_ = true;
+      if (!statement(words.subspan(at))) return false;
+      one_line_repeat_ = false;
+      return end_repeat();
+    }
+    if (!no_more_words(words, at + 1)) return false;
+    auto held = std::make_unique<std::vector<HeldLine>>();
+    if (const auto unclosed = hold_block(keyword, *held)) {
+      if (errors_.failed()) return true;
+      return fail(*unclosed, held->size() > kMaxUnrolledLines
+                                 ? fmt::format("a repeat block of more than {} lines", kMaxUnrolledLines)
+                                 : fmt::format("'{}' block is never closed; expected '}}'", unclosed->text));
+    }
+    const bool nested = std::any_of(held->begin(), held->end(),
+                                    [](const HeldLine& h) { return h.line.words[0].text == "repeat"; });
+    if (!nested) {  // a loop
+      if (*count == 0) return true;
+      open_repeat(keyword, *count, name);
+      replay(*held);
+      return true;
+    }
+    held->pop_back();  // its '}'
+    if (held->empty()) return fail(keyword, "empty repeat block; it needs at least one step");
+    unrolled_lines_ += *count * held->size();
+    if (unrolled_lines_ > kMaxUnrolledLines) {
+      return fail(keyword, fmt::format("nested repeats write out more than {} lines: only the innermost repeat of a "
+                                       "nest runs as a loop, the outer ones are copied once per iteration; put the "
+                                       "largest count innermost",
+                                       kMaxUnrolledLines));
+    }
+    open_indexes_.push_back({std::string(name), keyword.line});
+    for (std::uint64_t i = 0; i < *count && !errors_.failed(); ++i) {
+      values_.bind_index(name, i);
+      replay(*held);
+      values_.unbind_index();
+    }
+    open_indexes_.pop_back();
+    return true;
+  }
+
+  // Inside a repeat's body: one that loops, or an outer one being written out.
+  bool inside_repeat() const { return repeat_.has_value() || !open_indexes_.empty(); }
+
+  void open_repeat(const Word& keyword, std::uint64_t count, std::string_view name) {
+    repeat_ = OpenBlock{Step{Repeat{.count = count}, location(keyword)}, keyword};
+    repeat_events_ = EventRepeat{.count = count};
+    repeat_index_ = std::string(name);
+    values_.enter_repeat(count, repeat_index_);
     ledger_.begin_repeat();
-    if (words[2].text == "{") return no_more_words(words, 3);
-    one_line_repeat_ = true;
-    if (!statement(words.subspan(2))) return false;
-    one_line_repeat_ = false;
-    return end_repeat();
+  }
+
+  // The lines of the block `opened` opens, up to and with its '}' (blocks inside it included,
+  // `include`s read as they come). At the end of the file without it, or past
+  // kMaxUnrolledLines, the innermost block still open.
+  std::optional<Word> hold_block(const Word& opened, std::vector<HeldLine>& held) {
+    std::vector<Word> open{opened};
+    Line line;
+    while (held.size() <= kMaxUnrolledLines && next_line(line)) {
+      if (line.words[0].text == "include") {
+        include(line.words);
+        continue;
+      }
+      if (line.words[0].text == "}") open.pop_back();
+      if (line.words.back().text == "{") open.push_back(line.words[0]);
+      held.push_back({line, current_file_});
+      if (open.empty()) return std::nullopt;
+    }
+    return open.back();
+  }
+
+  // Reads held lines as if they came again from their files.
+  void replay(const std::vector<HeldLine>& lines) {
+    replays_.push_back({&lines, 0});
+    Line line;
+    while (!errors_.done() && next_line(line)) {
+      if (!statement(line.words)) skip_block(line);
+    }
+    replays_.pop_back();
   }
 
   bool end_repeat() {
@@ -483,8 +607,8 @@ class Parser {
     if (const auto shortfall = ledger_.end_repeat(repeat.count)) {
       errors_.fail(shortfall->location.line, shortfall->location.column,
                    fmt::format("'expect ack' without opaque= has no send with 'ack' left to claim in iteration "
-                               "{{n}}={} of the repeat at line {}; add 'ack' to a send or name the opaque=",
-                               shortfall->iteration, repeat_->keyword.line));
+                               "{{{}}}={} of the repeat at line {}; add 'ack' to a send or name the opaque=",
+                               repeat_index_, shortfall->iteration, repeat_->keyword.line));
       return false;
     }
     values_.leave_repeat();
@@ -505,7 +629,7 @@ class Parser {
   // `connection LABEL [after LABEL [within DUR]] {`
   bool connection(std::span<const Word> words) {
     const Word& keyword = words[0];
-    if (repeat_) return fail(keyword, "a connection block cannot be inside a repeat");
+    if (inside_repeat()) return fail(keyword, "a connection block cannot be inside a repeat");
     if (connection_) {
       return fail(keyword, fmt::format("connection blocks do not nest; this one is inside the block at line {}",
                                        connection_->keyword.line));
@@ -681,7 +805,7 @@ class Parser {
     }
     const std::string_view name = *what == 0 ? "client args" : "client end";
     SourceLocation& first = *what == 0 ? scenario_.client.args_location : scenario_.client.end_location;
-    if (repeat_) return fail(words[0], fmt::format("'{}' cannot be inside a repeat", name));
+    if (inside_repeat()) return fail(words[0], fmt::format("'{}' cannot be inside a repeat", name));
     if (*what == 0 && connection_ && connection_->planned.after) {
       const Connection& earlier = top_.connections[*connection_->planned.after];
       return fail(words[0], fmt::format("a reconnect is the same client coming back: it connects with the 'client "
@@ -704,7 +828,7 @@ class Parser {
   bool client_events_any(std::span<const Word> words) {
     constexpr std::array<std::string_view, 1> kAny{"any"};
     if (!choice(words, 2, kAny)) return false;
-    if (repeat_) return fail(words[0], "'client events any' cannot be inside a repeat");
+    if (inside_repeat()) return fail(words[0], "'client events any' cannot be inside a repeat");
     if (scenario_.client.events_any) {
       return fail(words[0], fmt::format("duplicate 'client events any'; the first is at line {}",
                                         scenario_.client.events_any_location.line));
@@ -728,13 +852,32 @@ class Parser {
 
   // The next line of the innermost file; at the end of an included file, back to the one
   // that included it.
+  // The next line: from the held lines being read again, else from the files.
   bool next_line(Line& line) {
+    if (!replays_.empty()) {
+      Replay& replay = replays_.back();
+      if (replay.next == replay.lines->size()) return false;
+      const HeldLine& held = (*replay.lines)[replay.next++];
+      line = held.line;
+      read_from(held.file);
+      errors_.next_statement();
+      return true;
+    }
     while (true) {
-      if (sources_.back().lines.next(line)) return true;
+      if (sources_.back().lines.next(line)) {
+        read_from(sources_.back().file);
+        return true;
+      }
       if (sources_.size() == 1 || errors_.done()) return false;
       sources_.pop_back();
       errors_.set_path(sources_.back().path);
     }
+  }
+
+  void read_from(const SourceLocation& file) {
+    if (&file.file() == &current_file_.file()) return;
+    current_file_ = file;
+    errors_.set_path(file.file());
   }
 
   // `include "path"`: the file's lines as if written here; the path is relative to the
@@ -813,7 +956,7 @@ class Parser {
                         std::string(closest_word(word.text, choices)));
   }
 
-  SourceLocation location(const Word& word) const { return sources_.back().file.at(word.line, word.column); }
+  SourceLocation location(const Word& word) const { return current_file_.at(word.line, word.column); }
 
   // A send that says what one of the last few said shares its spec: generated files repeat
   // a handful of lines millions of times.
@@ -854,7 +997,17 @@ class Parser {
 
   std::optional<OpenBlock> repeat_;  // the repeat being read...
   EventRepeat repeat_events_;        // ...and the client events of its body
+  std::string repeat_index_;         // ...and its index's name
   bool one_line_repeat_ = false;     // `repeat N STEP`: one step, no blocks
+
+  std::vector<Replay> replays_;        // innermost last
+  SourceLocation current_file_;        // the file of the line being read
+  std::size_t unrolled_lines_ = 0;     // lines written out by nested repeats so far
+  struct OpenIndex {
+    std::string name;
+    int line;
+  };
+  std::vector<OpenIndex> open_indexes_;  // the outer repeats being written out
   std::optional<OpenBlock> group_;   // the unordered / optional block being read
 
   struct OpenConnection {

@@ -25,7 +25,7 @@ constexpr std::array kConnectFlagAliases{
 std::optional<std::uint32_t> connect_flags(ValueReader& values, const Field& field) {
   std::uint32_t bits = 0;
   const bool ok = values.each_item(*field.value, field.name.text, [&](const Word& item) {
-    if (starts_with_digit(item.text) || item.text == kIndexPlaceholder) {
+    if (starts_with_digit(item.text) || values.is_index_word(item.text)) {
       const auto n = values.number(item, field.name.text, kMaxU32);
       if (n) bits |= static_cast<std::uint32_t>(*n);
       return n.has_value();

@@ -34,6 +34,8 @@ std::nullopt_t ErrorSink::fail(int line, int column, std::string message, std::s
 }
 
 void ErrorSink::warn(int line, int column, std::string message) {
+  // A line written out once per iteration of an outer repeat is warned about once.
+  if (!warned_.emplace(path_, line, column, message).second) return;
   warnings_.push_back(Diagnostic{SourceLocation{path_, line, column}, std::move(message), {}, /*warning=*/true});
 }
 

@@ -13,9 +13,11 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "scenario/diagnostic.hpp"
@@ -56,6 +58,7 @@ class ErrorSink {
   std::size_t max_;
   std::vector<Diagnostic> errors_;
   std::vector<Diagnostic> warnings_;
+  std::set<std::tuple<std::string, int, int, std::string>> warned_;
   std::size_t dropped_ = 0;
   bool statement_failed_ = false;
 };

@@ -51,11 +51,29 @@ std::nullopt_t ValueReader::fail_index_outside_repeat(const Word& at) {
   return errors_.fail(at, "'{n}' is the repeat index; it is allowed only inside a repeat body");
 }
 
+std::vector<std::string_view> ValueReader::index_names() const {
+  std::vector<std::string_view> names;
+  for (const BoundIndex& b : bound_) names.push_back(b.name);
+  if (repeat_count_) names.push_back(index_name_);
+  return names;
+}
+
+std::string ValueReader::bound_context() const {
+  if (bound_.empty()) return "";
+  std::string out;
+  for (const BoundIndex& b : bound_) out += fmt::format("{}{}={}", out.empty() ? "" : " ", b.name, b.value);
+  return fmt::format(" ({})", out);
+}
+
 std::optional<std::uint64_t> ValueReader::number(const Word& value, std::string_view what,
                                                  std::uint64_t max) {
-  if (value.text == kIndexPlaceholder) {
-    if (!repeat_count_) return fail_index_outside_repeat(value);
-    return errors_.fail(value, fmt::format("'{}' needs a fixed number; '{{n}}' is not allowed here", what));
+  if (is_index_word(value.text)) {
+    std::size_t length = 0;
+    bool failed = false;
+    const auto index = placeholder(value, what, max, length, failed);
+    if (failed) return std::nullopt;
+    if (index && index->constant) return *index->constant;
+    return errors_.fail(value, fmt::format("'{}' needs a fixed number; '{}' is not allowed here", what, value.text));
   }
   std::uint64_t n = 0;
   switch (parse_unsigned(value.text, n)) {
@@ -70,48 +88,76 @@ std::optional<std::uint64_t> ValueReader::number(const Word& value, std::string_
   return n;
 }
 
-// Whether `text` opens with `{...}` holding arithmetic on n (`{n}`, `{n*2+1}`): the only
-// braces the language gives a meaning inside a value.
-std::size_t placeholder_length(std::string_view text) {
+// Whether `text` opens with `{...}` holding arithmetic on an index (`{n}`, `{n*2+1}`,
+// `{vb*1000+i}`): the only braces the language gives a meaning inside a value. Braces around
+// other words stay text, so "{json}" in a value is still itself.
+std::size_t ValueReader::placeholder_length(std::string_view text) const {
   if (!text.starts_with('{')) return 0;
   const std::size_t close = text.find('}');
   if (close == std::string_view::npos || close == 1) return 0;
   const std::string_view inside = text.substr(1, close - 1);
-  const bool arithmetic = inside.find_first_not_of("n0123456789+-*/%() ") == std::string_view::npos;
-  return arithmetic && inside.find('n') != std::string_view::npos ? close + 1 : 0;
+  if (inside.find_first_not_of("abcdefghijklmnopqrstuvwxyz_0123456789+-*/%() ") != std::string_view::npos) return 0;
+  auto is_letter = [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; };
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (std::size_t i = 0; i < inside.size();) {
+    if (!is_letter(inside[i])) {
+      // An operator, or a number (with any letters glued to it, which make no name).
+      const bool number = is_digit(inside[i]);
+      ++i;
+      while (number && i < inside.size() && (is_letter(inside[i]) || is_digit(inside[i]))) ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < inside.size() && (is_letter(inside[end]) || is_digit(inside[end]))) ++end;
+    const std::string_view name = inside.substr(i, end - i);
+    if (name == "n" || (repeat_count_ && name == index_name_) ||
+        std::any_of(bound_.begin(), bound_.end(), [&](const BoundIndex& b) { return b.name == name; })) {
+      return close + 1;
+    }
+    i = end;
+  }
+  return 0;
 }
 
-std::optional<std::optional<IndexExpr>> ValueReader::placeholder(const Word& at, std::string_view what,
+std::optional<ValueReader::Placeholder> ValueReader::placeholder(const Word& at, std::string_view what,
                                                                  std::uint64_t max, std::size_t& length,
                                                                  bool& failed) {
   failed = false;
   length = placeholder_length(at.text);
   if (length == 0) return std::nullopt;
   failed = true;
-  if (!repeat_count_) return fail_index_outside_repeat(at);
-  const std::string_view inside = at.text.substr(1, length - 2);
-  std::optional<IndexExpr> expr;
-  if (inside != "n") {
-    auto parsed = IndexExpr::parse(inside);
-    if (!parsed) {
-      return errors_.fail(at.part(1 + parsed.error().offset),
-                          fmt::format("in '{}': {}", at.text.substr(0, length), parsed.error().message));
+  if (!repeat_count_ && bound_.empty()) return fail_index_outside_repeat(at);
+  const std::string_view written = at.text.substr(0, length);
+  auto parsed = IndexExpr::parse(at.text.substr(1, length - 2),
+                                 {.index = repeat_count_ ? std::string_view(index_name_) : std::string_view(),
+                                  .bound = bound_});
+  if (!parsed) {
+    return errors_.fail(at.part(1 + parsed.error().offset),
+                        fmt::format("in '{}': {}", written, parsed.error().message));
+  }
+  if (const auto constant = parsed->constant()) {
+    if (parsed->underflows(0)) return errors_.fail(at, fmt::format("'{}' goes below 0{}", written, bound_context()));
+    if (*constant > max) {
+      return errors_.fail(at, fmt::format("'{}' is at most {}, but '{}' is {}{}", what, max, written, *constant,
+                                          bound_context()));
     }
-    expr = std::move(*parsed);
+    failed = false;
+    return Placeholder{.constant = constant};
   }
   const std::uint64_t last = *repeat_count_ - 1;
   for (const std::uint64_t n : {std::uint64_t{0}, last}) {
-    if (expr && expr->underflows(n)) {
-      return errors_.fail(at, fmt::format("'{}' goes below 0 at {{n}}={}", at.text.substr(0, length), n));
+    if (parsed->underflows(n)) {
+      return errors_.fail(at, fmt::format("'{}' goes below 0 at {{{}}}={}{}", written, index_name_, n, bound_context()));
     }
-    const std::uint64_t value = expr ? expr->eval(n) : n;
+    const std::uint64_t value = parsed->eval(n);
     if (value > max) {
-      return errors_.fail(at, fmt::format("'{}' is at most {}, but '{}' reaches {} in this repeat", what, max,
-                                          at.text.substr(0, length), value));
+      return errors_.fail(at, fmt::format("'{}' is at most {}, but '{}' reaches {} in this repeat{}", what, max,
+                                          written, value, bound_context()));
     }
   }
   failed = false;
-  return expr;
+  if (parsed->is_plain()) return Placeholder{};
+  return Placeholder{.expr = std::move(*parsed)};
 }
 
 std::optional<NumberValue> ValueReader::number_or_index(const Word& value, std::string_view what,
@@ -125,7 +171,8 @@ std::optional<NumberValue> ValueReader::number_or_index(const Word& value, std::
     if (!n) return std::nullopt;
     return NumberValue{*n, false};
   }
-  return NumberValue{0, true, std::move(*index)};
+  if (index->constant) return NumberValue{*index->constant, false};
+  return NumberValue{0, true, std::move(index->expr)};
 }
 
 std::optional<BytesValue> ValueReader::bytes(const Word& value, std::string_view what) {
@@ -229,13 +276,18 @@ std::optional<std::string> ValueReader::decode_string(const Word& value, BytesVa
   std::size_t i = 1;
   while (i < text.size() && text[i] != '"') {
     if (const std::size_t length = placeholder_length(text.substr(i)); length > 0) {
-      // Plain strings (names, error texts) belong to statements that cannot repeat.
-      if (!repeat_count_ || !pieces) return fail_index_outside_repeat(value.part(i));
       std::size_t ignored = 0;
       bool failed = false;
-      auto expr = placeholder(value.part(i), "a value", std::numeric_limits<std::uint64_t>::max(), ignored, failed);
+      auto index = placeholder(value.part(i), "a value", std::numeric_limits<std::uint64_t>::max(), ignored, failed);
       if (failed) return std::nullopt;
-      pieces->placeholders.push_back(expr && *expr ? std::move(**expr) : IndexExpr::parse("n").value());
+      if (index->constant) {  // an outer repeat's bound index: its digits are text
+        current += std::to_string(*index->constant);
+        i += length;
+        continue;
+      }
+      // Plain strings (names, error texts) belong to statements that cannot repeat.
+      if (!pieces) return fail_index_outside_repeat(value.part(i));
+      pieces->placeholders.push_back(index->expr ? std::move(*index->expr) : IndexExpr::parse("n").value());
       pieces->pieces.push_back(std::move(current));
       current.clear();
       i += length;

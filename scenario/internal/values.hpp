@@ -35,18 +35,29 @@ inline constexpr std::uint64_t kMaxGeneratedBytes = protocol::Limits{}.max_value
 // a clock's arithmetic (the command lines have the same bound, cli/duration.hpp).
 inline constexpr Duration kMaxDuration{24 * 60 * 60 * 1000};
 
-// The repeat index as written in a value.
-inline constexpr std::string_view kIndexPlaceholder = "{n}";
-
 class ValueReader {
  public:
   explicit ValueReader(ErrorSink& errors) : errors_(errors) {}
 
   ErrorSink& errors() { return errors_; }
 
-  // `{n}` is allowed only while reading a repeat body of `count` iterations.
-  void enter_repeat(std::uint64_t count) { repeat_count_ = count; }
+  // `{n}` (or `{NAME}` of `repeat N as NAME`) is allowed only while reading a repeat body of
+  // `count` iterations.
+  void enter_repeat(std::uint64_t count, std::string_view name = "n") {
+    repeat_count_ = count;
+    index_name_ = name;
+  }
   void leave_repeat() { repeat_count_.reset(); }
+  // An outer repeat written out iteration by iteration: while its body is read again for
+  // iteration `value`, `{NAME}` is that number.
+  void bind_index(std::string_view name, std::uint64_t value) { bound_.push_back({std::string(name), value}); }
+  void unbind_index() { bound_.pop_back(); }
+  // The index names in scope, outermost first, with the innermost repeat's last.
+  std::vector<std::string_view> index_names() const;
+  // Whether the word is one `{EXPR}` on an index name in scope (or on n): a number's form.
+  bool is_index_word(std::string_view text) const {
+    return !text.empty() && placeholder_length(text) == text.size();
+  }
 
   // An unsigned number, decimal or 0x hex, at most `max`. `what` names it in errors.
   std::optional<std::uint64_t> number(const Word& value, std::string_view what, std::uint64_t max);
@@ -77,11 +88,24 @@ class ValueReader {
   std::optional<BytesValue> from_file(const Word& value, std::string_view what);
   // `{EXPR}` at the start of `at` (its text), checked against this repeat's ends and `max`;
   // empty when the text is not an index placeholder at all (`length`: its characters).
-  std::optional<std::optional<IndexExpr>> placeholder(const Word& at, std::string_view what, std::uint64_t max,
-                                                      std::size_t& length, bool& failed);
+  // What a `{EXPR}` is: arithmetic on the index (unset `expr`: the index itself), or, when it
+  // names only bound indexes and numbers, a constant.
+  struct Placeholder {
+    std::optional<IndexExpr> expr;
+    std::optional<std::uint64_t> constant;
+  };
+  std::optional<Placeholder> placeholder(const Word& at, std::string_view what, std::uint64_t max,
+                                         std::size_t& length, bool& failed);
+  // The length of the `{EXPR}` that opens `text`, or 0 when its braces are not arithmetic on a
+  // name in scope (or on n) and so are literal text.
+  std::size_t placeholder_length(std::string_view text) const;
+  // " (vb=2)": the bound indexes, for errors that depend on them.
+  std::string bound_context() const;
 
   ErrorSink& errors_;
   std::optional<std::uint64_t> repeat_count_;
+  std::string index_name_ = "n";
+  std::vector<BoundIndex> bound_;
 };
 
 inline bool starts_with_digit(std::string_view text) {
@@ -108,7 +132,7 @@ template <class E>
 std::optional<E> ValueReader::name(const Word& value, std::string_view what,
                                    std::span<const protocol::NamedValue<E>> table,
                                    Spelling spelling, std::optional<std::uint64_t> number_max) {
-  if (number_max && (starts_with_digit(value.text) || value.text == kIndexPlaceholder)) {
+  if (number_max && (starts_with_digit(value.text) || is_index_word(value.text))) {
     const auto n = number(value, what, *number_max);
     if (!n) return std::nullopt;
     return static_cast<E>(*n);

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tests/scenario/parse_helpers.hpp"
@@ -148,10 +149,15 @@ TEST(ScenarioParserRobustness, EveryByteValue) {
   EXPECT_TRUE(parses_or_fails_cleanly(std::string(100'000, '\n')));
 }
 
-TEST(ScenarioParserRobustness, DeepBlocksStopAtTheFirstNestedOne) {
+TEST(ScenarioParserRobustness, DeepBlocksStopAtTheirBound) {
   std::string text;
   for (int i = 0; i < 100'000; ++i) text += "repeat 2 {\n";
-  EXPECT_TRUE(fails_at(text, 2, 1, "repeat blocks do not nest; this one is inside the repeat at line 1"));
+  EXPECT_TRUE(fails_at(text, 100'000, 1, "'repeat' block is never closed; expected '}'"));
+  std::string deep;
+  for (int i = 0; i < 100; ++i) deep += fmt::format("repeat 2 as i{} {{\n", i);
+  deep += "send noop\n";
+  for (int i = 0; i < 100; ++i) deep += "}\n";
+  EXPECT_TRUE(fails_at(deep, 9, 1, "repeats nest at most 8 deep"));
   std::string braces(200'000, '}');
   EXPECT_TRUE(parses_or_fails_cleanly(braces));  // one line, too long
   std::string closers;

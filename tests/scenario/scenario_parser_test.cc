@@ -2,9 +2,11 @@
 // builds field by field, the README's own examples included.
 #include "scenario/parser.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tests/scenario/parse_helpers.hpp"
+#include "tests/support/temp_files.hpp"
 
 namespace tapharness::scenario::testing {
 namespace {
@@ -500,6 +502,67 @@ repeat 3 delay 5ms
   ASSERT_EQ(s.steps.size(), 2u);
   EXPECT_EQ(action_of<Repeat>(s.steps[0]).body.size(), 4u);
   EXPECT_EQ(action_of<Delay>(action_of<Repeat>(s.steps[1]).body[0]).duration, Duration{5});
+}
+
+// Only the innermost repeat of a nest is a loop; each outer one is written out, its index a
+// number in each copy, and the arithmetic that mixes both keeps the inner index alone.
+TEST(ScenarioParser, NestedRepeatsWriteOutTheOuterOnesWithTheirIndexNames) {
+  const Scenario s = parsed(R"(repeat 3 as vb {
+  send checkpoint_start vb={vb} checkpoint={vb+1}
+  client event checkpoint_start vb={vb}
+  repeat 4 as i {
+    send mutation vb={vb} key="k{vb}-{i}" cas={vb*1000+i} ack
+    expect ack
+    client event mutation vb={vb} key="k{vb}-{i}"
+  }
+  repeat {vb} as j send noop
+}
+)");
+  // Per vbucket: the checkpoint and the loop of 4; the noops for vb=1 and vb=2 only.
+  ASSERT_EQ(s.steps.size(), 8u);
+  for (std::uint64_t vb = 0; vb < 3; ++vb) {
+    const std::size_t at = vb == 0 ? 0 : vb == 1 ? 2 : 5;
+    SCOPED_TRACE(vb);
+    const FrameSpec& start = action_of<Send>(s.steps[at]).frame();
+    EXPECT_EQ(start.get(F::vbucket), (NumberValue{vb, false}));
+    EXPECT_EQ(start.get(F::checkpoint), (NumberValue{vb + 1, false}));
+    const auto& loop = action_of<Repeat>(s.steps[at + 1]);
+    EXPECT_EQ(loop.count, 4u);
+    const FrameSpec& m = action_of<Send>(loop.body[0]).frame();
+    EXPECT_EQ(m.get(F::vbucket), (NumberValue{vb, false}));
+    EXPECT_EQ(m.get(B::key)->pieces, (std::vector<std::string>{fmt::format("k{}-", vb), ""}));
+    EXPECT_EQ(m.find(F::cas)->render(3), vb * 1000 + 3);
+    EXPECT_EQ(s.steps[at + 1].location.line, 4);
+  }
+  EXPECT_EQ(action_of<Repeat>(s.steps[4]).count, 1u);
+  EXPECT_EQ(action_of<Repeat>(s.steps[7]).count, 2u);
+  // The client's side: a line and a loop of events per vbucket.
+  ASSERT_EQ(s.client.events.size(), 6u);
+  EXPECT_EQ(std::get<EventLine>(s.client.events[4]).event.vbucket, (NumberValue{2, false}));
+  const auto& events = std::get<EventRepeat>(s.client.events[5]);
+  EXPECT_EQ(events.count, 4u);
+  EXPECT_EQ(events.body[0].event.key->pieces, (std::vector<std::string>{"k2-", ""}));
+}
+
+TEST(ScenarioParser, NestedRepeatsNestDeeperAndReadIncludesOnce) {
+  tapharness::testing::write_temp_file("nested_one.inc", "send mutation vb={a} key=\"{a}.{b}.{c}\"\n");
+  const std::string path = tapharness::testing::write_temp_file("nested.scenario", R"(repeat 2 as a {
+  repeat 3 as b {
+    repeat 5 as c {
+      include "nested_one.inc"
+    }
+  }
+}
+)");
+  auto s = load_scenario(path);
+  ASSERT_TRUE(s.ok()) << s.error().text();
+  ASSERT_EQ(s->steps.size(), 6u);
+  const auto& last = action_of<Repeat>(s->steps[5]);
+  EXPECT_EQ(last.count, 5u);
+  const FrameSpec& f = action_of<Send>(last.body[0]).frame();
+  EXPECT_EQ(f.get(B::key)->pieces, (std::vector<std::string>{"1.2.", ""}));
+  EXPECT_EQ(last.body[0].location.file(), (tapharness::testing::temp_dir() / "nested_one.inc").string());
+  EXPECT_EQ(last.body[0].location.line, 1);
 }
 
 TEST(ScenarioParser, AckClaimsCountPerIteration) {
