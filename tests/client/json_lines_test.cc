@@ -2,6 +2,7 @@
 // and parsing back what tap_tail prints (the contract with external clients).
 #include "client/json_lines.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tests/client/feed_test_support.hpp"
@@ -189,6 +190,63 @@ TEST(JsonLines, AuthFailedIsReportedAsAnError) {
                                    "auth_failed: the server refused SASL_AUTH PLAIN with status AUTH_ERROR: Auth failure"}));
   EXPECT_EQ(end_json(reported),
             R"({"end":"error","error":"auth_failed: the server refused SASL_AUTH PLAIN with status AUTH_ERROR: Auth failure"})");
+}
+
+// The letters of a plain three-bytes-at-a-time encoder, to hold the fast paths (sixteen
+// letters a step where the CPU has SSSE3, eight otherwise) to.
+std::string reference_base64(std::string_view bytes) {
+  constexpr std::string_view kLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 3; ++k) v = v << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0);
+    for (std::size_t k = 0; k < 4; ++k) out += k <= n ? kLetters[(v >> (18 - 6 * k)) & 0x3f] : '=';
+  }
+  return out;
+}
+
+TEST(Base64, EveryLengthAndEveryByteValueEncodeAsThePlainEncoderDoes) {
+  std::string bytes;
+  for (int n = 0; n < 600; ++n) {
+    ASSERT_EQ(base64_encode(bytes), reference_base64(bytes)) << "length " << bytes.size();
+    bytes += static_cast<char>((n * 151 + 7) % 256);  // every byte value, so every letter, within 256
+  }
+}
+
+// How a JSON line writes one byte of a key that needs escaping.
+std::string escaped(char byte) {
+  if (byte == '"' || byte == '\\') return std::string("\\") + byte;
+  return fmt::format("\\u00{:02x}", static_cast<unsigned char>(byte));
+}
+
+TapEvent deletion_of(std::string key) {
+  TapEvent e;
+  e.kind = TapEventKind::deletion;
+  e.key = std::move(key);
+  return e;
+}
+
+TEST(JsonLines, KeysOfEveryLengthEscapeOnlyWhatMustBe) {
+  // Each byte that needs escaping at every position of keys up to 40 bytes long, where the
+  // eight-at-a-time scan meets it in every lane.
+  for (const char special : {'"', '\\', '\x00', '\x1f', '\x7f', '\x80', '\xff'}) {
+    for (std::size_t length = 1; length <= 40; ++length) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string key(length, 'k');
+        key[at] = special;
+        const std::string line = event_json(deletion_of(key));
+        std::string expected = std::string(at, 'k') + escaped(special) + std::string(length - at - 1, 'k');
+        ASSERT_NE(line.find("\"key\":\"" + expected + "\""), std::string::npos) << line;
+      }
+    }
+  }
+  // Printable ASCII, with space and '~' at the ends of the range, stands as it is.
+  std::string plain;
+  for (char c = ' '; c <= '~'; ++c) {
+    if (c != '"' && c != '\\') plain += c;
+  }
+  EXPECT_NE(event_json(deletion_of(plain)).find("\"key\":\"" + plain + "\""), std::string::npos);
 }
 
 TEST(Base64, RoundTripsEveryLengthAndRejectsGarbage) {
