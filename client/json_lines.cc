@@ -216,11 +216,27 @@ std::size_t event_json_bound(const protocol::TapEventView& e) {
   return 256 + e.key.size() * 6 + (e.value.size() + 2) / 3 * 4;
 }
 
+namespace {
+
+// `{"op":"mutation","vb":` for each kind, made once: the codec finds a name by searching.
+const auto kLineOpenings = [] {
+  std::array<std::string, 256> openings;
+  for (const auto& kind : protocol::all_tap_event_kinds()) {
+    openings[static_cast<std::uint8_t>(kind.value)] = fmt::format(R"({{"op":"{}","vb":)", kind.name);
+  }
+  return openings;
+}();
+
+}  // namespace
+
 char* write_event_json(char* at, const protocol::TapEventView& e) {
   using protocol::TapEventKind;
-  at = put(at, "{\"op\":\"");
-  at = put(at, protocol::name_of(e.kind));
-  at = put(at, "\",\"vb\":");
+  const std::string& opening = kLineOpenings[static_cast<std::uint8_t>(e.kind)];
+  if (opening.empty()) {  // a kind the codec has no name for
+    at = put(at, R"({"op":"","vb":)");
+  } else {
+    at = put(at, opening);
+  }
   at = put_number(at, e.vbucket);
   switch (e.kind) {
     case TapEventKind::mutation:
