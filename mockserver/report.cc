@@ -26,9 +26,9 @@ StepOutcome& Report::outcome(const SourceLocation& location, std::string_view st
   return steps_[it->second];
 }
 
-void Report::pass(const SourceLocation& location, std::string_view step) {
+void Report::pass(const SourceLocation& location, std::string_view step, std::uint64_t times) {
   if (closed_) return;
-  ++outcome(location, step).passed;
+  outcome(location, step).passed += times;
 }
 
 void Report::fail(const SourceLocation& location, std::string_view step, std::string expected,

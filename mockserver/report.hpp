@@ -49,7 +49,7 @@ class Report {
   Report(std::string scenario, std::size_t connection)
       : scenario_(std::move(scenario)), connection_(connection) {}
 
-  void pass(const SourceLocation& location, std::string_view step);
+  void pass(const SourceLocation& location, std::string_view step, std::uint64_t times = 1);
   void fail(const SourceLocation& location, std::string_view step, std::string expected,
             std::string observed, std::optional<std::uint64_t> index = std::nullopt);
 

@@ -383,6 +383,39 @@ TEST(Engine, ALargeFrameAfterTheConnectIsGarbageAtOnce) {
       << testing::failures(r);
 }
 
+// A volume repeat is judged once per coalesced write, not per frame: every frame still goes
+// out as rendered, in writes of at most 256 KiB, and the line passes once per iteration; a
+// trace (which sees each frame) gives the same bytes.
+TEST(Engine, AVolumeRepeatPassesEachIterationAndWritesEveryFrame) {
+  constexpr std::string_view kVolume =
+      "writes coalesced\nrepeat 20000 send mutation vb={n%7} key=\"key-{n}\" value=random(20) cas={n}\n";
+  std::vector<protocol::Bytes> received;
+  for (const bool traced : {false, true}) {
+    EngineOptions options;
+    if (traced) options.trace = [](const TraceRecord&) {};
+    EngineHarness h(kVolume, std::move(options));
+    h.send_connect();
+    protocol::Bytes bytes;
+    for (int i = 0; i < 200 && (h.report().bytes_sent == 0 || bytes.size() < h.report().bytes_sent); ++i) {
+      const protocol::Bytes more = h.receive(64 * 1024);
+      bytes.insert(bytes.end(), more.begin(), more.end());
+    }
+    const auto& r = h.report();
+    EXPECT_TRUE(r.passed()) << testing::failures(r);
+    EXPECT_EQ(r.frames_sent, 20000u);
+    const auto repeat = std::find_if(r.steps().begin(), r.steps().end(),
+                                     [](const StepOutcome& o) { return o.location.line == 2; });
+    ASSERT_NE(repeat, r.steps().end());
+    EXPECT_EQ(repeat->passed, 20000u);
+    EXPECT_EQ(r.bytes_sent, bytes.size());
+    const auto sizes = h.client().peer_write_sizes();
+    EXPECT_GT(sizes.size(), 3u);
+    EXPECT_LE(*std::max_element(sizes.begin(), sizes.end()), 256u * 1024 + 256);
+    received.push_back(std::move(bytes));
+  }
+  EXPECT_EQ(received[0], received[1]);
+}
+
 // A coalesced send that finds the client gone fails once, not once for each way of sending.
 TEST(Engine, ACoalescedSendToADepartedClientFailsOnce) {
   EngineHarness h("writes coalesced\ndelay 20ms\nrepeat 10 send noop\n");
