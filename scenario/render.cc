@@ -195,6 +195,18 @@ std::size_t digit_count(std::uint64_t n) {
   return d;
 }
 
+// Adds one to the `digits` decimal digits in `text`; false when that would need one more.
+bool increment_decimal(std::array<char, 20>& text, std::size_t digits) {
+  for (std::size_t i = digits; i-- > 0;) {
+    if (text[i] != '9') {
+      ++text[i];
+      return true;
+    }
+    text[i] = '0';
+  }
+  return false;  // all nines: the digits are now wrong, and the caller renders them afresh
+}
+
 // `value` in the `width` bytes (1, 2, 4 or 8) of a header or extras field, big-endian.
 void store_be(std::uint8_t* at, std::uint64_t value, std::uint8_t width) {
   switch (width) {
@@ -230,6 +242,8 @@ void FrameRenderer::compile(const FrameSpec& spec, std::uint64_t index, const By
   t = Template{};
   t.spec = &spec;
   t.digits = digit_count(index);
+  t.last_index = index;
+  std::to_chars(t.text.data(), t.text.data() + t.text.size(), index);
   t.bytes = frame;
   t.info = info_;
   const NumberValue* opaque = spec.find(F::opaque);
@@ -270,21 +284,28 @@ void FrameRenderer::compile(const FrameSpec& spec, std::uint64_t index, const By
 
 const FrameInfo* FrameRenderer::render_from_template(const FrameSpec& spec, std::uint64_t index,
                                                      std::uint32_t next_opaque, Bytes& out) {
-  const std::size_t digits = digit_count(index);
+  // A volume repeat's next frame: the same template, its digits one increment on (unless
+  // the increment adds a digit, which another template holds).
   Template* t = nullptr;
-  for (Template& candidate : templates_) {
-    if (candidate.spec == &spec && candidate.digits == digits) t = &candidate;
+  if (last_ && last_->spec == &spec && index == last_->last_index + 1) {
+    if (increment_decimal(last_->text, last_->digits)) t = last_;
+    last_ = nullptr;  // until it is found again, its digits are rendered afresh
   }
-  if (!t) return nullptr;
+  if (!t) {
+    const std::size_t digits = digit_count(index);
+    for (Template& candidate : templates_) {
+      if (candidate.spec == &spec && candidate.digits == digits) t = &candidate;
+    }
+    if (!t) return nullptr;
+    std::to_chars(t->text.data(), t->text.data() + t->text.size(), index);
+  }
+  t->last_index = index;
+  last_ = t;
   const std::size_t start = out.size();
   out.insert(out.end(), t->bytes.begin(), t->bytes.end());
   std::uint8_t* frame = out.data() + start;
   for (const auto& n : t->numbers) store_be(frame + n.at, n.value->render(index), n.width);
-  if (!t->key_digits.empty()) {
-    char text[24];
-    const auto [end, ec] = std::to_chars(std::begin(text), std::end(text), index);
-    for (std::uint32_t at : t->key_digits) std::copy(text, end, frame + at);
-  }
+  for (std::uint32_t at : t->key_digits) std::memcpy(frame + at, t->text.data(), t->digits);
   info_ = t->info;
   if (info_.uses_sequence) {
     info_.opaque = next_opaque;

@@ -102,6 +102,9 @@ class FrameRenderer {
     std::vector<std::uint32_t> key_digits;  // where each {n} of the key starts
     std::uint32_t random_at = 0, random_length = 0;  // a random() value, drawn again per frame
     const NumberValue* opaque_index = nullptr;  // opaque={n} (or arithmetic): what it renders
+    // The index rendered last and its decimal digits: the next index's are one increment away.
+    std::uint64_t last_index = 0;
+    std::array<char, 20> text{};
   };
   const FrameInfo* render_from_template(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,
                                         protocol::Bytes& out);
@@ -118,6 +121,7 @@ class FrameRenderer {
   std::string scratch_;
   std::array<Template, 4> templates_;  // the sends a volume repeat alternates between
   std::size_t next_template_ = 0;
+  Template* last_ = nullptr;  // the template used last: a volume repeat uses it again
 };
 
 RenderedFrame render_frame(const FrameSpec& spec, std::uint64_t index, ScenarioRandom& random,

@@ -15,7 +15,7 @@
 namespace tapharness::scenario::testing {
 namespace {
 
-void expect_same_as_full_renders(const std::vector<std::string>& send_lines, std::uint64_t count) {
+void expect_same_as_full_renders_at(const std::vector<std::string>& send_lines, const std::vector<std::uint64_t>& indexes) {
   std::vector<Send> sends;
   for (const auto& line : send_lines) {
     sends.push_back(std::get<Send>(only_step<Repeat>("repeat 2 " + line).body.at(0).action));
@@ -23,7 +23,7 @@ void expect_same_as_full_renders(const std::vector<std::string>& send_lines, std
   ScenarioRandom fast_random(7), full_random(7);
   FrameRenderer renderer(fast_random);
   std::uint32_t fast_opaque = 1, full_opaque = 1;
-  for (std::uint64_t i = 0; i < count; ++i) {
+  for (const std::uint64_t i : indexes) {
     for (const Send& send : sends) {
       protocol::Bytes fast;
       const FrameInfo info = renderer.render(send.frame(), i, fast_opaque, fast);
@@ -36,6 +36,24 @@ void expect_same_as_full_renders(const std::vector<std::string>& send_lines, std
       full_opaque += full.uses_sequence;
     }
   }
+}
+
+void expect_same_as_full_renders(const std::vector<std::string>& send_lines, std::uint64_t count) {
+  std::vector<std::uint64_t> indexes(count);
+  for (std::uint64_t i = 0; i < count; ++i) indexes[i] = i;
+  expect_same_as_full_renders_at(send_lines, indexes);
+}
+
+// The digits of the next index are the last ones incremented: indexes that jump, go back,
+// repeat or start again after a carry added a digit must not take that shortcut.
+TEST(FrameRenderer, TemplatesMatchFullRendersWhenTheIndexJumpsOrStartsAgain) {
+  // 9 -> 10 adds a digit before any two-digit template exists; then 10 again.
+  expect_same_as_full_renders_at({R"(send mutation key="key:{n}" cas={n})"}, {8, 9, 10, 10, 11});
+  std::vector<std::uint64_t> indexes;
+  for (std::uint64_t i = 0; i <= 12; ++i) indexes.push_back(i);
+  for (std::uint64_t i = 8; i <= 11; ++i) indexes.push_back(i);        // again, from before the carry
+  for (const std::uint64_t i : {10, 10, 99, 100, 7, 8, 1000, 999, 1000, 1001}) indexes.push_back(i);
+  expect_same_as_full_renders_at({R"(send mutation key="key:{n}:{n}" value=fill(10) cas={n})"}, indexes);
 }
 
 TEST(FrameRenderer, TemplatesMatchFullRendersForNumberedKeysAndFields) {
