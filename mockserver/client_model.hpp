@@ -32,10 +32,16 @@ class ClientModel {
   // A whole well-formed frame that asks for no ACK (the engine rendered it so): nothing to
   // decide, only its bytes to count. A volume repeat's frames take this path.
   std::vector<protocol::AckRequest> written_plain(protocol::ByteView frame) {
-    if (stopped_) return {};
-    if (!partial_.empty()) return written(frame, false);  // what came before decides: decode
-    decoder_.reset(decoder_.offset() + frame.size());
-    return {};
+    if (counted_plain(frame.size())) return {};
+    return written(frame, false);  // what came before decides: decode
+  }
+  // The same, for a frame of `size` bytes, when nothing before it is part-written (false:
+  // it must go through written_plain).
+  bool counted_plain(std::size_t size) {
+    if (stopped_) return true;
+    if (!partial_.empty()) return false;
+    decoder_.reset(decoder_.offset() + size);
+    return true;
   }
 
   // A frame whose value is generated as it is written (a large fill or random value): `head`

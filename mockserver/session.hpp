@@ -442,7 +442,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const std::size_t size = coalesced.size() - start;
     // A volume repeat's frames: ep-engine-shaped, small, asking nothing: nothing to decode.
     const bool plain = !info.wants_ack && size <= kPlainFrameMax && info.ep_engine_shaped;
-    owe(protocol::ByteView(coalesced.data() + start, size), false, where, plain);
+    // A correct client reads such a frame and owes nothing for it: counted, not decoded.
+    if (!plain || !model_.counted_plain(size)) owe(protocol::ByteView(coalesced.data() + start, size), false, where, plain);
     writer_.end_frame();
     if (options_.trace) {
       const protocol::ByteView bytes(coalesced.data() + start, coalesced.size() - start);
