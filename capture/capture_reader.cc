@@ -1,11 +1,11 @@
 #include "capture/capture_reader.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace tapharness::capture {
 namespace {
@@ -86,7 +86,7 @@ Parsed parse_ip(ByteView ip, std::size_t max_packet, TcpPacket& out) {
   } else if (version == 6) {
     if (ip.size() < 40) return Parsed::damaged;
     const std::size_t length = protocol::load_be16(ip.data() + 4);
-    if (ip[6] != 6) return Parsed::skipped;  // extension headers (or not TCP): not read here
+    if (ip[6] != 6) return Parsed::skipped;   // extension headers (or not TCP): not read here
     if (length == 0) return Parsed::skipped;  // a jumbogram
     if (40 + length > ip.size()) return Parsed::damaged;
     out.from.address = format_address(ip.subspan(8, 16));
@@ -129,28 +129,27 @@ Parsed parse_link(std::uint32_t linktype, ByteView data, std::size_t max_packet,
       }
       return ether(type, data.subspan(at + 2));
     }
-    case 0:     // NULL: the family in the capturing host's byte order
+    case 0:      // NULL: the family in the capturing host's byte order
     case 108: {  // LOOP: in network order
       if (data.size() < 4) return Parsed::damaged;
       const std::uint32_t be = protocol::load_be32(data.data()), le = load_le32(data.data());
       const std::uint32_t family = linktype == 108 ? be : (be < 256 ? be : le);
-      if (family == 2 || family == 24 || family == 28 || family == 30) return parse_ip(data.subspan(4), max_packet, out);
+      if (family == 2 || family == 24 || family == 28 || family == 30)
+        return parse_ip(data.subspan(4), max_packet, out);
       return Parsed::skipped;
     }
     case 101:
     case 12:
     case 14:
     case 228:
-    case 229:
-      return parse_ip(data, max_packet, out);
+    case 229: return parse_ip(data, max_packet, out);
     case 113:  // Linux cooked (SLL): the protocol at 14
       if (data.size() < 16) return Parsed::damaged;
       return ether(protocol::load_be16(data.data() + 14), data.subspan(16));
     case 276:  // SLL2: the protocol at 0
       if (data.size() < 20) return Parsed::damaged;
       return ether(protocol::load_be16(data.data()), data.subspan(20));
-    default:
-      return Parsed::skipped;
+    default: return Parsed::skipped;
   }
 }
 
@@ -188,7 +187,7 @@ struct Flow {
 // settled at the end.
 struct Conv {
   Endpoint a, b;
-  Flow flow[2];  // [0]: A -> B, [1]: B -> A
+  Flow flow[2];                    // [0]: A -> B, [1]: B -> A
   std::optional<int> client_side;  // 0: A, 1: B, from a SYN
   bool ended = false;              // a RST, or FINs both ways
   struct Seg {
@@ -203,7 +202,8 @@ struct Conv {
 bool looks_like_client(const Flow& f) {
   if (f.first_size == 0) return false;
   if (f.first[0] == 0x81) return true;
-  return f.first_size == 2 && f.first[0] == 0x80 && (f.first[1] == 0x40 || (f.first[1] >= 0x20 && f.first[1] <= 0x22));
+  return f.first_size == 2 && f.first[0] == 0x80 &&
+         (f.first[1] == 0x40 || (f.first[1] >= 0x20 && f.first[1] <= 0x22));
 }
 bool looks_like_server(const Flow& f) {
   return f.first_size == 2 && f.first[0] == 0x80 && f.first[1] >= 0x41 && f.first[1] <= 0x47;
@@ -214,24 +214,32 @@ class Reader {
   Reader(ByteView file, const ReadLimits& limits) : file_(file), limits_(limits) {}
 
   Result<Capture, CaptureError> read() {
-    if (file_.size() < 4) return fail(0, fmt::format("not a capture: {} bytes, too short for a magic number", file_.size()));
+    if (file_.size() < 4)
+      return fail(
+          0, fmt::format("not a capture: {} bytes, too short for a magic number", file_.size()));
     const auto format = detect_format(file_);
     if (!format) {
-      return fail(0, fmt::format("not a capture: unknown magic 0x{:08x}", protocol::load_be32(file_.data())));
+      return fail(0, fmt::format("not a capture: unknown magic 0x{:08x}",
+                                 protocol::load_be32(file_.data())));
     }
     capture_.format = *format;
-    if (auto error = *format == Format::pcapng ? read_pcapng() : read_pcap()) return std::move(*error);
+    if (auto error = *format == Format::pcapng ? read_pcapng() : read_pcap())
+      return std::move(*error);
     for (Conv& c : convs_) finish(c);
     return std::move(capture_);
   }
 
  private:
-  static CaptureError fail(std::uint64_t at, std::string what) { return CaptureError{at, std::move(what)}; }
+  static CaptureError fail(std::uint64_t at, std::string what) {
+    return CaptureError{at, std::move(what)};
+  }
 
   // ---- classic pcap -----------------------------------------------------------------------
 
   std::optional<CaptureError> read_pcap() {
-    if (file_.size() < 24) return fail(0, fmt::format("truncated pcap header: 24 bytes needed, {} present", file_.size()));
+    if (file_.size() < 24)
+      return fail(0,
+                  fmt::format("truncated pcap header: 24 bytes needed, {} present", file_.size()));
     const std::uint32_t be = protocol::load_be32(file_.data());
     Endian e{be == kPcapMagicUs || be == kPcapMagicNs};
     const bool nanos = capture_.format == Format::pcap_ns;
@@ -239,7 +247,8 @@ class Reader {
     std::size_t at = 24;
     while (at < file_.size()) {
       if (file_.size() - at < 16) {
-        return fail(at, fmt::format("truncated record header: 16 bytes needed, {} present", file_.size() - at));
+        return fail(at, fmt::format("truncated record header: 16 bytes needed, {} present",
+                                    file_.size() - at));
       }
       const std::uint32_t sec = e.u32(file_.data() + at), frac = e.u32(file_.data() + at + 4);
       const std::uint32_t incl = e.u32(file_.data() + at + 8), orig = e.u32(file_.data() + at + 12);
@@ -278,14 +287,15 @@ class Reader {
 
   // Walks options from `at` to `end`: each {code, length, value padded to 4}. Comments
   // (code 1) are gathered; if_tsresol (9) is set for an IDB.
-  std::optional<CaptureError> options(Endian e, std::size_t at, std::size_t end, std::string* comment,
-                                      Interface* iface) {
+  std::optional<CaptureError> options(Endian e, std::size_t at, std::size_t end,
+                                      std::string* comment, Interface* iface) {
     while (at + 4 <= end) {
       const std::uint16_t code = e.u16(file_.data() + at), length = e.u16(file_.data() + at + 2);
       if (code == 0) return std::nullopt;
       const std::size_t padded = (length + 3u) & ~std::size_t{3};
       if (padded > end - at - 4) {
-        return fail(at, fmt::format("option {} claims {} bytes, its block has {} left", code, length, end - at - 4));
+        return fail(at, fmt::format("option {} claims {} bytes, its block has {} left", code,
+                                    length, end - at - 4));
       }
       const char* value = reinterpret_cast<const char*>(file_.data() + at + 4);
       if (comment && code == 1) {
@@ -305,19 +315,26 @@ class Reader {
     std::vector<Interface> interfaces;
     while (at < file_.size()) {
       const std::size_t left = file_.size() - at;
-      if (left < 12) return fail(at, fmt::format("truncated block: 12 bytes needed for its header, {} present", left));
+      if (left < 12)
+        return fail(
+            at, fmt::format("truncated block: 12 bytes needed for its header, {} present", left));
       const std::uint8_t* p = file_.data() + at;
       if (protocol::load_be32(p) == kShbType) {
-        if (left < 28) return fail(at, fmt::format("truncated section header: 28 bytes needed, {} present", left));
+        if (left < 28)
+          return fail(at,
+                      fmt::format("truncated section header: 28 bytes needed, {} present", left));
         const std::uint32_t magic = protocol::load_be32(p + 8);
         if (magic == kByteOrderMagic) {
           e.big = true;
         } else if (load_le32(p + 8) == kByteOrderMagic) {
           e.big = false;
         } else {
-          return fail(at + 8, fmt::format("section header with an unknown byte-order magic 0x{:08x}", magic));
+          return fail(
+              at + 8,
+              fmt::format("section header with an unknown byte-order magic 0x{:08x}", magic));
         }
-        if (e.u16(p + 12) != 1) return fail(at + 12, fmt::format("pcapng major version {}, not 1", e.u16(p + 12)));
+        if (e.u16(p + 12) != 1)
+          return fail(at + 12, fmt::format("pcapng major version {}, not 1", e.u16(p + 12)));
         in_section = true;
         interfaces.clear();  // interface ids count from 0 in each section
       } else if (!in_section) {
@@ -325,16 +342,21 @@ class Reader {
       }
       const std::uint32_t type = e.u32(p), length = e.u32(p + 4);
       if (length < 12 || length % 4 != 0) {
-        return fail(at + 4, fmt::format("block length {} is not a multiple of 4 of at least 12", length));
+        return fail(at + 4,
+                    fmt::format("block length {} is not a multiple of 4 of at least 12", length));
       }
-      if (length > left) return fail(at, fmt::format("truncated block: its length says {} bytes, {} are left", length, left));
+      if (length > left)
+        return fail(at, fmt::format("truncated block: its length says {} bytes, {} are left",
+                                    length, left));
       if (e.u32(p + length - 4) != length) {
-        return fail(at + length - 4, fmt::format("block length {} at its end differs from {} at its start",
-                                                 e.u32(p + length - 4), length));
+        return fail(at + length - 4,
+                    fmt::format("block length {} at its end differs from {} at its start",
+                                e.u32(p + length - 4), length));
       }
       const std::size_t body = at + 8, end = at + length - 4;
       if (type == 1) {  // Interface Description
-        if (end - body < 8) return fail(at, "interface description block shorter than its 8 fixed bytes");
+        if (end - body < 8)
+          return fail(at, "interface description block shorter than its 8 fixed bytes");
         Interface iface{e.u16(file_.data() + body), e.u32(file_.data() + body + 4)};
         if (auto error = options(e, body + 8, end, nullptr, &iface)) return error;
         if (interfaces.size() >= 1024) return fail(at, "more than 1024 interfaces in a section");
@@ -344,13 +366,14 @@ class Reader {
         const std::uint8_t* b = file_.data() + body;
         const std::uint32_t id = type == 6 ? e.u32(b) : e.u16(b);
         if (id >= interfaces.size()) {
-          return fail(body, fmt::format("packet on interface {}, but the section describes {}", id, interfaces.size()));
+          return fail(body, fmt::format("packet on interface {}, but the section describes {}", id,
+                                        interfaces.size()));
         }
         const std::uint64_t ts = (std::uint64_t{e.u32(b + 4)} << 32) | e.u32(b + 8);
         const std::uint32_t captured = e.u32(b + 12);
         if (captured > end - body - 20) {
-          return fail(body + 12, fmt::format("packet claims {} captured bytes, its block holds {}", captured,
-                                             end - body - 20));
+          return fail(body + 12, fmt::format("packet claims {} captured bytes, its block holds {}",
+                                             captured, end - body - 20));
         }
         std::string comment;
         const std::size_t options_at = body + 20 + ((captured + 3u) & ~std::size_t{3});
@@ -358,16 +381,18 @@ class Reader {
           if (auto error = options(e, options_at, end, &comment, nullptr)) return error;
         }
         const Interface& iface = interfaces[id];
-        if (auto error = packet(at, iface.linktype, to_us(ts, iface.tsresol), file_.subspan(body + 20, captured),
-                                std::move(comment))) {
+        if (auto error = packet(at, iface.linktype, to_us(ts, iface.tsresol),
+                                file_.subspan(body + 20, captured), std::move(comment))) {
           return error;
         }
       } else if (type == 3) {  // Simple Packet: interface 0, no timestamp
         if (interfaces.empty()) return fail(at, "simple packet block with no interface described");
         if (end - body < 4) return fail(at, "simple packet block shorter than its 4 fixed bytes");
         std::size_t captured = std::min<std::size_t>(e.u32(file_.data() + body), end - body - 4);
-        if (interfaces[0].snaplen != 0) captured = std::min<std::size_t>(captured, interfaces[0].snaplen);
-        if (auto error = packet(at, interfaces[0].linktype, last_us_, file_.subspan(body + 4, captured), {})) {
+        if (interfaces[0].snaplen != 0)
+          captured = std::min<std::size_t>(captured, interfaces[0].snaplen);
+        if (auto error = packet(at, interfaces[0].linktype, last_us_,
+                                file_.subspan(body + 4, captured), {})) {
           return error;
         }
       }
@@ -378,23 +403,19 @@ class Reader {
 
   // ---- TCP --------------------------------------------------------------------------------
 
-  std::optional<CaptureError> packet(std::size_t at, std::uint32_t linktype, std::int64_t us, ByteView data,
-                                     std::string comment) {
+  std::optional<CaptureError> packet(std::size_t at, std::uint32_t linktype, std::int64_t us,
+                                     ByteView data, std::string comment) {
     ++capture_.packets;
     last_us_ = us;
     TcpPacket tcp;
     switch (parse_link(linktype, data, limits_.max_packet, tcp)) {
-      case Parsed::skipped:
-        ++capture_.skipped;
-        return std::nullopt;
-      case Parsed::damaged:
-        ++capture_.damaged;
-        return std::nullopt;
-      case Parsed::tcp:
-        break;
+      case Parsed::skipped: ++capture_.skipped; return std::nullopt;
+      case Parsed::damaged: ++capture_.damaged; return std::nullopt;
+      case Parsed::tcp: break;
     }
     // The newest conversation on these endpoints; a SYN after it ended starts another.
-    std::pair<std::string, std::uint16_t> one{tcp.from.address, tcp.from.port}, other{tcp.to.address, tcp.to.port};
+    std::pair<std::string, std::uint16_t> one{tcp.from.address, tcp.from.port},
+        other{tcp.to.address, tcp.to.port};
     if (other < one) std::swap(one, other);
     const auto key = std::pair{std::move(one), std::move(other)};
     auto found = index_.find(key);
@@ -402,14 +423,16 @@ class Reader {
     if (found != index_.end() && opening) {
       const Conv& c = convs_[found->second];
       const int from = c.a == tcp.from ? 0 : 1;
-      if (c.ended || c.flow[from].next > 0 || (c.flow[from].started && c.flow[from].base != tcp.seq + 1)) {
+      if (c.ended || c.flow[from].next > 0 ||
+          (c.flow[from].started && c.flow[from].base != tcp.seq + 1)) {
         found = index_.end();
       }
     }
     if (found == index_.end()) {
       if (convs_.size() >= limits_.max_conversations) {
-        return fail(at, fmt::format("more than {} TCP conversations (ReadLimits::max_conversations)",
-                                    limits_.max_conversations));
+        return fail(at,
+                    fmt::format("more than {} TCP conversations (ReadLimits::max_conversations)",
+                                limits_.max_conversations));
       }
       convs_.push_back(Conv{.a = tcp.from, .b = tcp.to});
       found = index_.insert_or_assign(key, convs_.size() - 1).first;
@@ -427,8 +450,16 @@ class Reader {
       return std::nullopt;  // data on a SYN (fast open) is not read
     }
     if (tcp.rst) {
+      // What waits beyond holes goes first: nothing more will fill them.
+      while (!flow.held.empty()) {
+        if (auto error = release_first(at, c, from)) return error;
+        if (auto error = drain(at, c, from)) return error;
+      }
       c.ended = true;
-      c.segments.push_back({from, Segment{.at_us = us, .offset = flow.next, .rst = true, .comment = std::move(comment),
+      c.segments.push_back({from, Segment{.at_us = us,
+                                          .offset = flow.next,
+                                          .rst = true,
+                                          .comment = std::move(comment),
                                           .packet = number}});
       return std::nullopt;
     }
@@ -438,14 +469,16 @@ class Reader {
       flow.base = tcp.seq;  // mid-stream: the first byte seen is offset 0
     }
     if (!tcp.payload.empty() && flow.first_size < 2) {
-      for (std::size_t i = 0; i < tcp.payload.size() && flow.first_size < 2; ++i) flow.first[flow.first_size++] = tcp.payload[i];
+      for (std::size_t i = 0; i < tcp.payload.size() && flow.first_size < 2; ++i)
+        flow.first[flow.first_size++] = tcp.payload[i];
     }
     const std::uint64_t offset = flow.offset_of(tcp.seq);
     return deliver(at, c, from, offset, tcp.payload, tcp.fin, us, std::move(comment), number);
   }
 
-  std::optional<CaptureError> deliver(std::size_t at, Conv& c, int from, std::uint64_t offset, ByteView bytes, bool fin,
-                                      std::int64_t us, std::string comment, std::uint64_t number) {
+  std::optional<CaptureError> deliver(std::size_t at, Conv& c, int from, std::uint64_t offset,
+                                      ByteView bytes, bool fin, std::int64_t us,
+                                      std::string comment, std::uint64_t number) {
     Flow& flow = c.flow[from];
     if (offset > flow.next) {  // ahead of a hole: wait
       if (flow.fin_done) return std::nullopt;
@@ -466,8 +499,8 @@ class Reader {
     }
     const std::uint64_t skip = flow.next - offset;
     if (skip < bytes.size() || (fin && !flow.fin_done && skip <= bytes.size())) {
-      if (auto error = emit(at, c, from, bytes.subspan(std::min<std::uint64_t>(skip, bytes.size())), fin, 0, us,
-                            std::move(comment), number)) {
+      if (auto error = emit(at, c, from, bytes.subspan(std::min<std::uint64_t>(skip, bytes.size())),
+                            fin, 0, us, std::move(comment), number)) {
         return error;
       }
     }
@@ -483,8 +516,9 @@ class Reader {
       Flow::Held& h = node.mapped();
       const std::uint64_t s = flow.next - node.key();
       if (s < h.bytes.size() || (h.fin && !flow.fin_done)) {
-        if (auto error = emit(at, c, from, ByteView(h.bytes).subspan(std::min<std::uint64_t>(s, h.bytes.size())), h.fin,
-                              0, h.at_us, std::move(h.comment), h.packet)) {
+        if (auto error = emit(at, c, from,
+                              ByteView(h.bytes).subspan(std::min<std::uint64_t>(s, h.bytes.size())),
+                              h.fin, 0, h.at_us, std::move(h.comment), h.packet)) {
           return error;
         }
       }
@@ -503,16 +537,23 @@ class Reader {
     return emit(at, c, from, h.bytes, h.fin, gap, h.at_us, std::move(h.comment), h.packet);
   }
 
-  std::optional<CaptureError> emit(std::size_t at, Conv& c, int from, ByteView bytes, bool fin, std::uint64_t gap,
-                                   std::int64_t us, std::string comment, std::uint64_t number) {
+  std::optional<CaptureError> emit(std::size_t at, Conv& c, int from, ByteView bytes, bool fin,
+                                   std::uint64_t gap, std::int64_t us, std::string comment,
+                                   std::uint64_t number) {
     Flow& flow = c.flow[from];
     if (flow.fin_done) return std::nullopt;  // nothing follows a FIN
     if (payload_ + bytes.size() > limits_.max_payload) {
-      return fail(at, fmt::format("more than {} bytes of TCP payload (ReadLimits::max_payload)", limits_.max_payload));
+      return fail(at, fmt::format("more than {} bytes of TCP payload (ReadLimits::max_payload)",
+                                  limits_.max_payload));
     }
     payload_ += bytes.size();
-    Segment s{.at_us = us, .offset = flow.next, .gap_before = gap, .payload = protocol::Bytes(bytes.begin(), bytes.end()),
-              .fin = fin, .comment = std::move(comment), .packet = number};
+    Segment s{.at_us = us,
+              .offset = flow.next,
+              .gap_before = gap,
+              .payload = protocol::Bytes(bytes.begin(), bytes.end()),
+              .fin = fin,
+              .comment = std::move(comment),
+              .packet = number};
     flow.next += bytes.size();
     if (fin) {
       flow.fin_done = true;
@@ -561,7 +602,9 @@ class Reader {
   const ReadLimits& limits_;
   Capture capture_;
   std::vector<Conv> convs_;
-  std::map<std::pair<std::pair<std::string, std::uint16_t>, std::pair<std::string, std::uint16_t>>, std::size_t> index_;
+  std::map<std::pair<std::pair<std::string, std::uint16_t>, std::pair<std::string, std::uint16_t>>,
+           std::size_t>
+      index_;
   std::uint64_t payload_ = 0;
   std::int64_t last_us_ = 0;
 };

@@ -82,7 +82,7 @@ struct Segment {
   protocol::Bytes payload;       // new bytes only: retransmitted and overlapping bytes dropped
   bool fin = false;
   bool rst = false;
-  std::string comment;  // the packet's pcapng opt_comment(s), joined by "; "
+  std::string comment;       // the packet's pcapng opt_comment(s), joined by "; "
   std::uint64_t packet = 0;  // 1-based number of the packet in the file (as Wireshark counts)
 };
 
@@ -98,24 +98,24 @@ enum class ClientBy {
 struct Conversation {
   Endpoint client, server;
   ClientBy client_by = ClientBy::syn;
-  std::vector<Segment> segments;  // both directions, in capture order
+  std::vector<Segment> segments;                           // both directions, in capture order
   std::uint64_t bytes_to_server = 0, bytes_to_client = 0;  // payload kept, per direction
 };
 
 // Bounds against any input: a capture cannot make the reader hold more than these.
 struct ReadLimits {
-  std::size_t max_conversations = 4096;                 // more: CaptureError at that packet
-  std::uint64_t max_payload = 512ull * 1024 * 1024;     // bytes kept, all conversations together
-  std::size_t max_held = 4 * 1024 * 1024;               // out-of-order bytes waiting, per direction
-  std::size_t max_packet = 256 * 1024;                  // a packet longer than this is damaged
+  std::size_t max_conversations = 4096;              // more: CaptureError at that packet
+  std::uint64_t max_payload = 512ull * 1024 * 1024;  // bytes kept, all conversations together
+  std::size_t max_held = 4 * 1024 * 1024;            // out-of-order bytes waiting, per direction
+  std::size_t max_packet = 256 * 1024;               // a packet longer than this is damaged
 };
 
 struct Capture {
   Format format = Format::pcapng;
   std::vector<Conversation> conversations;  // in the order their first packet came
-  std::uint64_t packets = 0;   // packets read
-  std::uint64_t skipped = 0;   // not TCP over IPv4/IPv6 on a link type read here
-  std::uint64_t damaged = 0;   // cut short (snaplen) or with lying IP/TCP lengths; not used
+  std::uint64_t packets = 0;                // packets read
+  std::uint64_t skipped = 0;                // not TCP over IPv4/IPv6 on a link type read here
+  std::uint64_t damaged = 0;  // cut short (snaplen) or with lying IP/TCP lengths; not used
 };
 
 // Reads a whole capture file's bytes. The result holds copies of the payload it keeps (at
