@@ -283,7 +283,8 @@ TEST(Hostile, LyingBlockLengths) {
   auto over = read_capture(with(epb + 20, room + 4));
   ASSERT_FALSE(over);
   EXPECT_EQ(over.error().message(),
-            fmt::format("byte {}: packet claims {} captured bytes, its block holds {}", epb + 20, room + 4, room));
+            fmt::format("byte {}: packet claims {} captured bytes, its block holds {}", epb + 20,
+                        room + 4, room));
   auto interface = read_capture(with(epb + 8, 3));
   ASSERT_FALSE(interface);
   EXPECT_EQ(interface.error().what, "packet on interface 3, but the section describes 1");

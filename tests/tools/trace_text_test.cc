@@ -2,12 +2,12 @@
 // records' times, lines, directions and bytes (the bytes written after faults when they
 // differ); a long frame is marked as shown only in part; text that lies is an error naming
 // its line and byte.
-#include <gtest/gtest.h>
+#include "tools/trace_text.hpp"
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "mockserver/trace_writer.hpp"
-#include "tools/trace_text.hpp"
 
 namespace tapharness::tools {
 namespace {
@@ -28,15 +28,30 @@ std::string text_of(const std::vector<TraceRecord>& records) {
 }
 
 TEST(TraceText, RecordsComeBackWithTheirBytes) {
-  const Bytes frame = pattern(40), cut = pattern(30), client = pattern(24), long_frame = pattern(1000);
+  const Bytes frame = pattern(40), cut = pattern(30), client = pattern(24),
+              long_frame = pattern(1000);
   const scenario::SourceLocation at("x.scenario", 7, 1);
   const std::string text = text_of({
-      {.kind = TraceRecord::Kind::received, .at = std::chrono::microseconds(12), .frame = client, .location = at},
-      {.kind = TraceRecord::Kind::sent, .at = std::chrono::microseconds(1'000'034), .frame = frame,
-       .chunks = {{0, 10, {}}, {10, 30, {}}}, .written = cut, .location = at},
-      {.kind = TraceRecord::Kind::note, .at = std::chrono::microseconds(40), .note = "a note", .location = at},
-      {.kind = TraceRecord::Kind::sent, .at = std::chrono::microseconds(50), .frame = long_frame,
-       .chunks = {{0, 1000, {}}}, .written = long_frame, .location = at},
+      {.kind = TraceRecord::Kind::received,
+       .at = std::chrono::microseconds(12),
+       .frame = client,
+       .location = at},
+      {.kind = TraceRecord::Kind::sent,
+       .at = std::chrono::microseconds(1'000'034),
+       .frame = frame,
+       .chunks = {{0, 10, {}}, {10, 30, {}}},
+       .written = cut,
+       .location = at},
+      {.kind = TraceRecord::Kind::note,
+       .at = std::chrono::microseconds(40),
+       .note = "a note",
+       .location = at},
+      {.kind = TraceRecord::Kind::sent,
+       .at = std::chrono::microseconds(50),
+       .frame = long_frame,
+       .chunks = {{0, 1000, {}}},
+       .written = long_frame,
+       .location = at},
   });
   ASSERT_TRUE(looks_like_trace(text)) << text;
   auto entries = parse_trace(text);
@@ -68,11 +83,12 @@ TEST(TraceText, TextThatLiesIsAnErrorAtItsLine) {
   auto jump = parse_trace(head + row + "        64 " + std::string(64, 'a') + "\n");
   ASSERT_FALSE(jump);
   EXPECT_EQ(jump.error().message(),
-            fmt::format("line 3 (byte {}): a hex row at offset 64 where 32 comes next", head.size() + row.size()));
+            fmt::format("line 3 (byte {}): a hex row at offset 64 where 32 comes next",
+                        head.size() + row.size()));
   auto digits = parse_trace(head + "         0 8g\n");
   ASSERT_FALSE(digits);
-  EXPECT_NE(digits.error().message().find(
-                fmt::format("line 2 (byte {}): a hex row that does not parse: hex_not_a_digit", head.size())),
+  EXPECT_NE(digits.error().message().find(fmt::format(
+                "line 2 (byte {}): a hex row that does not parse: hex_not_a_digit", head.size())),
             std::string::npos)
       << digits.error().message();
   auto kind = parse_trace("[   0.000001s] line 3    ?? what\n");
@@ -81,7 +97,8 @@ TEST(TraceText, TextThatLiesIsAnErrorAtItsLine) {
   EXPECT_FALSE(looks_like_trace("80 0a 00 00\n"));
   auto hex = parse_trace("80 0a\n");
   ASSERT_FALSE(hex);
-  EXPECT_EQ(hex.error().message(), "line 1 (byte 0): not a transcript: it starts with no '[   0.000000s] line N' record");
+  EXPECT_EQ(hex.error().message(),
+            "line 1 (byte 0): not a transcript: it starts with no '[   0.000000s] line N' record");
 }
 
 }  // namespace
