@@ -17,7 +17,7 @@
 -- Install: copy it to Wireshark's personal plugin folder (Help > About > Folders, "Personal
 -- Lua Plugins", e.g. ~/.local/lib/wireshark/plugins/), then Analyze > Decode As... > TAP,
 -- or set Preferences > Protocols > TAP > port. Field names: tshark -G fields | grep '^P\|tap\.'.
--- Facts: /work/shared/protocol.md (sections 1-5) in the tapharness repository.
+-- The README of tapharness, "Captures", says how its tests run it and what the built-in dissector says.
 
 local tap = Proto("tap", "TAP over the memcached binary protocol")
 
