@@ -109,6 +109,9 @@ TEST(PcapCapture, RecordsBecomeWritesCommentsHolesAndEndings) {
                       "are not captured; line 12",
                       "to_client 5078 0 RST line 12: server reset the connection (RST)",
                   }));
+  Bytes sent = c.segments[1].payload;
+  sent.insert(sent.end(), c.segments[2].payload.begin(), c.segments[2].payload.end());
+  EXPECT_EQ(sent, written) << "the bytes written after faults, not the planned frame";
   // The delayed chunk is 2 ms after the record.
   EXPECT_EQ(c.segments[2].at_us - c.segments[1].at_us, 2000);
 }
