@@ -39,8 +39,9 @@ capture::Capture read_back(const std::string& path) {
 
 TEST(PcapCapture, RecordsBecomeWritesCommentsHolesAndEndings) {
   const std::string path = (tapharness::testing::temp_dir() / "records.pcapng").string();
-  const Bytes planned = pattern(40), written = pattern(30), client = pattern(24),
-              head = pattern(24);
+  const Bytes planned = pattern(40), client = pattern(24), head = pattern(24);
+  Bytes written = pattern(30);  // cut, and a byte corrupted
+  written[12] ^= 0xff;
   const scenario::SourceLocation line9("x.scenario", 9, 1), line12("x.scenario", 12, 1);
   {
     auto pcap = PcapCapture::open(path);
