@@ -99,7 +99,8 @@ class Run {
          .on_assigned =
              [this](std::size_t index) {
                if (!checked_->connections[index].after) start_next_client();
-             }});
+             },
+         .observe = session_observer()});
     if (!listening) {
       result_.problem = listening.error().message();
       return;
@@ -165,6 +166,16 @@ class Run {
   bool clients_done() const {
     return started_ == clients_.size() &&
            std::all_of(clients_.begin(), clients_.end(), [](const auto& c) { return c->done; });
+  }
+
+  // --report: a log per connection the server takes, kept with the result.
+  std::function<mockserver::TraceSink(const mockserver::ObservedConnection&)> session_observer() {
+    if (!options_.keep_sessions) return nullptr;
+    return [this](const mockserver::ObservedConnection& connection) {
+      auto log = std::make_shared<SessionLog>(connection);
+      result_.sessions.push_back(log);
+      return SessionLog::sink_of(std::move(log));
+    };
   }
 
   // The server's reports, one per connection, judged together.
