@@ -314,14 +314,19 @@ std::string render_diagram(const SessionLog& log, const std::vector<DiagramFailu
   std::map<std::size_t, std::size_t> answered_by;  // the asking frame -> its ACK
   for (const auto& [ack, asked] : links) answered_by[asked] = ack;
 
-  // A server failure goes after the last record of its line; the rest at the end.
+  // A server failure goes after the last record of its line, or when its line has none (an
+  // ACK that never came) after the last record of a line before it; the rest at the end.
   std::map<std::size_t, std::vector<const DiagramFailure*>> after;
   std::vector<const DiagramFailure*> at_end;
   for (const auto& f : failures) {
-    std::optional<std::size_t> last;
+    std::optional<std::size_t> last, before;
     for (std::size_t i = 0; i < entries.size() && !f.client; ++i) {
-      if (entries[i].record && same_line(entries[i].record->location, f.location)) last = i;
+      const LoggedRecord* r = entries[i].record;
+      if (!r || r->location.file() != f.location.file()) continue;
+      if (r->location.line == f.location.line) last = i;
+      if (r->location.line > 0 && r->location.line < f.location.line) before = i;
     }
+    if (!last) last = before;
     if (last) {
       after[*last].push_back(&f);
     } else {
