@@ -2,6 +2,8 @@
 // bounds (a line's first and last records, the byte cap), ACK links, fault marks, the page,
 // and collecting a real run's records over 127.0.0.1.
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -274,6 +276,20 @@ TEST(ReportPage, TheKillMatrixIsATable) {
   EXPECT_EQ(count(html, "<td class=\"k killed\">X</td>"), 1u);
   EXPECT_NE(html.find("b&lt;"), std::string::npos);
   EXPECT_NE(html.find("The kill matrix does not hold"), std::string::npos);
+}
+
+TEST(ReportPage, IsWrittenIntoItsDirectoryOrSaysWhichCannotBe) {
+  const std::string dir = fmt::format("{}/reports/new", std::getenv("TEST_TMPDIR"));
+  auto written = write_report(dir, {});
+  ASSERT_TRUE(written) << written.error().message();
+  EXPECT_EQ(*written, dir + "/report.html");
+  EXPECT_TRUE(std::filesystem::is_regular_file(*written));
+  // A directory under a file cannot be made: the error names it.
+  const std::string under_file = *written + "/sub";
+  auto refused = write_report(under_file, {});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().where, under_file);
+  EXPECT_NE(refused.error().message().find("cannot write the report there"), std::string::npos);
 }
 
 // A real run over 127.0.0.1 with keep_sessions: each connection's records come back.
