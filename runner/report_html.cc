@@ -44,7 +44,7 @@ g.fault path,g.fault circle{stroke:#c62828;stroke-width:2.5;fill:none}g.fault te
 .badge.fault{background:#ffebe9;color:#c62828}.badge.ask{background:#fff8c5;color:#7d4e00}
 details.ev>summary{cursor:pointer;list-style:none}details.ev>summary::-webkit-details-marker{display:none}
 details.ev[open]>summary{background:#f3f6f9}
-.fields{margin:0 0 .4em 132px;padding:.4em .8em;background:#f6f8fa;border:1px solid #d0d7de;white-space:pre-wrap}
+.fields{position:relative;z-index:1;margin:0 0 .4em 132px;padding:.4em .8em;background:#f6f8fa;border:1px solid #d0d7de;white-space:pre-wrap}
 .ev.note .what{color:#57606a;font-style:italic}.note-mark circle{fill:#8c959f}
 .end-mark rect{fill:#1d232b}.end-mark path{stroke:#c62828;stroke-width:3}
 .gap .what{color:#57606a}.gap-mark path{stroke:#fafbfc;stroke-width:3;stroke-dasharray:2 3}
