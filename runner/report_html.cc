@@ -64,14 +64,14 @@ constexpr std::string_view kScript = R"(
   var filter = document.getElementById('filter'), failedOnly = document.getElementById('failed-only');
   var shown = document.getElementById('shown');
   function apply() {
-    var q = filter.value.toLowerCase(), n = 0;
+    var q = filter.value.toLowerCase(), n = 0, rows = document.querySelectorAll('tr[data-name]').length;
     document.querySelectorAll('[data-name]').forEach(function (el) {
       var show = el.dataset.name.toLowerCase().indexOf(q) >= 0 &&
                  (!failedOnly.checked || el.dataset.verdict !== 'passed');
       el.hidden = !show;
       if (show && el.tagName === 'TR') n++;
     });
-    shown.textContent = n + ' of ' + data.scenarios.length + ' scenarios shown';
+    shown.textContent = n + ' of ' + rows + ' scenarios shown';
   }
   filter.addEventListener('input', apply);
   failedOnly.addEventListener('change', apply);
@@ -97,6 +97,9 @@ constexpr std::string_view kScript = R"(
       setTimeout(function () { target.classList.remove('hl'); }, 1500);
     });
   });
+  // The tab says whether anything failed.
+  var failed = data.scenarios.filter(function (s) { return s.verdict !== 'passed'; }).length;
+  if (failed > 0) document.title = failed + ' FAILED \u00b7 ' + document.title;
   apply();
   document.body.dataset.ready = '1';
 })();
@@ -219,8 +222,10 @@ std::string matrix_table(const KillMatrix& m) {
       cells += k ? "<td class=\"k killed\">X</td>" : "<td class=\"k\">&middot;</td>";
       kills += k;
     }
-    rows += fmt::format("<tr class=\"{}\"><td class=\"name\" title=\"{}\">{}</td><td>{}</td>{}<td>{}{}</td></tr>\n",
+    rows += fmt::format("<tr class=\"{0}\" data-name=\"{2}\" data-verdict=\"{3}\"><td class=\"name\" title=\"{1}\">{2}</td>"
+                        "<td>{4}</td>{5}<td>{6}{7}</td></tr>\n",
                         row.correct_passed ? "" : "correct-failed", html_text(row.path), html_text(row.name),
+                        row.correct_passed ? "passed" : "failed",
                         row.correct_passed ? "passes" : "FAILED: " + html_text(row.correct_failure), cells, kills,
                         row.kills_none ? " (kills: none, " + html_text(*row.kills_none) + ")" : "");
   }
@@ -274,7 +279,10 @@ std::string render_report(const ReportPage& page) {
           ? std::string("No scenario ran.")
           : fmt::format("{} scenarios: {} passed, <b class=\"{}\">{} FAILED</b>{}", page.results.size(), passed,
                         failed > 0 ? "failed" : "", failed, other > 0 ? fmt::format(", {} invalid or interrupted", other) : "");
-  if (page.matrix) summary = fmt::format("Kill matrix of {} scenarios. {}", page.matrix->rows.size(), page.results.empty() ? "" : summary);
+  if (page.matrix) {
+    summary = fmt::format("Kill matrix of {} scenarios{}", page.matrix->rows.size(),
+                          page.results.empty() ? "" : ". " + summary);
+  }
   std::string sections;
   for (std::size_t i = 0; i < page.results.size(); ++i) {
     sections += scenario_section(page.results[i], i, sections.size() < page.limit, page.limit);

@@ -186,6 +186,7 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
     command.report_dir = cli::user_path(report_dir);
   } else if (const char* outputs = environment("TEST_UNDECLARED_OUTPUTS_DIR"); outputs && *outputs) {
     command.report_dir = outputs;
+    command.report_from_bazel = true;
   }
   // The kill matrix's runs are many: its report is the table, not their frames.
   command.run.keep_sessions = command.report_dir && !command.kill_matrix && !command.check_only && !command.format;

@@ -183,7 +183,7 @@ bool report(const RunnerCommand& command, std::span<const ScenarioResult> result
     fmt::print(stderr, "tap_scenario: {}\n", written.error().message());
     return false;
   }
-  fmt::print("report: {}\n", *written);
+  fmt::print("report: {}{}\n", *written, command.report_from_bazel ? " (in the test's outputs)" : "");
   return true;
 }
 

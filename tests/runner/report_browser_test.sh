@@ -72,6 +72,8 @@ def check(ok, what):
 
 body = [e for e in els if e["tag"] == "body"][0]
 check(body["attrs"].get("data-ready") == "1", "the page's script did not run (body has no data-ready)")
+title = [e for e in els if e["tag"] == "title"]
+check(title and title[0]["text"].startswith("2 FAILED"), f"the tab's title is {title and title[0]['text']!r}")
 shown = [e for e in els if e["attrs"].get("id") == "shown"]
 check(shown and shown[0]["text"].strip() == "6 of 6 scenarios shown", f"the filter line says {shown and shown[0]['text']!r}")
 

@@ -60,6 +60,8 @@ TEST(RunnerCli, ReportGoesToItsDirectoryOrTheTestsOutputs) {
   EXPECT_TRUE(asked.run.keep_sessions);
   const auto bazel = std::get<RunnerCommand>(parse({"a"}, {{"TEST_UNDECLARED_OUTPUTS_DIR", "/o"}}));
   EXPECT_EQ(bazel.report_dir, "/o");
+  EXPECT_TRUE(bazel.report_from_bazel);
+  EXPECT_FALSE(asked.report_from_bazel);
   EXPECT_TRUE(bazel.run.keep_sessions);
   const auto matrix = std::get<RunnerCommand>(parse({"--defects", "--report", "/tmp/r", "a"}));
   EXPECT_EQ(matrix.report_dir, "/tmp/r");
