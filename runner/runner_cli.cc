@@ -60,7 +60,7 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
     if (argc == 4) command.new_file = argv[3];
     return command;
   }
-  std::string junit, client_cmd, trace_dir, mutate, pcap;
+  std::string junit, client_cmd, trace_dir, mutate, pcap, report_dir;
   std::vector<std::string> defect_words;
   std::uint64_t seed = 0;
   double limit = 0;
@@ -85,6 +85,9 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
       ("pcap", po::value(&pcap)->value_name("FILE"),
        "write every run's server connections to FILE as one pcapng, each with its own ports (Wireshark, "
        "tshark, tap_decode; README \"Captures\")")
+      ("report", po::value(&report_dir)->value_name("DIR"),
+       "write DIR/report.html: the summary, a row per scenario and each connection's sequence diagram (with "
+       "--defects: the kill matrix); under `bazel test`, into the test's outputs")
       ("mutate", po::value(&mutate)->value_name("SEED[:COUNT]"),
        "fuzz the client: run each scenario COUNT times (default 1), perturbed from seeds SEED, SEED+1, ...; "
        "only the client's invariant is checked (one clean ending or error, no hang, no crash), and a "
@@ -183,6 +186,14 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
   } else if (const char* xml = environment("XML_OUTPUT_FILE"); xml && *xml) {
     command.junit = xml;
   }
+  if (!report_dir.empty()) {
+    command.report_dir = cli::user_path(report_dir);
+  } else if (const char* outputs = environment("TEST_UNDECLARED_OUTPUTS_DIR"); outputs && *outputs) {
+    command.report_dir = outputs;
+    command.report_from_bazel = true;
+  }
+  // The kill matrix's runs are many: its report is the table, not their frames.
+  command.run.keep_sessions = command.report_dir && !command.kill_matrix && !command.check_only && !command.format;
   const char* total = environment("TEST_TOTAL_SHARDS");
   const char* index = environment("TEST_SHARD_INDEX");
   if (total && index) {

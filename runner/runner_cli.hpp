@@ -18,6 +18,9 @@ struct RunnerCommand {
   RunOptions run;
   std::optional<std::string> junit;  // --junit FILE, or XML_OUTPUT_FILE under bazel test
   std::optional<std::string> pcap;   // --pcap FILE: every run's connections, as one pcapng
+  // --report DIR (DIR/report.html), or TEST_UNDECLARED_OUTPUTS_DIR under bazel test.
+  std::optional<std::string> report_dir;
+  bool report_from_bazel = false;    // it is TEST_UNDECLARED_OUTPUTS_DIR
   std::string filter;                // --filter, or TESTBRIDGE_TEST_ONLY
   bool filter_from_bazel = false;    // it came from TESTBRIDGE_TEST_ONLY (bazel test --test_filter)
   std::string client_name = "built-in";  // --client-name: for the JUnit report

@@ -100,7 +100,7 @@ class Run {
              [this](std::size_t index) {
                if (!checked_->connections[index].after) start_next_client();
              },
-         .observe = options_.observe});
+         .observe = observer()});
     if (!listening) {
       result_.problem = listening.error().message();
       return;
@@ -166,6 +166,24 @@ class Run {
   bool clients_done() const {
     return started_ == clients_.size() &&
            std::all_of(clients_.begin(), clients_.end(), [](const auto& c) { return c->done; });
+  }
+
+  // --report: a log per connection the server takes, kept with the result.
+  // Who watches each connection's records: the caller's observer (a capture), the report's
+  // session log, both, or nobody.
+  std::function<mockserver::TraceSink(const mockserver::ObservedConnection&)> observer() {
+    if (!options_.keep_sessions) return options_.observe;
+    return [this](const mockserver::ObservedConnection& connection) -> mockserver::TraceSink {
+      auto log = std::make_shared<SessionLog>(connection);
+      result_.sessions.push_back(log);
+      mockserver::TraceSink logged = SessionLog::sink_of(std::move(log));
+      mockserver::TraceSink outer = options_.observe ? options_.observe(connection) : nullptr;
+      if (!outer) return logged;
+      return [logged = std::move(logged), outer = std::move(outer)](const mockserver::TraceRecord& r) {
+        logged(r);
+        outer(r);
+      };
+    };
   }
 
   // The server's reports, one per connection, judged together.

@@ -22,6 +22,7 @@
 #include "client/defects/defect.hpp"
 #include "scenario/parser.hpp"
 #include "runner/client_check.hpp"
+#include "runner/report_sessions.hpp"
 
 namespace tapharness::runner {
 
@@ -41,6 +42,8 @@ struct RunOptions {
   std::optional<std::uint64_t> mutation_seed;
   // The built-in client with these defects (client/defects/defect.hpp), for --defect(s).
   std::optional<client::DefectSet> defects;
+  // Keep each connection's records, bounded, for --report (runner/report_sessions.hpp).
+  bool keep_sessions = false;
 };
 
 enum class Verdict { passed, failed, invalid, interrupted };
@@ -63,6 +66,7 @@ struct ScenarioResult {
   std::string client_stderr;                          // external client, when it failed
   std::chrono::duration<double> elapsed{0};
   std::chrono::duration<double> deliberate_delay{0};  // time the scenario spends waiting on purpose
+  std::vector<std::shared_ptr<const SessionLog>> sessions;  // with keep_sessions: each connection's records
 };
 
 ScenarioResult run_scenario_file(const std::string& path, const RunOptions& options);

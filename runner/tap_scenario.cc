@@ -15,6 +15,7 @@
 #include "runner/junit.hpp"
 #include "runner/format_files.hpp"
 #include "runner/kill_matrix.hpp"
+#include "runner/report_html.hpp"
 #include "runner/runner_cli.hpp"
 #include "runner/scenario_run.hpp"
 #include "runner/templates.hpp"
@@ -174,6 +175,20 @@ int write_template(const std::string& kind, std::string file, const std::string&
   return 0;
 }
 
+// --report DIR (or the test's outputs): the page, and where it went; false when it could not
+// be written.
+bool report(const RunnerCommand& command, std::span<const ScenarioResult> results, const KillMatrix* matrix) {
+  if (!command.report_dir) return true;
+  auto written = write_report(*command.report_dir,
+                              {.client = command.client_name, .results = results, .matrix = matrix});
+  if (!written) {
+    fmt::print(stderr, "tap_scenario: {}\n", written.error().message());
+    return false;
+  }
+  fmt::print("report: {}{}\n", *written, command.report_from_bazel ? " (in the test's outputs)" : "");
+  return true;
+}
+
 void print_timing(const std::vector<ScenarioResult>& results, double wall) {
   std::vector<const ScenarioResult*> sorted;
   double deliberate = 0;
@@ -242,6 +257,7 @@ int main(int argc, char** argv) {
     const auto problems = kill_matrix_problems(matrix);
     for (const auto& problem : problems) fmt::print("PROBLEM {}\n", problem);
     fmt::print("{}\n", problems.empty() ? "the kill matrix holds" : "the kill matrix does not hold");
+    if (!report(command, {}, &matrix)) return 2;
     return problems.empty() ? 0 : 1;
   }
 
@@ -299,6 +315,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "tap_scenario: cannot write {}\n", *command.junit);
   }
   if (command.timing) print_timing(results, wall);
+  const bool reported = command.check_only || report(command, results, nullptr);
   std::size_t interrupted = 0;
   for (const auto& r : results) interrupted += r.verdict == Verdict::interrupted;
   if (interrupted > 0 || interrupt_requested()) {
@@ -306,6 +323,6 @@ int main(int argc, char** argv) {
     return tapharness::cli::kInterruptedStatus;
   }
   fmt::print("{} passed, {} failed\n", passed, failed + invalid);
-  if (invalid > 0) return 2;
+  if (invalid > 0 || !reported) return 2;
   return failed > 0 ? 1 : 0;
 }

@@ -18,7 +18,8 @@ fi
 passes=(ack_interval_acks_auto ack_requests_mutation_deletion_opaque backfill_several_vbuckets dump_mode
         dump_nothing_to_dump eof_at_frame_boundary fragmented_frames keys_only noop_keeps_idle_stream_alive
         stream_100k_mutations)
-reference=$("$tap_scenario" --defect reference scenarios 2>&1)
+# (Its report goes beside the matrix's, under bazel test, instead of over it.)
+reference=$("$tap_scenario" --defect reference --report "${TEST_UNDECLARED_OUTPUTS_DIR:-$TEST_TMPDIR}/reference" scenarios 2>&1)
 for name in "${passes[@]}"; do
   if ! grep -q "^PASS $name " <<<"$reference"; then
     echo "FAIL: the reference profile should pass $name, as the reference client does"

@@ -49,6 +49,26 @@ TEST(RunnerCli, AnExplicitJunitPathWinsOverBazels) {
   EXPECT_EQ(std::get<RunnerCommand>(parsed).junit, "mine.xml");
 }
 
+// --report DIR, or under `bazel test` the test's outputs; records are kept only for a report,
+// and never for the kill matrix's many runs (its report is the table).
+TEST(RunnerCli, ReportGoesToItsDirectoryOrTheTestsOutputs) {
+  const auto plain = std::get<RunnerCommand>(parse({"a"}));
+  EXPECT_FALSE(plain.report_dir);
+  EXPECT_FALSE(plain.run.keep_sessions);
+  const auto asked = std::get<RunnerCommand>(parse({"--report", "/tmp/r", "a"}, {{"TEST_UNDECLARED_OUTPUTS_DIR", "/o"}}));
+  EXPECT_EQ(asked.report_dir, "/tmp/r");
+  EXPECT_TRUE(asked.run.keep_sessions);
+  const auto bazel = std::get<RunnerCommand>(parse({"a"}, {{"TEST_UNDECLARED_OUTPUTS_DIR", "/o"}}));
+  EXPECT_EQ(bazel.report_dir, "/o");
+  EXPECT_TRUE(bazel.report_from_bazel);
+  EXPECT_FALSE(asked.report_from_bazel);
+  EXPECT_TRUE(bazel.run.keep_sessions);
+  const auto matrix = std::get<RunnerCommand>(parse({"--defects", "--report", "/tmp/r", "a"}));
+  EXPECT_EQ(matrix.report_dir, "/tmp/r");
+  EXPECT_FALSE(matrix.run.keep_sessions);
+  EXPECT_FALSE(std::get<RunnerCommand>(parse({"--check", "a"}, {{"TEST_UNDECLARED_OUTPUTS_DIR", "/o"}})).run.keep_sessions);
+}
+
 TEST(RunnerCli, BadUsage) {
   EXPECT_EQ(std::get<RunnerUsage>(parse({})).status, 2);
   EXPECT_EQ(std::get<RunnerUsage>(parse({"--client-cmd", "no-placeholder", "a"})).status, 2);
