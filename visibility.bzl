@@ -1,6 +1,6 @@
 """Who may use each layer's libraries: the build states the architecture (README, Layout).
 
-protocol/ is at the bottom; client/ and mockserver/ stand side by side on it (mockserver/ on
+protocol/ is at the bottom, capture/ on it (pure too); client/ and mockserver/ stand side by side on it (mockserver/ on
 scenario/ too) and never use each other; runner/, record/, fuzz/, bench/ and tools/ are on top
 (record/ on runner/ too, for the scenario forms --update writes). Tests
 reach what they test. What users' own BUILD files reach is public through the aliases in
@@ -13,12 +13,22 @@ _TESTS = ["//tests:__subpackages__", "//fuzz:__pkg__", "//bench:__pkg__"]
 PROTOCOL_USERS = [
     "//:__pkg__",
     "//cli:__pkg__",
+    "//capture:__pkg__",
     "//client:__subpackages__",
     "//scenario:__subpackages__",
     "//mockserver:__pkg__",
     "//record:__pkg__",
     "//runner:__pkg__",
     "//testing:__pkg__",
+    "//tools:__pkg__",
+] + _TESTS
+
+# //capture: pcapng written from a trace, captures read back (pure, on protocol): the servers
+# that write them, the tools that read them.
+CAPTURE_USERS = [
+    "//mockserver:__pkg__",
+    "//record:__pkg__",
+    "//runner:__pkg__",
     "//tools:__pkg__",
 ] + _TESTS
 

@@ -2,6 +2,7 @@
 # Checks the layering the README's Layout section states, on the sources under ROOT:
 # - protocol/ includes only the standard library, fmt and protocol/; cli/ nothing of the
 #   layers above it;
+# - capture/ does no I/O either: the standard library, fmt, protocol/ and capture/ only;
 # - client/ and mockserver/ never include each other (nor runner/);
 # - scenario/ does no I/O: no Asio, and nothing from client/, mockserver/ or runner/;
 # - only the top-level BUILD (and testing/, the fixture users link) makes anything public.
@@ -31,6 +32,17 @@ while IFS=: read -r file line target; do
     *) violation "$file:$line" "protocol/ may include the standard library, fmt and protocol/ only, not $target" ;;
   esac
 done < <(includes protocol)
+
+while IFS=: read -r file line target; do
+  case $target in
+    \"protocol/*|\"capture/*) ;;
+    \<fmt/*) ;;
+    \<fstream\>|\<iostream\>|\<cstdio\>|\<thread\>|\<chrono\>) violation "$file:$line" "capture/ does no I/O; it must not include $target" ;;
+    \<*/*\>) violation "$file:$line" "capture/ may include the standard library, fmt, protocol/ and capture/ only, not $target" ;;
+    \<*\>) ;;
+    *) violation "$file:$line" "capture/ may include the standard library, fmt, protocol/ and capture/ only, not $target" ;;
+  esac
+done < <(includes capture)
 
 while IFS=: read -r file line target; do
   case $target in
