@@ -16,10 +16,11 @@ fi
 expected="protocol/frame.hpp:5: protocol/ may include the standard library, fmt and protocol/ only, not \"third_party/asio.hpp\"
 protocol/frame.hpp:6: protocol/ may include the standard library, fmt and protocol/ only, not <boost/asio.hpp>
 capture/reader.hpp:2: capture/ does no I/O; it must not include <fstream>
-capture/reader.hpp:3: capture/ may include the standard library, fmt, protocol/ and capture/ only, not "mockserver/trace.hpp"
+capture/reader.hpp:3: capture/ may include the standard library, fmt, protocol/ and capture/ only, not \"mockserver/trace.hpp\"
 client/feed.hpp:2: client/ must not include \"mockserver/engine.hpp\"
 mockserver/engine.hpp:2: mockserver/ must not include \"client/tap_feed.hpp\"
 scenario/parser.cc:2: scenario/ does no I/O; it must not include \"third_party/asio.hpp\"
+runner/update.hpp:2: runner/ must not include \"record/recorder.hpp\" (record/ is on top of it)
 scenario/BUILD:3: only //:BUILD's aliases (and //testing) are public; use visibility.bzl"
 # The broken tree, with its BUILD file under its real name (a file named BUILD here would be a
 # package of its own).
