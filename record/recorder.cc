@@ -118,6 +118,11 @@ void Recorder::stop(RecordError error) {
   error_ = std::move(error);
 }
 
+RecordError Recorder::fail(RecordError error) {
+  stop(std::move(error));
+  return *error_;
+}
+
 std::optional<RecordError> Recorder::feed(const Chunk& chunk) {
   if (error_) return error_;
   ++chunks_;
@@ -314,7 +319,9 @@ void Recorder::on_client_frame(const StreamFrames::Piece& piece) {
     }
     std::string line = fmt::format("expect connect name={} flags={}", quoted(request->name),
                                    connect_flag_words(request->flags));
-    line += request->backfill ? fmt::format(" backfill={}", *request->backfill) : std::string(" backfill=absent");
+    line += !request->backfill ? std::string(" backfill=absent")
+            : *request->backfill == protocol::kNoBackfill ? std::string(" backfill=none")
+                                                            : fmt::format(" backfill={}", *request->backfill);
     if (!request->vbuckets) {
       line += " vbuckets=absent";
     } else if (!request->vbuckets->empty()) {

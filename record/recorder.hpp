@@ -66,6 +66,10 @@ class Recorder {
   // and every later call return it, and finish() writes what came before.
   std::optional<RecordError> feed(const Chunk& chunk);
 
+  // Stops the recording from outside (its input cannot go on); returns the error, which is
+  // the recorder's from then on (the first one stays if it had one).
+  RecordError fail(RecordError error);
+
   Recording finish();
 
  private:
