@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage: tap_mockserver --scenario FILE [--row NAME] [--listen HOST:PORT] [--connections N] [--trace DIR]\n"
+    "                      [--pcap FILE]\n"
     "       tap_mockserver --check FILE...";
 
 constexpr std::string_view kAbout = R"(
@@ -32,7 +33,7 @@ failed, 2 for a scenario that does not parse or bad usage.
 std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, const char* const* argv) {
   po::options_description described("options");
   ServeCommand serve;
-  std::string listen = "127.0.0.1:0", trace_dir;
+  std::string listen = "127.0.0.1:0", trace_dir, pcap;
   std::vector<std::string> check;
   std::uint64_t seed = 0;
   std::string mutate;
@@ -47,6 +48,7 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
       ("listen", po::value(&listen)->value_name("HOST:PORT"), "where to listen (default 127.0.0.1:0, an ephemeral port)")
       ("connections", po::value(&connections)->value_name("N"), "serve N connections, concurrently (default 1)")
       ("trace", po::value(&trace_dir)->value_name("DIR"), "write a transcript per connection to DIR/<scenario>.<n>.trace (DIR is created)")
+      ("pcap", po::value(&pcap)->value_name("FILE"), "write every connection to FILE as pcapng (Wireshark, tshark, tap_decode; README \"Captures\")")
       ("seed", po::value(&seed)->value_name("N"), "override the scenario's seed")
       ("mutate", po::value(&mutate)->value_name("SEED[:COUNT]"),
        "fuzz clients: connection k gets the scenario's frames and faults perturbed from seed SEED+k-1 "
@@ -97,6 +99,7 @@ std::variant<ServeCommand, CheckCommand, CliUsage> parse_server_cli(int argc, co
     serve.server.host = serve.server.host.substr(1, serve.server.host.size() - 2);
   }
   if (!trace_dir.empty()) serve.server.trace_dir = trace_dir;
+  if (!pcap.empty()) serve.pcap = cli::user_path(pcap);
   if (vm.count("seed")) serve.server.seed = seed;
   if (!mutate.empty()) {
     serve.server.mutation = scenario::parse_mutation(mutate);

@@ -1,9 +1,10 @@
 // tap_mockserver's command line (kept apart from main() so it can be tested).
 //
-//   tap_mockserver --scenario FILE [--listen 127.0.0.1:0] [--connections N] [--trace DIR]
+//   tap_mockserver --scenario FILE [--listen 127.0.0.1:0] [--connections N] [--trace DIR] [--pcap FILE]
 //   tap_mockserver --check FILE...
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -16,6 +17,7 @@ struct ServeCommand {
   std::string row;  // --row: which case of a table to serve
   std::string scenario_path;
   ServerOptions server;
+  std::optional<std::string> pcap;  // --pcap FILE: every connection, as pcapng
 };
 
 struct CheckCommand {

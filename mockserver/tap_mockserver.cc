@@ -11,6 +11,7 @@
 
 #include "scenario/parser.hpp"
 #include "mockserver/server.hpp"
+#include "mockserver/pcap_capture.hpp"
 #include "mockserver/server_cli.hpp"
 
 namespace {
@@ -77,8 +78,27 @@ int serve(const ServeCommand& command) {
   }
   const std::size_t expected = planned > 0 ? planned : command.server.connections;
 
+  ServerOptions options = command.server;
+  std::shared_ptr<PcapCapture> pcap;
+  if (command.pcap) {
+    auto opened = PcapCapture::open(*command.pcap);
+    if (!opened) {
+      fmt::print(stderr, "tap_mockserver: --pcap {}\n", opened.error().message());
+      return 2;
+    }
+    pcap = std::move(*opened);
+    options.observe = pcap->observer();
+  }
+  // Said once the run is over, however it ends: what the capture's limit left out.
+  struct SayLeftOut {
+    std::shared_ptr<PcapCapture>& pcap;
+    ~SayLeftOut() {
+      if (pcap && !pcap->left_out().empty()) fmt::print(stderr, "tap_mockserver: {}\n", pcap->left_out());
+    }
+  } say_left_out{pcap};
+
   asio::io_context io;
-  auto listening = MockServer::listen(io, scenario, command.server);
+  auto listening = MockServer::listen(io, scenario, options);
   if (!listening) {
     fmt::print(stderr, "tap_mockserver: {}\n", listening.error().message());
     return 2;

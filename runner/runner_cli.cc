@@ -60,7 +60,7 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
     if (argc == 4) command.new_file = argv[3];
     return command;
   }
-  std::string junit, client_cmd, trace_dir, mutate;
+  std::string junit, client_cmd, trace_dir, mutate, pcap;
   std::vector<std::string> defect_words;
   std::uint64_t seed = 0;
   double limit = 0;
@@ -82,6 +82,9 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
        "lines; {args} becomes the scenario's client args as tap_tail flags")
       ("filter", po::value(&command.filter)->value_name("PATTERNS"), "only scenarios whose name matches (a:b*-c)")
       ("trace", po::value(&trace_dir)->value_name("DIR"), "write server transcripts to DIR")
+      ("pcap", po::value(&pcap)->value_name("FILE"),
+       "write every run's server connections to FILE as one pcapng, each with its own ports (Wireshark, "
+       "tshark, tap_decode; README \"Captures\")")
       ("mutate", po::value(&mutate)->value_name("SEED[:COUNT]"),
        "fuzz the client: run each scenario COUNT times (default 1), perturbed from seeds SEED, SEED+1, ...; "
        "only the client's invariant is checked (one clean ending or error, no hang, no crash), and a "
@@ -144,6 +147,7 @@ std::variant<RunnerCommand, RunnerUsage> parse_runner_cli(
     command.run.limit = *parsed;
   }
   if (!trace_dir.empty()) command.run.trace_dir = cli::user_path(trace_dir);
+  if (!pcap.empty()) command.pcap = cli::user_path(pcap);
   if (!mutate.empty()) {
     command.mutation = scenario::parse_mutation(mutate);
     if (!command.mutation) {

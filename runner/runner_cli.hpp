@@ -17,6 +17,7 @@ struct RunnerCommand {
   std::vector<std::string> inputs;   // files and directories as given
   RunOptions run;
   std::optional<std::string> junit;  // --junit FILE, or XML_OUTPUT_FILE under bazel test
+  std::optional<std::string> pcap;   // --pcap FILE: every run's connections, as one pcapng
   std::string filter;                // --filter, or TESTBRIDGE_TEST_ONLY
   bool filter_from_bazel = false;    // it came from TESTBRIDGE_TEST_ONLY (bazel test --test_filter)
   std::string client_name = "built-in";  // --client-name: for the JUnit report

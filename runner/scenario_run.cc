@@ -99,7 +99,8 @@ class Run {
          .on_assigned =
              [this](std::size_t index) {
                if (!checked_->connections[index].after) start_next_client();
-             }});
+             },
+         .observe = options_.observe});
     if (!listening) {
       result_.problem = listening.error().message();
       return;

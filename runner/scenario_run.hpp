@@ -17,6 +17,7 @@
 
 #include "client/json_lines.hpp"
 #include "mockserver/report.hpp"
+#include "mockserver/server.hpp"
 #include "scenario/scenario.hpp"
 #include "client/defects/defect.hpp"
 #include "scenario/parser.hpp"
@@ -30,6 +31,8 @@ struct RunOptions {
   // the scenario's `client args` as tap_tail flags.
   std::optional<std::string> client_command;
   std::optional<std::string> trace_dir;        // server transcripts
+  // Each server connection's records also go here (--pcap: mockserver/pcap_capture.hpp).
+  std::function<mockserver::TraceSink(const mockserver::ObservedConnection&)> observe;
   // How long a run may take, over every scenario's `limit` (the default: scenario::kDefaultLimit).
   std::optional<std::chrono::milliseconds> limit;
   bool keep_observed = false;                  // keep every reported item (for --update)

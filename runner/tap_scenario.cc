@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/conventions.hpp"
+#include "mockserver/pcap_capture.hpp"
 #include "runner/interrupt.hpp"
 #include "runner/junit.hpp"
 #include "runner/format_files.hpp"
@@ -38,6 +39,7 @@ void keep_trace_of_failure(const std::string& path, RunOptions options, Scenario
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   if (!outputs || options.trace_dir || result.verdict != Verdict::failed || path == "-") return;
   options.trace_dir = outputs;
+  options.observe = nullptr;  // the capture has this run already
   run_scenario_cases(path, options, [&](const std::string& name) { return name == result.name; });
   std::string name = result.name;
   std::replace(name.begin(), name.end(), '/', '.');  // as the server names a table case's file
@@ -188,16 +190,35 @@ void print_timing(const std::vector<ScenarioResult>& results, double wall) {
 
 }  // namespace
 
+using tapharness::mockserver::PcapCapture;
+
 int main(int argc, char** argv) {
   auto parsed = parse_runner_cli(argc, argv, [](const char* name) { return std::getenv(name); });
   if (auto* usage = std::get_if<RunnerUsage>(&parsed)) {
     fmt::print(usage->status == 0 ? stdout : stderr, "{}", usage->text);
     return usage->status;
   }
-  const auto& command = std::get<RunnerCommand>(parsed);
+  auto& command = std::get<RunnerCommand>(parsed);
   const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");  // set by `bazel run`
   if (command.new_kind) return write_template(*command.new_kind, command.new_file, user_dir ? user_dir : "");
   install_interrupt_handler();
+  // One capture for the whole run: each scenario's connections have their own real ports.
+  std::shared_ptr<PcapCapture> pcap;
+  if (command.pcap && !command.check_only && !command.format) {
+    auto opened = PcapCapture::open(*command.pcap);
+    if (!opened) {
+      fmt::print(stderr, "tap_scenario: --pcap {}\n", opened.error().message());
+      return 2;
+    }
+    pcap = std::move(*opened);
+    command.run.observe = pcap->observer();
+  }
+  struct SayLeftOut {  // however the run ends
+    std::shared_ptr<PcapCapture>& pcap;
+    ~SayLeftOut() {
+      if (pcap && !pcap->left_out().empty()) fmt::print(stderr, "tap_scenario: {}\n", pcap->left_out());
+    }
+  } say_left_out{pcap};
   auto files = collect_scenarios(command.inputs, user_dir ? user_dir : "");
   if (!files) {
     fmt::print(stderr, "tap_scenario: {}\n", files.error().message());
