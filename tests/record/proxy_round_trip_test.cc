@@ -27,6 +27,14 @@ std::string listening(ChildProcess& child) {
 }
 
 // tap_tail's JSON lines against `addr`, with the scenario's client args.
+// tap_scenario on `path`, without the variables Bazel set for this test (its filter, shards
+// and XML file are this test's, not the child's).
+ChildProcess tap_scenario(const std::string& path) {
+  return ChildProcess("/usr/bin/env", {"-u", "TESTBRIDGE_TEST_ONLY", "-u", "TEST_TOTAL_SHARDS", "-u", "TEST_SHARD_INDEX",
+                                       "-u", "TEST_SHARD_STATUS_FILE", "-u", "XML_OUTPUT_FILE", "runner/tap_scenario",
+                                       path});
+}
+
 ChildProcess::Exit tail(const std::string& addr, const std::string& flags) {
   ChildProcess child("/bin/sh", {"-c", "client/tap_tail --addr " + addr + " " + flags});
   return child.wait(Ms(20'000));
@@ -73,7 +81,7 @@ TEST_P(ProxyRoundTrip, ReplayGivesTheSameEventsAndAcks) {
   EXPECT_EQ(replayed.status, original.status);
 
   // And the runner with the built-in client: the recorded client lines hold.
-  ChildProcess run("runner/tap_scenario", {out});
+  ChildProcess run = tap_scenario(out);
   const auto ran = run.wait(Ms(30'000));
   EXPECT_EQ(ran.status, 0) << ran.out << ran.err << "\n" << text;
 }
