@@ -17,13 +17,14 @@ cd "$(dirname "$0")/.."
 # Each target and its dictionaries (fuzz/dicts/NAME.dict, concatenated).
 declare -A DICTS=(
   [frame_decoder]="wire"
+  [capture_reader]="capture"
   [tap_connect]="tap_connect"
   [tap_feed]="wire"
   [scenario_parser]="scenario"
   [scenario_faults]="wire"
   [engine_client]="wire"
 )
-ORDER=(frame_decoder tap_connect tap_feed scenario_parser scenario_faults engine_client)
+ORDER=(frame_decoder capture_reader tap_connect tap_feed scenario_parser scenario_faults engine_client)
 
 usage() {
   echo "usage: fuzz/campaign.sh SECONDS [--merge] [TARGET...]; targets: ${ORDER[*]}" >&2

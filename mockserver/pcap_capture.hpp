@@ -27,8 +27,8 @@ namespace tapharness::mockserver {
 class PcapCapture : public std::enable_shared_from_this<PcapCapture> {
  public:
   // Creates (truncates) `path` and writes the capture's header.
-  static Result<std::shared_ptr<PcapCapture>, InputError> open(const std::string& path,
-                                                               std::uint64_t limit = capture::kDefaultCaptureLimit);
+  static Result<std::shared_ptr<PcapCapture>, InputError> open(
+      const std::string& path, std::uint64_t limit = capture::kDefaultCaptureLimit);
   ~PcapCapture();
   PcapCapture(const PcapCapture&) = delete;
   PcapCapture& operator=(const PcapCapture&) = delete;

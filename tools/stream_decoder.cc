@@ -22,7 +22,8 @@ bool StreamDecoder::feed(std::string_view when, ByteView bytes, std::string& out
     } else if (std::holds_alternative<NeedMore>(result)) {
       break;
     } else {
-      out += fmt::format("{} {} does not decode: {}\n", when, label_, std::get<DecodeError>(result));
+      out +=
+          fmt::format("{} {} does not decode: {}\n", when, label_, std::get<DecodeError>(result));
       failed_ = true;
       break;
     }
@@ -31,12 +32,13 @@ bool StreamDecoder::feed(std::string_view when, ByteView bytes, std::string& out
   return !failed_;
 }
 
-void StreamDecoder::skip(std::string_view when, std::uint64_t length, std::string_view why, std::string& out,
-                         bool whole_frame) {
+void StreamDecoder::skip(std::string_view when, std::uint64_t length, std::string_view why,
+                         std::string& out, bool whole_frame) {
   if (failed_ || stopped_) return;
   const std::uint64_t at = decoder_.offset();
   if (whole_frame && pending_.empty()) {
-    out += fmt::format("{} {} @{} a {}-byte frame not decoded: {}\n", when, label_, at, length, why);
+    out +=
+        fmt::format("{} {} @{} a {}-byte frame not decoded: {}\n", when, label_, at, length, why);
     decoder_.reset(at + length);
     return;
   }
@@ -45,16 +47,18 @@ void StreamDecoder::skip(std::string_view when, std::uint64_t length, std::strin
     const Header h = read_header(pending_.data());
     const std::uint64_t total = kHeaderSize + std::uint64_t{h.bodylen};
     if (pending_.size() + length == total) {
-      out += fmt::format("{} {} @{} {} (its last {} bytes not decoded: {})\n", when, label_, at, h, length, why);
+      out += fmt::format("{} {} @{} {} (its last {} bytes not decoded: {})\n", when, label_, at, h,
+                         length, why);
       ++frames_;
       pending_.clear();
       decoder_.reset(at + total);
       return;
     }
   }
-  out += fmt::format("{} {} @{} {} bytes missing ({}): frame boundaries are lost, this direction is not decoded "
-                     "further\n",
-                     when, label_, at + pending_.size(), length, why);
+  out += fmt::format(
+      "{} {} @{} {} bytes missing ({}): frame boundaries are lost, this direction is not decoded "
+      "further\n",
+      when, label_, at + pending_.size(), length, why);
   stopped_ = true;
 }
 

@@ -14,6 +14,8 @@
 //
 // Exit status: 0 every stream decoded to whole frames, 1 a decode error, a truncated frame
 // or an input that is not what it claims to be, 2 bad usage or unreadable input.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -21,8 +23,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "capture/capture_reader.hpp"
 #include "cli/conventions.hpp"
@@ -37,7 +37,8 @@ namespace {
 
 using namespace protocol;
 
-constexpr std::string_view kUsage = "usage: tap_decode [--format auto|hex|trace|capture] [--comments] [FILE...]";
+constexpr std::string_view kUsage =
+    "usage: tap_decode [--format auto|hex|trace|capture] [--comments] [FILE...]";
 
 enum class Input { automatic, hex, trace, capture };
 
@@ -110,19 +111,23 @@ int decode_trace(const std::string& source, const std::string& text) {
       out += fmt::format("{} -- {}\n", when, e.note);
       // The head of a frame whose value the server generated as it wrote it: the value's
       // bytes are not in the transcript.
-      constexpr std::string_view kPrefix = "then its ", kSuffix = "-byte value, generated as it is written";
+      constexpr std::string_view kPrefix = "then its ",
+                                 kSuffix = "-byte value, generated as it is written";
       if (e.note.starts_with(kPrefix) && e.note.ends_with(kSuffix)) {
-        const std::string n = e.note.substr(kPrefix.size(), e.note.size() - kPrefix.size() - kSuffix.size());
-        to_client.skip(when, std::strtoull(n.c_str(), nullptr, 10), "a value generated as written is not in the trace",
-                       out);
+        const std::string n =
+            e.note.substr(kPrefix.size(), e.note.size() - kPrefix.size() - kSuffix.size());
+        to_client.skip(when, std::strtoull(n.c_str(), nullptr, 10),
+                       "a value generated as written is not in the trace", out);
       }
     } else {
-      tools::StreamDecoder& d = e.kind == tools::TraceEntry::Kind::from_server ? to_client : to_server;
+      tools::StreamDecoder& d =
+          e.kind == tools::TraceEntry::Kind::from_server ? to_client : to_server;
       if (e.whole) {
         d.feed(when, e.bytes, out);
       } else {
         d.skip(when, e.size,
-               fmt::format("line {} of the trace shows only its head and tail rows; it cannot be decoded whole there",
+               fmt::format("line {} of the trace shows only its head and tail rows; it cannot be "
+                           "decoded whole there",
                            e.text_line),
                out, true);
       }
@@ -145,27 +150,33 @@ int decode_capture(const std::string& source, const std::string& text, const Opt
   for (const auto& c : read->conversations) {
     if (!c.segments.empty()) start = std::min(start, c.segments.front().at_us);
   }
-  fmt::print("{}: {}, {} packets, {} TCP conversations{}{}\n", source, capture::name_of(read->format),
-             read->packets, read->conversations.size(),
+  fmt::print("{}: {}, {} packets, {} TCP conversations{}{}\n", source,
+             capture::name_of(read->format), read->packets, read->conversations.size(),
              read->skipped ? fmt::format(", {} packets not TCP", read->skipped) : "",
              read->damaged ? fmt::format(", {} damaged packets not used", read->damaged) : "");
   int status = 0;
   std::string out;
   std::size_t n = 0;
   for (const capture::Conversation& c : read->conversations) {
-    out += fmt::format("conversation {}: client {}:{}, server {}:{} ({}); {} bytes to the server, {} to the client\n",
-                       ++n, c.client.address, c.client.port, c.server.address, c.server.port,
-                       c.client_by == capture::ClientBy::syn           ? "the client sent the SYN"
-                       : c.client_by == capture::ClientBy::first_frame ? "no SYN: told by the first frames"
-                                                                       : "no SYN: the client has the higher port",
-                       c.bytes_to_server, c.bytes_to_client);
+    out += fmt::format(
+        "conversation {}: client {}:{}, server {}:{} ({}); {} bytes to the server, {} to the "
+        "client\n",
+        ++n, c.client.address, c.client.port, c.server.address, c.server.port,
+        c.client_by == capture::ClientBy::syn           ? "the client sent the SYN"
+        : c.client_by == capture::ClientBy::first_frame ? "no SYN: told by the first frames"
+                                                        : "no SYN: the client has the higher port",
+        c.bytes_to_server, c.bytes_to_client);
     tools::StreamDecoder to_server("client->server"), to_client("server->client");
     for (const capture::Segment& s : c.segments) {
       const std::string when = stamp(s.at_us - start);
-      tools::StreamDecoder& d = s.direction == capture::Direction::to_server ? to_server : to_client;
-      const std::string_view label = s.direction == capture::Direction::to_server ? "client->server" : "server->client";
-      if (options.comments && !s.comment.empty()) out += fmt::format("{} {} # {}\n", when, label, s.comment);
-      if (s.gap_before > 0) d.skip(when, s.gap_before, fmt::format("not captured, before packet {}", s.packet), out);
+      tools::StreamDecoder& d =
+          s.direction == capture::Direction::to_server ? to_server : to_client;
+      const std::string_view label =
+          s.direction == capture::Direction::to_server ? "client->server" : "server->client";
+      if (options.comments && !s.comment.empty())
+        out += fmt::format("{} {} # {}\n", when, label, s.comment);
+      if (s.gap_before > 0)
+        d.skip(when, s.gap_before, fmt::format("not captured, before packet {}", s.packet), out);
       if (!s.payload.empty()) d.feed(when, s.payload, out);
       if (s.fin) out += fmt::format("{} {} FIN\n", when, label);
       if (s.rst) out += fmt::format("{} {} RST\n", when, label);
@@ -179,10 +190,13 @@ int decode_capture(const std::string& source, const std::string& text, const Opt
 }
 
 int decode(const std::string& source, const std::string& text, const Options& options) {
-  const ByteView head(reinterpret_cast<const std::uint8_t*>(text.data()), std::min<std::size_t>(text.size(), 4));
+  const ByteView head(reinterpret_cast<const std::uint8_t*>(text.data()),
+                      std::min<std::size_t>(text.size(), 4));
   Input kind = options.format;
   if (kind == Input::automatic) {
-    kind = capture::detect_format(head) ? Input::capture : tools::looks_like_trace(text) ? Input::trace : Input::hex;
+    kind = capture::detect_format(head)    ? Input::capture
+           : tools::looks_like_trace(text) ? Input::trace
+                                           : Input::hex;
   }
   switch (kind) {
     case Input::capture: return decode_capture(source, text, options);
@@ -202,13 +216,17 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") {
-      fmt::print("{}\n"
-                 "Decodes TAP byte streams frame by frame: hex dumps, tap_mockserver --trace transcripts, and pcap or\n"
-                 "pcapng captures (each TCP conversation, both directions). '-' (or no FILE) reads standard input.\n"
-                 "  --format KIND  hex, trace or capture instead of telling by the first bytes\n"
-                 "  --comments     print a capture's packet comments (write boundaries, fault notes)\n"
-                 "Exit status: 0 every stream decoded, 1 a stream does not decode, 2 a file cannot be read.\n",
-                 tapharness::kUsage);
+      fmt::print(
+          "{}\n"
+          "Decodes TAP byte streams frame by frame: hex dumps, tap_mockserver --trace transcripts, "
+          "and pcap or\n"
+          "pcapng captures (each TCP conversation, both directions). '-' (or no FILE) reads "
+          "standard input.\n"
+          "  --format KIND  hex, trace or capture instead of telling by the first bytes\n"
+          "  --comments     print a capture's packet comments (write boundaries, fault notes)\n"
+          "Exit status: 0 every stream decoded, 1 a stream does not decode, 2 a file cannot be "
+          "read.\n",
+          tapharness::kUsage);
       return 0;
     }
     if (arg == "--version") {
@@ -218,13 +236,19 @@ int main(int argc, char** argv) {
     if (arg == "--comments") {
       options.comments = true;
     } else if (arg == "--format" || arg.starts_with("--format=")) {
-      std::string value = arg == "--format" ? (i + 1 < args.size() ? args[++i] : "") : arg.substr(9);
-      if (value == "auto") options.format = tapharness::Input::automatic;
-      else if (value == "hex") options.format = tapharness::Input::hex;
-      else if (value == "trace") options.format = tapharness::Input::trace;
-      else if (value == "capture" || value == "pcap" || value == "pcapng") options.format = tapharness::Input::capture;
+      std::string value =
+          arg == "--format" ? (i + 1 < args.size() ? args[++i] : "") : arg.substr(9);
+      if (value == "auto")
+        options.format = tapharness::Input::automatic;
+      else if (value == "hex")
+        options.format = tapharness::Input::hex;
+      else if (value == "trace")
+        options.format = tapharness::Input::trace;
+      else if (value == "capture" || value == "pcap" || value == "pcapng")
+        options.format = tapharness::Input::capture;
       else {
-        fmt::print(stderr, "tap_decode: --format '{}' is not auto, hex, trace or capture\n{}\n", value, tapharness::kUsage);
+        fmt::print(stderr, "tap_decode: --format '{}' is not auto, hex, trace or capture\n{}\n",
+                   value, tapharness::kUsage);
         return 2;
       }
     } else if (arg.size() > 1 && arg[0] == '-') {

@@ -1,9 +1,9 @@
 #include "tools/trace_text.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "protocol/hex.hpp"
 
@@ -40,8 +40,8 @@ std::optional<RecordHead> record_head(std::string_view s) {
   const auto space = after.find(' ');
   auto line = number(after.substr(0, space));
   if (!seconds || !micros || !line || space == std::string_view::npos) return std::nullopt;
-  return RecordHead{static_cast<std::int64_t>(*seconds * 1'000'000 + *micros), static_cast<int>(*line),
-                    trim_left(after.substr(space))};
+  return RecordHead{static_cast<std::int64_t>(*seconds * 1'000'000 + *micros),
+                    static_cast<int>(*line), trim_left(after.substr(space))};
 }
 
 }  // namespace
@@ -72,8 +72,9 @@ Result<std::vector<TraceEntry>, InputError> parse_trace(std::string_view text) {
     Block& b = blocks[block];
     if (block == 1) e.size = b.size;
     if (b.whole && b.bytes.size() != e.size) {
-      return InputError{fmt::format("line {}", e.text_line),
-                        fmt::format("the record says {} bytes, its hex rows hold {}", e.size, b.bytes.size())};
+      return InputError{
+          fmt::format("line {}", e.text_line),
+          fmt::format("the record says {} bytes, its hex rows hold {}", e.size, b.bytes.size())};
     }
     e.bytes = std::move(b.bytes);
     e.whole = b.whole;
@@ -98,7 +99,8 @@ Result<std::vector<TraceEntry>, InputError> parse_trace(std::string_view text) {
       } else if (rest.starts_with("-- ")) {
         e.note = std::string(rest.substr(3));
       } else {
-        return fail(fmt::format("a record that is neither '-> server', '<- client' nor '-- note': '{}'", rest));
+        return fail(fmt::format(
+            "a record that is neither '-> server', '<- client' nor '-- note': '{}'", rest));
       }
       entries.push_back(std::move(e));
     } else if (s.starts_with("-- ")) {  // the writer's last word past its limit
@@ -107,7 +109,8 @@ Result<std::vector<TraceEntry>, InputError> parse_trace(std::string_view text) {
       e.note = std::string(s.substr(3));
       entries.push_back(std::move(e));
     } else if (entries.empty()) {
-      if (!s.empty()) return fail("not a transcript: it starts with no '[   0.000000s] line N' record");
+      if (!s.empty())
+        return fail("not a transcript: it starts with no '[   0.000000s] line N' record");
     } else if (s.starts_with("    ... ") && s.ends_with(" bytes not shown ...")) {
       auto n = number(s.substr(8, s.size() - 8 - 20));
       if (!n) return fail("an elision without a byte count");
@@ -118,18 +121,21 @@ Result<std::vector<TraceEntry>, InputError> parse_trace(std::string_view text) {
       if (!n) return fail("'written after faults' without a byte count");
       block = 1;
       blocks[1].size = *n;
-    } else if (s.starts_with("    ") && !trim_left(s).empty() && trim_left(s)[0] >= '0' && trim_left(s)[0] <= '9' &&
-               entries.back().kind != TraceEntry::Kind::note) {
+    } else if (s.starts_with("    ") && !trim_left(s).empty() && trim_left(s)[0] >= '0' &&
+               trim_left(s)[0] <= '9' && entries.back().kind != TraceEntry::Kind::note) {
       const std::string_view row = trim_left(s);
       const auto space = row.find(' ');
       auto offset = number(row.substr(0, space));
-      if (!offset || space == std::string_view::npos) return fail("a hex row that is not 'OFFSET HEX'");
+      if (!offset || space == std::string_view::npos)
+        return fail("a hex row that is not 'OFFSET HEX'");
       if (*offset != blocks[block].next) {
-        return fail(fmt::format("a hex row at offset {} where {} comes next", *offset, blocks[block].next));
+        return fail(
+            fmt::format("a hex row at offset {} where {} comes next", *offset, blocks[block].next));
       }
       auto bytes = protocol::parse_hex(row.substr(space + 1));
       if (!bytes) return fail(fmt::format("a hex row that does not parse: {}", bytes.error()));
-      if (blocks[block].whole) blocks[block].bytes.insert(blocks[block].bytes.end(), bytes->begin(), bytes->end());
+      if (blocks[block].whole)
+        blocks[block].bytes.insert(blocks[block].bytes.end(), bytes->begin(), bytes->end());
       blocks[block].next += bytes->size();
     }
     // Other indented lines describe the frame (describe_frame, "in N writes"): not needed.

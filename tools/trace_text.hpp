@@ -28,11 +28,11 @@ struct TraceEntry {
     note,         // "--": a note, a close
   };
   Kind kind = Kind::note;
-  std::int64_t at_us = 0;       // since the session started
-  int line = 0;                 // the scenario's line
-  std::size_t text_line = 0;    // where in the transcript (1-based)
-  protocol::Bytes bytes;        // as shown (head and tail rows only when !whole)
-  std::uint64_t size = 0;       // the frame's size in bytes
+  std::int64_t at_us = 0;     // since the session started
+  int line = 0;               // the scenario's line
+  std::size_t text_line = 0;  // where in the transcript (1-based)
+  protocol::Bytes bytes;      // as shown (head and tail rows only when !whole)
+  std::uint64_t size = 0;     // the frame's size in bytes
   bool whole = true;
   std::string note;
 };

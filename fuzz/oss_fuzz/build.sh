@@ -17,13 +17,13 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$OUT"
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(frame_decoder tap_connect tap_feed scenario_parser scenario_faults engine_client)
+[ ${#targets[@]} -eq 0 ] && targets=(frame_decoder capture_reader tap_connect tap_feed scenario_parser scenario_faults engine_client)
 
-# What the targets may link: the codec alone for frame_decoder, else the project's libraries
+# What the targets may link: the codec (and capture/, pure on it) alone for frame_decoder, else the project's libraries
 # without the command-line tools.
 library_sources() {
-  find "$src/protocol" -name '*.cc'
-  for target in "${targets[@]}"; do [ "$target" = frame_decoder ] || { everything_else; return; }; done
+  find "$src/protocol" "$src/capture" -name '*.cc'
+  for target in "${targets[@]}"; do [ "$target" = frame_decoder ] || [ "$target" = capture_reader ] || { everything_else; return; }; done
 }
 everything_else() {
   find "$src/scenario" "$src/cli" -name '*.cc'

@@ -75,6 +75,7 @@ std::string stream(const Conversation& c, Direction d) {
   std::string out;
   for (const Segment& s : c.segments) {
     if (s.direction != d) continue;
+    if (s.payload.empty() && !s.fin && !s.rst) out += "[empty]";  // a segment must bring something
     if (s.gap_before) out += "[gap " + std::to_string(s.gap_before) + "]";
     out.append(s.payload.begin(), s.payload.end());
     if (s.fin) out += "[FIN]";
@@ -277,6 +278,13 @@ TEST(Hostile, LyingBlockLengths) {
   EXPECT_EQ(captured.error().offset, epb + 20);
   EXPECT_NE(captured.error().what.find("packet claims 2147483647 captured bytes"),
             std::string::npos);
+  // Four bytes more than the block holds (not only absurd lengths).
+  const std::uint32_t room = length - 12 - 20;
+  auto over = read_capture(with(epb + 20, room + 4));
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().message(),
+            fmt::format("byte {}: packet claims {} captured bytes, its block holds {}", epb + 20,
+                        room + 4, room));
   auto interface = read_capture(with(epb + 8, 3));
   ASSERT_FALSE(interface);
   EXPECT_EQ(interface.error().what, "packet on interface 3, but the section describes 1");

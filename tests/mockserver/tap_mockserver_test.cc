@@ -3,10 +3,12 @@
 // pass, 1 fail, 2 bad scenario or usage), --check, --help, --trace and --connections.
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <string_view>
 
 #include <gtest/gtest.h>
 
+#include "capture/capture_reader.hpp"
 #include "protocol/hex.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/mockserver/loopback_client.hpp"
@@ -126,6 +128,8 @@ TEST(TapMockserver, BadUsageIsStatusTwoWithTheReasonAndTheUsage) {
       {{"--scenario", good, "--listen", "127.0.0.1:http"}, "the port must be a number from 0 to 65535"},
       {{"--scenario", good, "--check", good}, "--check and --scenario do not go together"},
       {{"--scenario", good, "--trace", good}, good + ": cannot write traces: Not a directory"},
+      {{"--scenario", good, "--pcap", "/no-such-dir/x.pcapng"},
+       "--pcap /no-such-dir/x.pcapng: cannot be written: No such file or directory"},
   };
   for (const auto& [args, reason] : cases) {
     ChildProcess process(kBinary, args);
@@ -195,6 +199,44 @@ TEST(TapMockserver, TraceWritesATranscriptOfDecodedFramesAndHex) {
   EXPECT_NE(trace.find("TAP_OPAQUE vb=2 opaque=0x00000001"), std::string::npos) << trace;
   EXPECT_NE(trace.find("80440000080000020000000c00000001"), std::string::npos) << trace;  // its hex
   EXPECT_NE(trace.find("magic=RESPONSE opcode=TAP_OPAQUE"), std::string::npos) << trace;
+}
+
+// --pcap: each connection as TCP with its real ports, both directions, the server's FIN.
+TEST(TapMockserver, PcapWritesEveryConnection) {
+  const auto path = tapharness::testing::fresh_temp_dir("cli-pcap") / "run.pcapng";
+  std::filesystem::create_directories(path.parent_path());
+  Served served({"--scenario", write_temp_file("captured.scenario", kAcked), "--connections", "2", "--pcap",
+                 path.string()});
+  ASSERT_NE(served.port(), 0) << served.first_line();
+  for (int i = 0; i < 2; ++i) {
+    LoopbackClient client;
+    ASSERT_TRUE(client.open_tap(served.port(), {.client_name = "r1"}));
+    EXPECT_EQ(client.receive(36).size(), 36u);
+    client.send_ack(Opcode::tap_opaque, 1);
+    client.read_to_end();
+  }
+  const auto exit = served.wait();
+  EXPECT_EQ(exit.status, 0) << exit.out << exit.err;
+  const std::string file = read_text_file(path);
+  auto capture = capture::read_capture(
+      protocol::ByteView(reinterpret_cast<const std::uint8_t*>(file.data()), file.size()));
+  ASSERT_TRUE(capture) << capture.error().message();
+  ASSERT_EQ(capture->conversations.size(), 2u);
+  for (const capture::Conversation& c : capture->conversations) {
+    EXPECT_EQ(c.server, (capture::Endpoint{"127.0.0.1", served.port()}));
+    EXPECT_NE(c.client.port, 0);
+    EXPECT_EQ(c.client_by, capture::ClientBy::syn);
+    EXPECT_EQ(c.bytes_to_client, 36u);
+    ASSERT_FALSE(c.segments.empty());
+    EXPECT_EQ(c.segments.front().direction, capture::Direction::to_server);
+    EXPECT_EQ(c.segments.front().payload.at(1), 0x40) << "the TAP_CONNECT first";
+    const bool server_fin = std::any_of(c.segments.begin(), c.segments.end(), [](const capture::Segment& s) {
+      return s.fin && s.direction == capture::Direction::to_client;
+    });
+    EXPECT_TRUE(server_fin);
+  }
+  EXPECT_NE(capture->conversations[0].client.port, capture->conversations[1].client.port);
+  EXPECT_NE(file.find("captured, connection 2"), std::string::npos) << "the SYN's comment";
 }
 
 TEST(TapMockserver, TwoConnectionsAtOnceGetAVerdictEach) {

@@ -337,6 +337,9 @@ TEST(TapScenario, BadUsageIsStatusTwo) {
   EXPECT_EQ(run("").status, 2);
   EXPECT_EQ(run("no/such/file.scenario").status, 2);
   EXPECT_EQ(run("--client-cmd 'tap_tail' scenarios").status, 2);
+  Outcome pcap = run("--pcap /no-such-dir/run.pcapng scenarios/flush.scenario");
+  EXPECT_EQ(pcap.status, 2);
+  EXPECT_EQ(pcap.output, "tap_scenario: --pcap /no-such-dir/run.pcapng: cannot be written: No such file or directory\n");
   Outcome help = run("--help");
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.output.find("--client-cmd"), std::string::npos);

@@ -17,7 +17,7 @@
 -- Install: copy it to Wireshark's personal plugin folder (Help > About > Folders, "Personal
 -- Lua Plugins", e.g. ~/.local/lib/wireshark/plugins/), then Analyze > Decode As... > TAP,
 -- or set Preferences > Protocols > TAP > port. Field names: tshark -G fields | grep '^P\|tap\.'.
--- Facts: /work/shared/protocol.md (sections 1-5) in the tapharness repository.
+-- The README of tapharness, "Captures", says how its tests run it and what the built-in dissector says.
 
 local tap = Proto("tap", "TAP over the memcached binary protocol")
 
@@ -91,7 +91,7 @@ local connect_bits = {
   { "fix_flag_byteorder", "FIX_FLAG_BYTEORDER", 0x100 },
 }
 for _, b in ipairs(connect_bits) do
-  f["c_" .. b[1]] = ProtoField.bool("tap.connect.flags." .. b[1], b[2], 32, nil, b[3])
+  f["cf_" .. b[1]] = ProtoField.bool("tap.connect.flags." .. b[1], b[2], 32, nil, b[3])
 end
 f.c_backfill = ProtoField.uint64("tap.connect.backfill", "Backfill date", base.DEC)
 f.c_vb_count = ProtoField.uint16("tap.connect.vbucket_count", "VBucket count", base.DEC)
@@ -251,7 +251,7 @@ local function dissect_frame(tvb, pinfo, root)
   elseif op == 0x40 and request then
     if extlen == 4 then
       local cf = tree:add(f.c_flags, tvb(at, 4))
-      for _, b in ipairs(connect_bits) do cf:add(f["c_" .. b[1]], tvb(at, 4)) end
+      for _, b in ipairs(connect_bits) do cf:add(f["cf_" .. b[1]], tvb(at, 4)) end
     elseif extlen > 0 then
       tree:add(f.extras, tvb(at, extlen))
     end
