@@ -19,13 +19,14 @@ namespace tapharness::record {
 
 // The conversation to record: number `n` (from 1, in the capture's order), or without one
 // the only conversation that carried bytes. Otherwise an error that lists them all.
-Result<const capture::Conversation*, RecordError> choose_conversation(const capture::Capture& capture,
-                                                                      std::optional<std::size_t> n);
+Result<const capture::Conversation*, RecordError> choose_conversation(
+    const capture::Capture& capture, std::optional<std::size_t> n);
 
 // "1  127.0.0.1:40122 -> 127.0.0.1:11210  520 bytes to the server, 4096 to the client"
 std::string conversation_list(const capture::Capture& capture);
 
 // Feeds every segment; the first error stops it (and is the recorder's from then on).
-std::optional<RecordError> feed_conversation(const capture::Conversation& conversation, Recorder& recorder);
+std::optional<RecordError> feed_conversation(const capture::Conversation& conversation,
+                                             Recorder& recorder);
 
 }  // namespace tapharness::record

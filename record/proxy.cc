@@ -9,7 +9,8 @@ using boost::system::error_code;
 
 class RecordingProxy::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(RecordingProxy& proxy, tcp::socket client, std::size_t number, std::unique_ptr<Recorder> recorder)
+  Session(RecordingProxy& proxy, tcp::socket client, std::size_t number,
+          std::unique_ptr<Recorder> recorder)
       : proxy_(proxy),
         client_(std::move(client)),
         upstream_(proxy.io_),
@@ -30,15 +31,16 @@ class RecordingProxy::Session : public std::enable_shared_from_this<Session> {
       error_code ignored;
       self->upstream_.close(ignored);
     });
-    resolver_.async_resolve(o.upstream_host, o.upstream_port,
-                            [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type results) {
-                              if (ec) return self->not_connected(ec);
-                              asio::async_connect(self->upstream_, results,
-                                                  [self](const error_code& ec2, const tcp::endpoint&) {
-                                                    if (ec2) return self->not_connected(ec2);
-                                                    self->connected();
-                                                  });
-                            });
+    resolver_.async_resolve(
+        o.upstream_host, o.upstream_port,
+        [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type results) {
+          if (ec) return self->not_connected(ec);
+          asio::async_connect(self->upstream_, results,
+                              [self](const error_code& ec2, const tcp::endpoint&) {
+                                if (ec2) return self->not_connected(ec2);
+                                self->connected();
+                              });
+        });
   }
 
   // Ctrl-C: both sockets close; each pump ends without an ending of its side.
@@ -61,8 +63,9 @@ class RecordingProxy::Session : public std::enable_shared_from_this<Session> {
   };
 
   std::uint64_t now_us() const {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began_).count());
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now() - began_)
+                                          .count());
   }
 
   void not_connected(const error_code& ec) {
@@ -73,7 +76,8 @@ class RecordingProxy::Session : public std::enable_shared_from_this<Session> {
     if (interrupted_) {
       result.failure = fmt::format("interrupted while connecting to {}", target_);
     } else if (timed_out_) {
-      result.failure = fmt::format("no connection to {} within {}ms", target_, proxy_.options_.connect_timeout.count());
+      result.failure = fmt::format("no connection to {} within {}ms", target_,
+                                   proxy_.options_.connect_timeout.count());
     } else {
       result.failure = fmt::format("connecting to {}: {}", target_, ec.message());
     }
@@ -93,9 +97,10 @@ class RecordingProxy::Session : public std::enable_shared_from_this<Session> {
   }
 
   void read(Pump& p) {
-    p.from->async_read_some(asio::buffer(p.buffer), [self = shared_from_this(), &p](const error_code& ec, std::size_t n) {
-      self->on_read(p, ec, n);
-    });
+    p.from->async_read_some(asio::buffer(p.buffer),
+                            [self = shared_from_this(), &p](const error_code& ec, std::size_t n) {
+                              self->on_read(p, ec, n);
+                            });
   }
 
   void on_read(Pump& p, const error_code& ec, std::size_t n) {
@@ -104,7 +109,8 @@ class RecordingProxy::Session : public std::enable_shared_from_this<Session> {
       // No read until these bytes are on: a slow reader slows its peer, nothing piles up.
       asio::async_write(*p.to, asio::buffer(p.buffer.data(), n),
                         [self = shared_from_this(), &p](const error_code& wec, std::size_t) {
-                          if (wec) return self->finish_pump(p);  // the other side went; its read says how
+                          if (wec)
+                            return self->finish_pump(p);  // the other side went; its read says how
                           self->read(p);
                         });
       return;
@@ -150,10 +156,12 @@ class RecordingProxy::Session : public std::enable_shared_from_this<Session> {
 RecordingProxy::RecordingProxy(asio::io_context& io, ProxyOptions options, MakeRecorder make)
     : io_(io), options_(std::move(options)), make_(std::move(make)), acceptor_(io) {}
 
-Result<std::unique_ptr<RecordingProxy>, InputError> RecordingProxy::listen(asio::io_context& io, ProxyOptions options,
+Result<std::unique_ptr<RecordingProxy>, InputError> RecordingProxy::listen(asio::io_context& io,
+                                                                           ProxyOptions options,
                                                                            MakeRecorder make) {
   const std::string where = fmt::format("--listen {}:{}", options.listen_host, options.listen_port);
-  std::unique_ptr<RecordingProxy> proxy(new RecordingProxy(io, std::move(options), std::move(make)));
+  std::unique_ptr<RecordingProxy> proxy(
+      new RecordingProxy(io, std::move(options), std::move(make)));
   error_code ec;
   tcp::resolver resolver(io);
   auto results = resolver.resolve(proxy->options_.listen_host, proxy->options_.listen_port, ec);
@@ -170,11 +178,13 @@ Result<std::unique_ptr<RecordingProxy>, InputError> RecordingProxy::listen(asio:
 std::string RecordingProxy::address() const {
   error_code ec;
   const auto endpoint = acceptor_.local_endpoint(ec);
-  if (endpoint.address().is_v6()) return fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port());
+  if (endpoint.address().is_v6())
+    return fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port());
   return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
 }
 
-void RecordingProxy::start(std::function<void(SessionResult)> on_session, std::function<void()> on_done) {
+void RecordingProxy::start(std::function<void(SessionResult)> on_session,
+                           std::function<void()> on_done) {
   on_session_ = std::move(on_session);
   on_done_ = std::move(on_done);
   accept();

@@ -3,8 +3,8 @@
 // to the original), and feeds both directions to a Recorder per session.
 //
 //   asio::io_context io;
-//   auto proxy = RecordingProxy::listen(io, options, [](std::size_t k) { return make_recorder(k); });
-//   fmt::print("listening {}\n", (*proxy)->address());
+//   auto proxy = RecordingProxy::listen(io, options, [](std::size_t k) { return make_recorder(k);
+//   }); fmt::print("listening {}\n", (*proxy)->address());
 //   (*proxy)->start([](SessionResult r) { write(r); }, [] { /* all sessions ended */ });
 //   io.run();
 //
@@ -51,7 +51,8 @@ class RecordingProxy {
 
   using MakeRecorder = std::function<std::unique_ptr<Recorder>(std::size_t session)>;
 
-  static Result<std::unique_ptr<RecordingProxy>, InputError> listen(asio::io_context& io, ProxyOptions options,
+  static Result<std::unique_ptr<RecordingProxy>, InputError> listen(asio::io_context& io,
+                                                                    ProxyOptions options,
                                                                     MakeRecorder make);
 
   // "127.0.0.1:40151": where clients connect.

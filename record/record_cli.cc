@@ -1,11 +1,11 @@
 #include "record/record_cli.hpp"
 
+#include <fmt/format.h>
+
+#include <boost/program_options.hpp>
 #include <filesystem>
 #include <sstream>
 #include <vector>
-
-#include <boost/program_options.hpp>
-#include <fmt/format.h>
 
 #include "cli/conventions.hpp"
 #include "cli/duration.hpp"
@@ -16,7 +16,8 @@ namespace po = boost::program_options;
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: tap_record CAPTURE [--connection N] [--out FILE | --dir DIR] [--splits BYTES] [--pauses MS]\n"
+    "usage: tap_record CAPTURE [--connection N] [--out FILE | --dir DIR] [--splits BYTES] "
+    "[--pauses MS]\n"
     "       tap_record --listen HOST:PORT --upstream HOST:PORT --out FILE [--connections N]\n"
     "                  [--connect-timeout SECONDS] [--splits BYTES] [--pauses MS]";
 
@@ -43,8 +44,8 @@ an unreadable capture.
 )";
 
 // HOST:PORT, as tap_mockserver reads --listen.
-std::optional<std::string> split_address(const std::string& option, const std::string& text, std::string& host,
-                                         std::string& port) {
+std::optional<std::string> split_address(const std::string& option, const std::string& text,
+                                         std::string& host, std::string& port) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
     return fmt::format("{} '{}' is not HOST:PORT", option, text);
@@ -52,7 +53,8 @@ std::optional<std::string> split_address(const std::string& option, const std::s
   host = text.substr(0, colon);
   port = text.substr(colon + 1);
   // The resolver would take a service name, or wrap 99999 to 34463.
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535) {
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535) {
     return fmt::format("{} '{}': the port must be a number from 0 to 65535", option, text);
   }
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
@@ -64,11 +66,13 @@ std::optional<std::string> split_address(const std::string& option, const std::s
 std::string session_path(const std::string& out, std::size_t session, std::size_t sessions) {
   if (sessions <= 1) return out;
   const std::filesystem::path path(out);
-  return (path.parent_path() / fmt::format("{}.{}{}", path.stem().string(), session, path.extension().string()))
+  return (path.parent_path() /
+          fmt::format("{}.{}{}", path.stem().string(), session, path.extension().string()))
       .string();
 }
 
-std::variant<CaptureCommand, ProxyCommand, CliUsage> parse_record_cli(int argc, const char* const* argv) {
+std::variant<CaptureCommand, ProxyCommand, CliUsage> parse_record_cli(int argc,
+                                                                      const char* const* argv) {
   po::options_description described("options");
   std::string capture, out, dir, listen, upstream;
   // Signed, so that "-1" is refused rather than read as 2^64-1 (Boost's lexical_cast wraps).
@@ -94,7 +98,8 @@ std::variant<CaptureCommand, ProxyCommand, CliUsage> parse_record_cli(int argc, 
   positional.add("capture", 1);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(described).positional(positional).run(), vm);
+    po::store(po::command_line_parser(argc, argv).options(described).positional(positional).run(),
+              vm);
     po::notify(vm);
   } catch (const po::error& e) {
     return CliUsage{2, fmt::format("tap_record: {}\n{}\n", e.what(), kUsage)};
@@ -108,9 +113,11 @@ std::variant<CaptureCommand, ProxyCommand, CliUsage> parse_record_cli(int argc, 
     return CliUsage{0, fmt::format("{}\n{}\n{}", kUsage, kAbout, help.str())};
   }
   if (vm.count("version")) return CliUsage{0, cli::version_text("tap_record") + "\n"};
-  if (splits < 0) return usage_error(fmt::format("--splits must be at least 0 bytes, not {}", splits));
+  if (splits < 0)
+    return usage_error(fmt::format("--splits must be at least 0 bytes, not {}", splits));
   if (vm.count("pauses") && (pauses < 1 || pauses > 86'400'000)) {
-    return usage_error(fmt::format("--pauses must be from 1 to 86400000 milliseconds, not {}", pauses));
+    return usage_error(
+        fmt::format("--pauses must be from 1 to 86400000 milliseconds, not {}", pauses));
   }
   Shape shape;
   shape.splits = static_cast<std::size_t>(splits);
@@ -121,17 +128,23 @@ std::variant<CaptureCommand, ProxyCommand, CliUsage> parse_record_cli(int argc, 
 
   const bool live = vm.count("listen") || vm.count("upstream");
   if (live) {
-    if (vm.count("capture")) return usage_error("a CAPTURE and --listen/--upstream do not go together");
-    if (!vm.count("listen") || !vm.count("upstream")) return usage_error("recording live needs both --listen and --upstream");
+    if (vm.count("capture"))
+      return usage_error("a CAPTURE and --listen/--upstream do not go together");
+    if (!vm.count("listen") || !vm.count("upstream"))
+      return usage_error("recording live needs both --listen and --upstream");
     if (out.empty()) return usage_error("recording live needs --out FILE");
-    if (vm.count("dir") || vm.count("connection")) return usage_error("--dir and --connection are for a CAPTURE");
-    if (connections < 1) return usage_error(fmt::format("--connections must be at least 1, not {}", connections));
+    if (vm.count("dir") || vm.count("connection"))
+      return usage_error("--dir and --connection are for a CAPTURE");
+    if (connections < 1)
+      return usage_error(fmt::format("--connections must be at least 1, not {}", connections));
     ProxyCommand command;
     command.out = out;
     command.connections = static_cast<std::size_t>(connections);
     command.shape = shape;
-    if (auto e = split_address("--listen", listen, command.listen_host, command.listen_port)) return usage_error(*e);
-    if (auto e = split_address("--upstream", upstream, command.upstream_host, command.upstream_port)) {
+    if (auto e = split_address("--listen", listen, command.listen_host, command.listen_port))
+      return usage_error(*e);
+    if (auto e =
+            split_address("--upstream", upstream, command.upstream_host, command.upstream_port)) {
       return usage_error(*e);
     }
     auto timeout = cli::seconds_option("--connect-timeout", connect_timeout);
@@ -146,7 +159,8 @@ std::variant<CaptureCommand, ProxyCommand, CliUsage> parse_record_cli(int argc, 
   if (vm.count("connection") && connection < 1) {
     return usage_error(fmt::format("--connection counts from 1, not {}", connection));
   }
-  if (!out.empty() && !dir.empty()) return usage_error("--out FILE puts long values beside it; --dir is for standard output");
+  if (!out.empty() && !dir.empty())
+    return usage_error("--out FILE puts long values beside it; --dir is for standard output");
   CaptureCommand command;
   command.capture = capture == cli::kStdio ? capture : cli::user_path(capture);
   if (vm.count("connection")) command.connection = static_cast<std::size_t>(connection);

@@ -21,10 +21,10 @@ struct Shape {
 
 // A capture file to a scenario.
 struct CaptureCommand {
-  std::string capture;                     // the file ("-": standard input)
-  std::optional<std::size_t> connection;   // --connection N (1-based), or the only one
-  std::string out;                         // --out FILE; empty: standard output
-  std::string dir;                         // --dir DIR: with standard output, where side files go
+  std::string capture;                    // the file ("-": standard input)
+  std::optional<std::size_t> connection;  // --connection N (1-based), or the only one
+  std::string out;                        // --out FILE; empty: standard output
+  std::string dir;                        // --dir DIR: with standard output, where side files go
   Shape shape;
 };
 
@@ -44,7 +44,8 @@ struct CliUsage {
   std::string text;
 };
 
-std::variant<CaptureCommand, ProxyCommand, CliUsage> parse_record_cli(int argc, const char* const* argv);
+std::variant<CaptureCommand, ProxyCommand, CliUsage> parse_record_cli(int argc,
+                                                                      const char* const* argv);
 
 // "out/s.scenario" for session 1 of 1; "out/s.2.scenario" for session 2 of several.
 std::string session_path(const std::string& out, std::size_t session, std::size_t sessions);

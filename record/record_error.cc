@@ -17,7 +17,8 @@ std::string_view name_of(RecordError::Code code) {
 
 std::string RecordError::message() const {
   if (code == Code::no_conversation) return fmt::format("{}: {}", name_of(code), what);
-  return fmt::format("{}: the {}'s stream at offset {}: {}", name_of(code), sender_of(direction), offset, what);
+  return fmt::format("{}: the {}'s stream at offset {}: {}", name_of(code), sender_of(direction),
+                     offset, what);
 }
 
 }  // namespace tapharness::record

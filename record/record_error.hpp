@@ -14,11 +14,11 @@ namespace tapharness::record {
 
 struct RecordError {
   enum class Code : std::uint8_t {
-    undecodable,         // a side's bytes stopped being frames (the decoder's error is in `what`)
-    too_large,           // the scenario would pass the language's file limit (64 MiB)
-    needs_side_files,    // a value too long for a line, and nowhere to write its file
-    side_file_failed,    // writing a side file failed
-    no_conversation,     // the input holds no TAP conversation, or not the one asked for
+    undecodable,       // a side's bytes stopped being frames (the decoder's error is in `what`)
+    too_large,         // the scenario would pass the language's file limit (64 MiB)
+    needs_side_files,  // a value too long for a line, and nowhere to write its file
+    side_file_failed,  // writing a side file failed
+    no_conversation,   // the input holds no TAP conversation, or not the one asked for
   };
   Code code = Code::undecodable;
   Direction direction = Direction::server_to_client;

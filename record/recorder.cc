@@ -1,8 +1,8 @@
 #include "record/recorder.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "protocol/sasl.hpp"
 #include "protocol/tap_event.hpp"
@@ -38,7 +38,8 @@ std::string quoted(std::string_view bytes) {
 
 std::string vbucket_list(const std::vector<std::uint16_t>& vbuckets) {
   std::string out;
-  for (std::size_t i = 0; i < vbuckets.size(); ++i) out += fmt::format("{}{}", i > 0 ? "," : "", vbuckets[i]);
+  for (std::size_t i = 0; i < vbuckets.size(); ++i)
+    out += fmt::format("{}{}", i > 0 ? "," : "", vbuckets[i]);
   return out;
 }
 
@@ -54,21 +55,25 @@ std::string connect_flag_words(std::uint32_t flags) {
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out += (out.empty() ? "" : ",") + name;
   }
-  if (const std::uint32_t rest = flags & ~named; rest != 0) out += fmt::format("{}{:#x}", out.empty() ? "" : ",", rest);
+  if (const std::uint32_t rest = flags & ~named; rest != 0)
+    out += fmt::format("{}{:#x}", out.empty() ? "" : ",", rest);
   return out;
 }
 
 std::string status_word(protocol::Status status) {
   const auto name = protocol::name_of(status);
-  return name.empty() ? fmt::format("{:#x}", static_cast<std::uint16_t>(status)) : std::string(name);
+  return name.empty() ? fmt::format("{:#x}", static_cast<std::uint16_t>(status))
+                      : std::string(name);
 }
 
 std::string duration_word(std::uint64_t ms) {
-  return fmt::format("{}ms", std::min<std::uint64_t>(ms, 86'400'000));  // the language's 24 h ceiling
+  return fmt::format("{}ms",
+                     std::min<std::uint64_t>(ms, 86'400'000));  // the language's 24 h ceiling
 }
 
 // What the built-in client sends for `client args` made from `request`, or why none can.
-std::optional<protocol::TapArguments> arguments_for(const protocol::TapConnectRequest& r, std::string& why) {
+std::optional<protocol::TapArguments> arguments_for(const protocol::TapConnectRequest& r,
+                                                    std::string& why) {
   protocol::TapArguments a;
   a.client_name = r.name;
   a.backfill = r.backfill ? *r.backfill : 0;
@@ -79,9 +84,11 @@ std::optional<protocol::TapArguments> arguments_for(const protocol::TapConnectRe
   a.keys_only = r.has(TapConnectFlag::request_keys_only);
   a.checkpoint = r.has(TapConnectFlag::checkpoint);
   a.registered_client = r.has(TapConnectFlag::registered_client);
-  if (protocol::connect_flags(a) != r.flags || !r.checkpoints.empty() || r.closed_checkpoints_only) {
+  if (protocol::connect_flags(a) != r.flags || !r.checkpoints.empty() ||
+      r.closed_checkpoints_only) {
     why = fmt::format("the client's TAP_CONNECT (flags {}{}) is not one the built-in client sends",
-                      protocol::tap_connect_flags_text(r.flags), r.checkpoints.empty() ? "" : ", a checkpoint map");
+                      protocol::tap_connect_flags_text(r.flags),
+                      r.checkpoints.empty() ? "" : ", a checkpoint map");
     return std::nullopt;
   }
   return a;
@@ -101,11 +108,12 @@ void Recorder::add(std::string& section, std::string line) {
   // Leave room for the ending and the header: the whole file must stay loadable.
   if (text_size_ + 64 * 1024 > scenario::kMaxFileSize) {
     const bool server = &section == &steps_;
-    stop(RecordError{RecordError::Code::too_large,
-                     server ? Direction::server_to_client : Direction::client_to_server,
-                     server ? server_.offset() : client_.offset(),
-                     fmt::format("the scenario would pass the language's limit of {} bytes for a file",
-                                 scenario::kMaxFileSize)});
+    stop(RecordError{
+        RecordError::Code::too_large,
+        server ? Direction::server_to_client : Direction::client_to_server,
+        server ? server_.offset() : client_.offset(),
+        fmt::format("the scenario would pass the language's limit of {} bytes for a file",
+                    scenario::kMaxFileSize)});
     return;
   }
   section += line;
@@ -157,7 +165,8 @@ std::optional<RecordError> Recorder::feed(const Chunk& chunk) {
     stop(RecordError{RecordError::Code::undecodable, chunk.direction, e.offset,
                      fmt::format("the bytes are no frame ({})", e)});
   }
-  if (chunk.ending != Ending::none && end.how == Ending::none) end = End{chunk.ending, chunk.time_us, chunks_};
+  if (chunk.ending != Ending::none && end.how == Ending::none)
+    end = End{chunk.ending, chunk.time_us, chunks_};
   return error_;
 }
 
@@ -165,8 +174,9 @@ void Recorder::on_sasl_reply(const Frame& frame) {
   const auto status = frame.header.status();
   if (frame.header.opcode == Opcode::sasl_list_mechs) {
     if (status != protocol::Status::success) {
-      add(sasl_lines_, fmt::format("# the server answered SASL_LIST_MECHS with {}, which a scenario cannot say",
-                                   status_word(status)));
+      add(sasl_lines_,
+          fmt::format("# the server answered SASL_LIST_MECHS with {}, which a scenario cannot say",
+                      status_word(status)));
       end_feed(client::ReportedEnd::How::error, "auth_failed: SASL_LIST_MECHS refused");
       return;
     }
@@ -197,11 +207,14 @@ void Recorder::client_event(const protocol::TapEventView& e) {
     case TapEventKind::deletion:
       line += " key=" + words_.word(e.key, "", "key");
       line += " value=" + words_.word(e.value, "", "value");
-      if (e.kind == TapEventKind::mutation) line += fmt::format(" flags={} expiry={}", e.flags, e.expiry);
+      if (e.kind == TapEventKind::mutation)
+        line += fmt::format(" flags={} expiry={}", e.flags, e.expiry);
       line += fmt::format(" cas={} datatype={}", e.cas, e.datatype);
       break;
     case TapEventKind::checkpoint_start:
-    case TapEventKind::checkpoint_end: line += fmt::format(" checkpoint={}", e.checkpoint_id); break;
+    case TapEventKind::checkpoint_end:
+      line += fmt::format(" checkpoint={}", e.checkpoint_id);
+      break;
     case TapEventKind::vbucket_set: line += " state=" + runner::state_word(e.state); break;
     default: break;
   }
@@ -221,12 +234,15 @@ void Recorder::on_server_frame(const StreamFrames::Piece& piece) {
   SendLine line = send_line(frame, piece.bytes, words_);
   if (!piece.splits.empty()) line.text += split_word(piece.splits, frame.size());
   if (const auto& failed = words_.error()) {
-    stop(RecordError{RecordError::Code::needs_side_files, Direction::server_to_client, frame.offset, *failed});
+    stop(RecordError{RecordError::Code::needs_side_files, Direction::server_to_client, frame.offset,
+                     *failed});
     return;
   }
-  if (!connect_) add(steps_, "# the server sent this before any TAP_CONNECT; the mock server sends it after");
+  if (!connect_)
+    add(steps_, "# the server sent this before any TAP_CONNECT; the mock server sends it after");
   add(steps_, std::move(line.text));
-  if (h.magic == protocol::Magic::request && protocol::is_tap_message(h.opcode) && frame.extras.size() >= 8) {
+  if (h.magic == protocol::Magic::request && protocol::is_tap_message(h.opcode) &&
+      frame.extras.size() >= 8) {
     if (auto ack = protocol::detail::ack_requested(h, frame.extras.data())) {
       owed_[ack->opaque] = Owed{ack->opcode, line.raw, std::string(protocol::as_chars(frame.key))};
       owed_order_.push_back(ack->opaque);
@@ -237,7 +253,8 @@ void Recorder::on_server_frame(const StreamFrames::Piece& piece) {
     }
   }
   if (feed_end_ || !connect_) return;
-  const auto position = first_tap_frame_ ? protocol::StreamPosition::first : protocol::StreamPosition::later;
+  const auto position =
+      first_tap_frame_ ? protocol::StreamPosition::first : protocol::StreamPosition::later;
   first_tap_frame_ = false;
   const protocol::FeedStepView step = protocol::map_feed_frame_view(frame, position);
   if (const auto* d = std::get_if<protocol::DeliverView>(&step)) {
@@ -245,20 +262,23 @@ void Recorder::on_server_frame(const StreamFrames::Piece& piece) {
   } else if (std::holds_alternative<protocol::EndOfStream>(step)) {
     end_feed(client::ReportedEnd::How::end_stream);
   } else if (const auto* r = std::get_if<protocol::ConnectRejectedView>(&step)) {
-    end_feed(client::ReportedEnd::How::error,
-             fmt::format("connect_rejected: the server refused TAP_CONNECT with status {}", r->status));
+    end_feed(
+        client::ReportedEnd::How::error,
+        fmt::format("connect_rejected: the server refused TAP_CONNECT with status {}", r->status));
   } else if (const auto* e = std::get_if<protocol::DecodeError>(&step)) {
     end_feed(client::ReportedEnd::How::error, fmt::format("protocol_error: {}", *e));
   }
   if (const auto& failed = words_.error()) {
-    stop(RecordError{RecordError::Code::needs_side_files, Direction::server_to_client, frame.offset, *failed});
+    stop(RecordError{RecordError::Code::needs_side_files, Direction::server_to_client, frame.offset,
+                     *failed});
   }
 }
 
 void Recorder::on_ack(const Frame& frame) {
   const protocol::Header& h = frame.header;
   if (server_end_.how != Ending::none) {
-    ++acks_after_server_close_;  // `expect ack` cannot follow `close fin`; the strict check still requires them
+    ++acks_after_server_close_;  // `expect ack` cannot follow `close fin`; the strict check still
+                                 // requires them
     return;
   }
   std::string line = fmt::format("expect ack opaque={}", h.opaque);
@@ -294,8 +314,10 @@ void Recorder::on_client_frame(const StreamFrames::Piece& piece) {
   const protocol::Header& h = frame.header;
   if (h.magic == protocol::Magic::response) {
     if (connect_) return on_ack(frame);
-    add(steps_, fmt::format("# the client sent a {} response before TAP_CONNECT (offset {}): no scenario line",
-                            h.opcode, frame.offset));
+    add(steps_,
+        fmt::format(
+            "# the client sent a {} response before TAP_CONNECT (offset {}): no scenario line",
+            h.opcode, frame.offset));
     return;
   }
   if (h.opcode == Opcode::sasl_list_mechs && !connect_) return;  // its line comes with the reply
@@ -305,23 +327,26 @@ void Recorder::on_client_frame(const StreamFrames::Piece& piece) {
       sasl_user_ = plain->user;
       sasl_password_ = plain->password;
     } else {
-      add(sasl_lines_, fmt::format("# the client's SASL_AUTH (offset {}) is no PLAIN the mock server reads",
-                                   frame.offset));
+      add(sasl_lines_,
+          fmt::format("# the client's SASL_AUTH (offset {}) is no PLAIN the mock server reads",
+                      frame.offset));
     }
     return;
   }
   if (h.opcode == Opcode::tap_connect && !connect_) {
     auto request = protocol::decode_tap_connect(frame);
     if (!request) {
-      add(connect_line_, fmt::format("# the client's TAP_CONNECT does not decode: {}", request.error()));
+      add(connect_line_,
+          fmt::format("# the client's TAP_CONNECT does not decode: {}", request.error()));
       connect_ = protocol::TapConnectRequest{};
       return;
     }
     std::string line = fmt::format("expect connect name={} flags={}", quoted(request->name),
                                    connect_flag_words(request->flags));
     line += !request->backfill ? std::string(" backfill=absent")
-            : *request->backfill == protocol::kNoBackfill ? std::string(" backfill=none")
-                                                            : fmt::format(" backfill={}", *request->backfill);
+            : *request->backfill == protocol::kNoBackfill
+                ? std::string(" backfill=none")
+                : fmt::format(" backfill={}", *request->backfill);
     if (!request->vbuckets) {
       line += " vbuckets=absent";
     } else if (!request->vbuckets->empty()) {
@@ -331,8 +356,8 @@ void Recorder::on_client_frame(const StreamFrames::Piece& piece) {
     connect_ = std::move(*request);
     return;
   }
-  add(steps_, fmt::format("# the client sent {} (offset {}), which a scenario cannot answer", h.opcode,
-                          frame.offset));
+  add(steps_, fmt::format("# the client sent {} (offset {}), which a scenario cannot answer",
+                          h.opcode, frame.offset));
 }
 
 std::string Recorder::client_args_line() const {
@@ -343,7 +368,8 @@ std::string Recorder::client_args_line() const {
     const auto args = arguments_for(*connect_, why);
     out += " name=" + quoted(connect_->name);
     if (args) {
-      if (args->backfill != protocol::kNoBackfill) out += fmt::format(" backfill={}", args->backfill);
+      if (args->backfill != protocol::kNoBackfill)
+        out += fmt::format(" backfill={}", args->backfill);
       if (args->dump) out += " dump";
       if (!args->vbuckets.empty()) out += " vbuckets=" + vbucket_list(args->vbuckets);
       if (args->takeover) out += " takeover";
@@ -353,7 +379,8 @@ std::string Recorder::client_args_line() const {
       if (args->registered_client) out += " registered";
     }
   }
-  if (sasl_user_) out += " user=" + quoted(*sasl_user_) + " password=" + quoted(sasl_password_.value_or(""));
+  if (sasl_user_)
+    out += " user=" + quoted(*sasl_user_) + " password=" + quoted(sasl_password_.value_or(""));
   if (!nacks_.empty()) {
     out += " nack=";
     bool first = true;
@@ -361,19 +388,22 @@ std::string Recorder::client_args_line() const {
       out += fmt::format("{}{}:{}", first ? "" : ",", key, times);
       first = false;
     }
-    if (nack_status_ && *nack_status_ != protocol::Status::etmpfail) out += " nack_status=" + status_word(*nack_status_);
+    if (nack_status_ && *nack_status_ != protocol::Status::etmpfail)
+      out += " nack_status=" + status_word(*nack_status_);
   }
   // A client that closed on a silent server waited its idle timeout: about the silence seen.
   if (client_gave_up_) {
     const std::uint64_t since = last_server_time_us_.value_or(first_time_us_.value_or(0));
-    const std::uint64_t idle_ms =
-        std::max<std::uint64_t>(1, (client_end_.time_us - std::min(client_end_.time_us, since)) / 1000);
+    const std::uint64_t idle_ms = std::max<std::uint64_t>(
+        1, (client_end_.time_us - std::min(client_end_.time_us, since)) / 1000);
     out += " idle_timeout=" + duration_word(idle_ms);
   }
   std::string notes;
   if (!why.empty()) notes += "# " + why + "\n";
-  if (nack_statuses_differ_) notes += "# the client NACKed with several statuses; nack_status= says the last\n";
-  if (nack_keys_unsayable_) notes += "# some NACKed keys cannot be written in nack= (spaces, commas, quotes)\n";
+  if (nack_statuses_differ_)
+    notes += "# the client NACKed with several statuses; nack_status= says the last\n";
+  if (nack_keys_unsayable_)
+    notes += "# some NACKed keys cannot be written in nack= (spaces, commas, quotes)\n";
   return notes + out;
 }
 
@@ -381,12 +411,14 @@ std::string Recorder::ending_lines() {
   std::string out;
   if (const auto cut = server_.pending(); !cut.empty()) {
     words_.set_frame("s", server_.offset());
-    out += fmt::format("# the server's stream ended {} bytes into a frame at offset {}\n", cut.size(), server_.offset());
+    out += fmt::format("# the server's stream ended {} bytes into a frame at offset {}\n",
+                       cut.size(), server_.offset());
     out += "send raw " + words_.word(protocol::as_chars(cut), "x\"", "frame") + "\n";
     end_feed(client::ReportedEnd::How::error, "truncated: the stream ended inside a frame");
   }
-  const bool client_first = client_end_.how != Ending::none &&
-                            (server_end_.how == Ending::none || client_end_.order < server_end_.order);
+  const bool client_first =
+      client_end_.how != Ending::none &&
+      (server_end_.how == Ending::none || client_end_.order < server_end_.order);
   if (server_end_.how == Ending::none && client_end_.how == Ending::none) {
     out += "# the conversation had not ended when the recording stopped\n";
     return out;
@@ -406,8 +438,9 @@ std::string Recorder::ending_lines() {
     end_feed(client::ReportedEnd::How::eof);
   }
   if (acks_after_server_close_ > 0) {
-    out += fmt::format("# {} ACKs came after the server's close: no line, the strict check requires them\n",
-                       acks_after_server_close_);
+    out += fmt::format(
+        "# {} ACKs came after the server's close: no line, the strict check requires them\n",
+        acks_after_server_close_);
   }
   return out;
 }
@@ -417,19 +450,25 @@ Recording Recorder::finish() {
   std::string ending = error_ ? std::string() : ending_lines();
   if (!error_) {
     if (const auto& failed = words_.error()) {
-      stop(RecordError{RecordError::Code::needs_side_files, Direction::server_to_client, server_.offset(), *failed});
+      stop(RecordError{RecordError::Code::needs_side_files, Direction::server_to_client,
+                       server_.offset(), *failed});
       ending.clear();
     }
   }
-  std::string text = fmt::format("# Recorded by tap_record{}.\n", options_.source.empty() ? "" : " from " + options_.source);
+  std::string text = fmt::format("# Recorded by tap_record{}.\n",
+                                 options_.source.empty() ? "" : " from " + options_.source);
   if (options_.splits > 0) {
-    text += fmt::format("# split= and bytewise keep where chunks began inside frames of up to {} bytes.\n",
-                        options_.splits);
+    text += fmt::format(
+        "# split= and bytewise keep where chunks began inside frames of up to {} bytes.\n",
+        options_.splits);
   }
-  if (options_.pause_ms) text += fmt::format("# delay stands for the server's pauses of {} or more.\n", duration_word(*options_.pause_ms));
+  if (options_.pause_ms)
+    text += fmt::format("# delay stands for the server's pauses of {} or more.\n",
+                        duration_word(*options_.pause_ms));
   // Long conversations (with their pauses) need more than the default limit to replay.
   if (first_time_us_ && last_time_us_) {
-    const std::uint64_t lasted_ms = (*last_time_us_ - std::min(*last_time_us_, *first_time_us_)) / 1000;
+    const std::uint64_t lasted_ms =
+        (*last_time_us_ - std::min(*last_time_us_, *first_time_us_)) / 1000;
     if (lasted_ms > 8'000) text += "limit " + duration_word(2 * lasted_ms + 10'000) + "\n";
   }
   text += "\n";

@@ -46,8 +46,8 @@ struct RecordOptions {
   // Where the scenario will be: names its side files, which go beside it. Empty: there is
   // nowhere for them, and a value too long for a line is an error (needs_side_files).
   std::string scenario_path;
-  std::string source;   // what was recorded, for the header comment ("capture.pcapng, connection 1")
-  std::size_t splits = 0;               // 0: no split=; else frames up to this many bytes keep their chunks
+  std::string source;  // what was recorded, for the header comment ("capture.pcapng, connection 1")
+  std::size_t splits = 0;  // 0: no split=; else frames up to this many bytes keep their chunks
   std::optional<std::uint64_t> pause_ms;  // unset: no delay lines
 };
 

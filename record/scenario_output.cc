@@ -1,12 +1,12 @@
 #include "record/scenario_output.hpp"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "scenario/parser.hpp"
 
@@ -18,7 +18,8 @@ ValueWords::Sink side_file_sink() {
     const std::filesystem::path path(file.path);
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(file.bytes.data()), static_cast<std::streamsize>(file.bytes.size()));
+    out.write(reinterpret_cast<const char*>(file.bytes.data()),
+              static_cast<std::streamsize>(file.bytes.size()));
     out.close();
     if (!out) return fmt::format("writing {} failed: {}", file.path, std::strerror(errno));
     return std::nullopt;
@@ -29,7 +30,8 @@ std::optional<InputError> write_scenario(const std::string& path, const Recordin
                                          const std::string& check_as) {
   const bool stdout_ = path.empty() || path == "-";
   if (stdout_) {
-    if (std::fwrite(recording.text.data(), 1, recording.text.size(), stdout) != recording.text.size() ||
+    if (std::fwrite(recording.text.data(), 1, recording.text.size(), stdout) !=
+            recording.text.size() ||
         std::fflush(stdout) != 0) {
       return InputError{"standard output", std::strerror(errno)};
     }
@@ -45,7 +47,8 @@ std::optional<InputError> write_scenario(const std::string& path, const Recordin
   // Parsed as the file it is (or will be), so file("...") values are read from beside it.
   const std::string as = stdout_ ? (check_as.empty() ? "recorded.scenario" : check_as) : path;
   if (auto parsed = scenario::parse_scenario(recording.text, as); !parsed) {
-    return InputError{as, fmt::format("the recorded scenario does not parse: {}", parsed.error().text())};
+    return InputError{
+        as, fmt::format("the recorded scenario does not parse: {}", parsed.error().text())};
   }
   return std::nullopt;
 }

@@ -1,9 +1,9 @@
 #include "record/send_line.hpp"
 
+#include <fmt/format.h>
+
 #include <variant>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "protocol/tap_message.hpp"
 #include "runner/client_check.hpp"
@@ -27,8 +27,8 @@ struct Entry {
   std::variant<SendField, SendBytes> field;
   std::uint64_t number = 0;
   std::string_view bytes;
-  std::string text;        // numbers: their words
-  std::string_view name;   // bytes: the field's name
+  std::string text;       // numbers: their words
+  std::string_view name;  // bytes: the field's name
 };
 
 class Draft {
@@ -94,7 +94,8 @@ std::optional<FrameKind> tap_kind(Opcode opcode) {
 // The TAP flags as the bare words the language has for them, or the number.
 std::string tap_flags_words(std::uint16_t flags) {
   using protocol::TapFlag;
-  const auto ack = static_cast<std::uint16_t>(TapFlag::ack), no_value = static_cast<std::uint16_t>(TapFlag::no_value);
+  const auto ack = static_cast<std::uint16_t>(TapFlag::ack),
+             no_value = static_cast<std::uint16_t>(TapFlag::no_value);
   if ((flags & ~(ack | no_value)) != 0) return fmt::format(" tap_flags={:#x}", flags);
   std::string out;
   if (flags & ack) out += " ack";
@@ -143,13 +144,15 @@ std::optional<Draft> tap_draft(const Frame& frame, FrameKind kind) {
   } else if (kind == FrameKind::opaque && engine.size() == 4) {
     const auto code = protocol::load_be32(engine.data());
     const auto name = protocol::name_of(static_cast<protocol::TapOpaqueCode>(code));
-    d.named(SendField::code, code, name.empty() ? fmt::format(" code={}", code) : fmt::format(" code={}", name));
+    d.named(SendField::code, code,
+            name.empty() ? fmt::format(" code={}", code) : fmt::format(" code={}", name));
   } else if (kind == FrameKind::vbucket_set && engine.size() == 4) {
     const auto state = protocol::load_be32(engine.data());
     d.named(SendField::state, state,
             " state=" + runner::state_word(static_cast<protocol::VBucketState>(state)));
   } else if (!((kind == FrameKind::flush || kind == FrameKind::checkpoint_end) && engine.empty()) &&
-             !(kind == FrameKind::checkpoint_start && engine.size() == 8 && protocol::load_be64(engine.data()) == 0)) {
+             !(kind == FrameKind::checkpoint_start && engine.size() == 8 &&
+               protocol::load_be64(engine.data()) == 0)) {
     d.bytes(SendBytes::engine, "engine", engine);
   }
   d.number(SendField::opaque, "opaque", m.opaque);
@@ -188,7 +191,8 @@ std::optional<Draft> draft_of(const Frame& frame) {
 bool renders_as(const FrameSpec& spec, ByteView bytes) {
   scenario::ScenarioRandom no_random(0);  // recorded values are never random()
   const auto rendered = scenario::render_frame(spec, 0, no_random, 0);
-  return rendered.bytes.size() == bytes.size() && std::equal(bytes.begin(), bytes.end(), rendered.bytes.begin());
+  return rendered.bytes.size() == bytes.size() &&
+         std::equal(bytes.begin(), bytes.end(), rendered.bytes.begin());
 }
 
 }  // namespace
@@ -202,7 +206,8 @@ SendLine send_line(const Frame& frame, ByteView bytes, ValueWords& words) {
 
 std::string split_word(const std::vector<std::size_t>& splits, std::size_t frame_size) {
   if (splits.empty()) return {};
-  if (frame_size > 1 && splits.size() == frame_size - 1) return " bytewise";  // ascending, 1..size-1
+  if (frame_size > 1 && splits.size() == frame_size - 1)
+    return " bytewise";  // ascending, 1..size-1
   std::string out = " split=";
   for (std::size_t i = 0; i < splits.size(); ++i) {
     out += fmt::format("{}{}", i > 0 ? "," : "", splits[i]);

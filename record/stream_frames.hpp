@@ -5,8 +5,8 @@
 //
 //   StreamFrames server(limits, /*keep_boundaries=*/4096);
 //   server.append(chunk.bytes);
-//   while (auto piece = server.next()) use(piece->frame, piece->splits);   // views: valid until append()
-//   if (server.error()) ...;   // the bytes stopped being frames at server.error()->offset
+//   while (auto piece = server.next()) use(piece->frame, piece->splits);   // views: valid until
+//   append() if (server.error()) ...;   // the bytes stopped being frames at server.error()->offset
 #pragma once
 
 #include <cstddef>
@@ -51,8 +51,8 @@ class StreamFrames {
   protocol::FrameDecoder decoder_;
   std::size_t keep_boundaries_;
   protocol::Bytes buffer_;
-  std::size_t start_ = 0;         // buffer_[start_] is at stream offset decoder_.offset()
-  std::uint64_t received_ = 0;    // stream offset of buffer_.end()
+  std::size_t start_ = 0;       // buffer_[start_] is at stream offset decoder_.offset()
+  std::uint64_t received_ = 0;  // stream offset of buffer_.end()
   // Stream offsets after offset() where a chunk began; at most keep_boundaries_ of them (a
   // frame with more is past the limit anyway).
   std::deque<std::uint64_t> boundaries_;

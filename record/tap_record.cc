@@ -1,11 +1,11 @@
 // tap_record: a captured or live TAP session as a scenario (see record_cli.cc --help).
+#include <fmt/format.h>
+
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-
-#include <fmt/format.h>
 
 #include "capture/capture_reader.hpp"
 #include "cli/conventions.hpp"
@@ -31,7 +31,8 @@ std::optional<std::string> read_capture_file(const std::string& path, std::strin
     std::size_t n = 0;
     while ((n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) {
       bytes.append(buffer, n);
-      if (bytes.size() > kMaxCaptureFile) return fmt::format("standard input: more than {} bytes", kMaxCaptureFile);
+      if (bytes.size() > kMaxCaptureFile)
+        return fmt::format("standard input: more than {} bytes", kMaxCaptureFile);
     }
     return std::nullopt;
   }
@@ -39,8 +40,9 @@ std::optional<std::string> read_capture_file(const std::string& path, std::strin
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return fmt::format("{}: {}", path, ec.message());
   if (size > kMaxCaptureFile) {
-    return fmt::format("{}: {} bytes is over the {} tap_record reads (cut the capture to one conversation first)", path,
-                       size, kMaxCaptureFile);
+    return fmt::format(
+        "{}: {} bytes is over the {} tap_record reads (cut the capture to one conversation first)",
+        path, size, kMaxCaptureFile);
   }
   std::ifstream in(path, std::ios::binary);
   bytes.assign(std::istreambuf_iterator<char>(in), {});
@@ -79,11 +81,15 @@ int record_capture(const CaptureCommand& command) {
   const std::size_t index = static_cast<std::size_t>(&c - parsed->conversations.data()) + 1;
   // Long values go beside --out, or into --dir when the scenario goes to standard output.
   const std::string scenario_path =
-      !command.out.empty() ? command.out
-                           : (command.dir.empty() ? std::string() : (std::filesystem::path(command.dir) / "recorded.scenario").string());
-  const std::string source = fmt::format("{}, connection {} ({}:{} -> {}:{})",
-                                         std::filesystem::path(command.capture).filename().string(), index,
-                                         c.client.address, c.client.port, c.server.address, c.server.port);
+      !command.out.empty()
+          ? command.out
+          : (command.dir.empty()
+                 ? std::string()
+                 : (std::filesystem::path(command.dir) / "recorded.scenario").string());
+  const std::string source =
+      fmt::format("{}, connection {} ({}:{} -> {}:{})",
+                  std::filesystem::path(command.capture).filename().string(), index,
+                  c.client.address, c.client.port, c.server.address, c.server.port);
   Recorder recorder(options_for(command.shape, scenario_path, source), side_file_sink());
   feed_conversation(c, recorder);
   const Recording recording = recorder.finish();

@@ -1,13 +1,15 @@
 #include "record/value_words.hpp"
 
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include <filesystem>
 
 namespace tapharness::record {
 
-std::string ValueWords::word(std::string_view value, std::string_view form, std::string_view field) {
-  const std::string stem = path_.empty() ? "recorded" : std::filesystem::path(path_).stem().string();
+std::string ValueWords::word(std::string_view value, std::string_view form,
+                             std::string_view field) {
+  const std::string stem =
+      path_.empty() ? "recorded" : std::filesystem::path(path_).stem().string();
   const std::string name = fmt::format("{}.{}{}.{}.bin", stem, side_, frame_, field);
   if (name == last_name_ && protocol::as_chars(last_value_) == value) return last_word_;
   std::vector<runner::ScenarioUpdate::SideFile> files;
@@ -20,8 +22,9 @@ std::string ValueWords::word(std::string_view value, std::string_view form, std:
   for (auto& file : files) {
     if (error_) break;
     if (path_.empty()) {
-      error_ = fmt::format("a {}-byte {} needs a file beside the scenario: give --out FILE or --dir DIR",
-                           value.size(), field);
+      error_ =
+          fmt::format("a {}-byte {} needs a file beside the scenario: give --out FILE or --dir DIR",
+                      value.size(), field);
     } else if (auto failed = sink_(std::move(file))) {
       error_ = std::move(*failed);
     }

@@ -25,7 +25,8 @@ class ValueWords {
   // recording. An empty `scenario_path` means there is nowhere to write them.
   using Sink = std::function<std::optional<std::string>(runner::ScenarioUpdate::SideFile&& file)>;
 
-  ValueWords(std::string scenario_path, Sink sink) : path_(std::move(scenario_path)), sink_(std::move(sink)) {}
+  ValueWords(std::string scenario_path, Sink sink)
+      : path_(std::move(scenario_path)), sink_(std::move(sink)) {}
 
   // The frame (counted from 1 per direction) the next words belong to, for file names.
   void set_frame(std::string_view side, std::uint64_t frame) {

@@ -3,12 +3,12 @@
 // to tap_tail, gives the same JSON lines with every ACK as recorded (the replaying server's
 // strict verdict); its sends render to the very bytes the capture holds, and tap_scenario
 // passes it against the built-in client.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "capture/capture_reader.hpp"
 #include "runner/scenario_run.hpp"
@@ -32,9 +32,9 @@ std::string listening(ChildProcess& child) {
 // tap_scenario on `path`, without the variables Bazel set for this test (its filter, shards
 // and XML file are this test's, not the child's).
 ChildProcess tap_scenario(const std::string& path) {
-  return ChildProcess("/usr/bin/env", {"-u", "TESTBRIDGE_TEST_ONLY", "-u", "TEST_TOTAL_SHARDS", "-u", "TEST_SHARD_INDEX",
-                                       "-u", "TEST_SHARD_STATUS_FILE", "-u", "XML_OUTPUT_FILE", "runner/tap_scenario",
-                                       path});
+  return ChildProcess("/usr/bin/env", {"-u", "TESTBRIDGE_TEST_ONLY", "-u", "TEST_TOTAL_SHARDS",
+                                       "-u", "TEST_SHARD_INDEX", "-u", "TEST_SHARD_STATUS_FILE",
+                                       "-u", "XML_OUTPUT_FILE", "runner/tap_scenario", path});
 }
 
 ChildProcess::Exit tail(const std::string& addr, const std::string& flags) {
@@ -50,7 +50,8 @@ protocol::Bytes server_bytes(const std::string& pcap) {
   protocol::Bytes out;
   if (!capture || capture->conversations.size() != 1) return out;
   for (const auto& s : capture->conversations[0].segments) {
-    if (s.direction == capture::Direction::to_client) out.insert(out.end(), s.payload.begin(), s.payload.end());
+    if (s.direction == capture::Direction::to_client)
+      out.insert(out.end(), s.payload.begin(), s.payload.end());
   }
   return out;
 }
@@ -95,7 +96,8 @@ TEST_P(CaptureRoundTrip, ReplayGivesTheSameEventsAcksAndBytes) {
   auto parsed = scenario::load_scenario(out);
   ASSERT_TRUE(parsed) << parsed.error().text() << "\n" << text;
   if (parsed->sasl.empty()) {  // the SASL replies are the mock server's own, not sends
-    EXPECT_TRUE(rendered_sends(*parsed) == server_bytes(pcap)) << "the sends render other bytes\n" << text;
+    EXPECT_TRUE(rendered_sends(*parsed) == server_bytes(pcap)) << "the sends render other bytes\n"
+                                                               << text;
   }
 
   ChildProcess replay("mockserver/tap_mockserver", {"--scenario", out});
@@ -112,16 +114,17 @@ TEST_P(CaptureRoundTrip, ReplayGivesTheSameEventsAcksAndBytes) {
   EXPECT_EQ(ran.status, 0) << ran.out << ran.err << "\n" << text;
 }
 
-INSTANTIATE_TEST_SUITE_P(Library, CaptureRoundTrip,
-                         ::testing::Values("backfill_several_vbuckets", "ack_requests_mutation_deletion_opaque",
-                                           "checkpoint_sync", "takeover_vbuckets", "opaque_every_sub_code",
-                                           "opaque_sub_code_needs_four_engine_bytes", "close_tap_stream_ends_feed",
-                                           "datatype_and_deletion_values", "sasl_plain_before_connect",
-                                           "sasl_auth_refused", "keys_only", "flush", "connection_reset",
-                                           "truncated_mid_body", "truncated_after_header", "fragmented_frames",
-                                           "nack_retransmit", "vbucket_set_unnamed_state", "connect_rejected_with_text",
-                                           "lie_extlen_too_short", "non_tap_request_gets_no_reply",
-                                           "stall_idle_timeout"));
+INSTANTIATE_TEST_SUITE_P(
+    Library, CaptureRoundTrip,
+    ::testing::Values("backfill_several_vbuckets", "ack_requests_mutation_deletion_opaque",
+                      "checkpoint_sync", "takeover_vbuckets", "opaque_every_sub_code",
+                      "opaque_sub_code_needs_four_engine_bytes", "close_tap_stream_ends_feed",
+                      "datatype_and_deletion_values", "sasl_plain_before_connect",
+                      "sasl_auth_refused", "keys_only", "flush", "connection_reset",
+                      "truncated_mid_body", "truncated_after_header", "fragmented_frames",
+                      "nack_retransmit", "vbucket_set_unnamed_state", "connect_rejected_with_text",
+                      "lie_extlen_too_short", "non_tap_request_gets_no_reply",
+                      "stall_idle_timeout"));
 
 // A recording of 100,000 frames (a send and a client event line each, none repeated) is
 // recorded in bounded memory and replays within the run's limit: serving it was quadratic
@@ -131,7 +134,8 @@ TEST(CaptureVolume, AHundredThousandFramesRecordAndReplay) {
   std::filesystem::create_directories(dir);
   const std::string pcap = (dir / "volume.pcapng").string();
   const std::string out = (dir / "volume.scenario").string();
-  ChildProcess server("mockserver/tap_mockserver", {"--scenario", "scenarios/stream_100k_mutations.scenario", "--pcap", pcap});
+  ChildProcess server("mockserver/tap_mockserver",
+                      {"--scenario", "scenarios/stream_100k_mutations.scenario", "--pcap", pcap});
   const std::string addr = listening(server);
   ASSERT_FALSE(addr.empty());
   const auto original = tail(addr, "--name bulk --backfill 0");

@@ -3,10 +3,10 @@
 // recorded scenario, served again to tap_tail, gives the same JSON lines; the replaying
 // server's verdict (every ACK as recorded, strictly) passes, and tap_scenario passes the
 // recording against the built-in client.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "runner/scenario_run.hpp"
 #include "scenario/parser.hpp"
@@ -30,9 +30,9 @@ std::string listening(ChildProcess& child) {
 // tap_scenario on `path`, without the variables Bazel set for this test (its filter, shards
 // and XML file are this test's, not the child's).
 ChildProcess tap_scenario(const std::string& path) {
-  return ChildProcess("/usr/bin/env", {"-u", "TESTBRIDGE_TEST_ONLY", "-u", "TEST_TOTAL_SHARDS", "-u", "TEST_SHARD_INDEX",
-                                       "-u", "TEST_SHARD_STATUS_FILE", "-u", "XML_OUTPUT_FILE", "runner/tap_scenario",
-                                       path});
+  return ChildProcess("/usr/bin/env", {"-u", "TESTBRIDGE_TEST_ONLY", "-u", "TEST_TOTAL_SHARDS",
+                                       "-u", "TEST_SHARD_INDEX", "-u", "TEST_SHARD_STATUS_FILE",
+                                       "-u", "XML_OUTPUT_FILE", "runner/tap_scenario", path});
 }
 
 ChildProcess::Exit tail(const std::string& addr, const std::string& flags) {
@@ -58,7 +58,8 @@ TEST_P(ProxyRoundTrip, ReplayGivesTheSameEventsAndAcks) {
   ChildProcess server("mockserver/tap_mockserver", {"--scenario", library});
   const std::string upstream = listening(server);
   ASSERT_FALSE(upstream.empty());
-  ChildProcess recorder("record/tap_record", {"--listen", "127.0.0.1:0", "--upstream", upstream, "--out", out});
+  ChildProcess recorder("record/tap_record",
+                        {"--listen", "127.0.0.1:0", "--upstream", upstream, "--out", out});
   const std::string proxy = listening(recorder);
   ASSERT_FALSE(proxy.empty());
   const auto original = tail(proxy, flags);
@@ -86,13 +87,14 @@ TEST_P(ProxyRoundTrip, ReplayGivesTheSameEventsAndAcks) {
   EXPECT_EQ(ran.status, 0) << ran.out << ran.err << "\n" << text;
 }
 
-INSTANTIATE_TEST_SUITE_P(Library, ProxyRoundTrip,
-                         ::testing::Values("backfill_several_vbuckets", "ack_requests_mutation_deletion_opaque",
-                                           "checkpoint_sync", "takeover_vbuckets", "opaque_every_sub_code",
-                                           "close_tap_stream_ends_feed", "datatype_and_deletion_values",
-                                           "sasl_plain_before_connect", "keys_only", "flush", "connection_reset",
-                                           "truncated_mid_body", "fragmented_frames", "nack_retransmit",
-                                           "vbucket_set_every_state", "stall_idle_timeout"));
+INSTANTIATE_TEST_SUITE_P(
+    Library, ProxyRoundTrip,
+    ::testing::Values("backfill_several_vbuckets", "ack_requests_mutation_deletion_opaque",
+                      "checkpoint_sync", "takeover_vbuckets", "opaque_every_sub_code",
+                      "close_tap_stream_ends_feed", "datatype_and_deletion_values",
+                      "sasl_plain_before_connect", "keys_only", "flush", "connection_reset",
+                      "truncated_mid_body", "fragmented_frames", "nack_retransmit",
+                      "vbucket_set_every_state", "stall_idle_timeout"));
 
 }  // namespace
 }  // namespace tapharness::record

@@ -2,11 +2,11 @@
 // parses, is in the canonical layout, and renders back to the very bytes that were sent.
 #include "record/recorder.hpp"
 
-#include <filesystem>
-#include <fstream>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "protocol/sasl.hpp"
 #include "protocol/tap_connect.hpp"
@@ -78,12 +78,14 @@ Recorded record(const Conversation& c, RecordOptions options = {}, std::string n
   std::filesystem::create_directories(dir);
   out.path = (dir / (name + ".scenario")).string();
   if (options.scenario_path.empty()) options.scenario_path = out.path;
-  Recorder recorder(options, [&](runner::ScenarioUpdate::SideFile&& file) -> std::optional<std::string> {
-    std::ofstream(file.path, std::ios::binary).write(reinterpret_cast<const char*>(file.bytes.data()),
-                                                     static_cast<std::streamsize>(file.bytes.size()));
-    out.side_files.push_back(file.path);
-    return std::nullopt;
-  });
+  Recorder recorder(options,
+                    [&](runner::ScenarioUpdate::SideFile&& file) -> std::optional<std::string> {
+                      std::ofstream(file.path, std::ios::binary)
+                          .write(reinterpret_cast<const char*>(file.bytes.data()),
+                                 static_cast<std::streamsize>(file.bytes.size()));
+                      out.side_files.push_back(file.path);
+                      return std::nullopt;
+                    });
   for (const auto& [chunk, bytes] : c.chunks()) {
     Chunk with = chunk;
     with.bytes = bytes;
@@ -110,7 +112,9 @@ Bytes rendered_sends(const scenario::Scenario& s) {
 // The recording parses, is in the canonical layout, and sends what the server sent.
 ::testing::AssertionResult replays_exactly(const Recorded& r, const Conversation& c) {
   auto parsed = scenario::load_scenario(r.path);
-  if (!parsed) return ::testing::AssertionFailure() << fmt::format("{}", parsed.error()) << "\n" << r.recording.text;
+  if (!parsed)
+    return ::testing::AssertionFailure() << fmt::format("{}", parsed.error()) << "\n"
+                                         << r.recording.text;
   if (scenario::format_scenario(r.recording.text) != r.recording.text) {
     return ::testing::AssertionFailure() << "not in the canonical layout:\n" << r.recording.text;
   }
@@ -152,12 +156,23 @@ TEST(Recorder, EveryKindOfFrameBecomesItsExactSendLine) {
   c.client(ack(Opcode::tap_opaque, 1));
   c.server(ep::opaque(3, protocol::TapOpaqueCode::initial_vbucket_stream, 3, 0x01));
   c.client(ack(Opcode::tap_opaque, 3));
-  Bytes mutation = ep::mutation({.vbucket = 3, .key = "session:9f", .value = std::string_view("opaque\0\xff", 8),
-                                 .flags = 0x02000006, .expiry = 1700086400, .cas = 0x16a2b3c4d5e60003,
-                                 .opaque = 11, .rev_seqno = 12, .nru = 2});
+  Bytes mutation = ep::mutation({.vbucket = 3,
+                                 .key = "session:9f",
+                                 .value = std::string_view("opaque\0\xff", 8),
+                                 .flags = 0x02000006,
+                                 .expiry = 1700086400,
+                                 .cas = 0x16a2b3c4d5e60003,
+                                 .opaque = 11,
+                                 .rev_seqno = 12,
+                                 .nru = 2});
   mutation[protocol::header_offset::datatype] = 1;
   c.server(mutation);
-  c.server(ep::deletion({.vbucket = 1, .key = "user::0999", .cas = 4, .opaque = 12, .tap_flags = 0x01, .rev_seqno = 7}));
+  c.server(ep::deletion({.vbucket = 1,
+                         .key = "user::0999",
+                         .cas = 4,
+                         .opaque = 12,
+                         .tap_flags = 0x01,
+                         .rev_seqno = 7}));
   c.client(ack(Opcode::tap_delete, 12));
   c.server(ep::checkpoint_start(0, 0x1'0000'0002, 13));
   c.server(ep::checkpoint_end(0, 0x1'0000'0002, 14));
@@ -174,23 +189,35 @@ TEST(Recorder, EveryKindOfFrameBecomesItsExactSendLine) {
   const std::string& t = r.recording.text;
   EXPECT_FALSE(r.recording.error) << r.recording.error->message();
   EXPECT_TRUE(replays_exactly(r, c));
-  EXPECT_TRUE(has_line(t, "expect connect name=\"replica-7\" flags=backfill,list_vbuckets,support_ack "
-                          "backfill=1700000000 vbuckets=0,1,3")) << t;
+  EXPECT_TRUE(has_line(t,
+                       "expect connect name=\"replica-7\" flags=backfill,list_vbuckets,support_ack "
+                       "backfill=1700000000 vbuckets=0,1,3"))
+      << t;
   EXPECT_TRUE(has_line(t, "send opaque vb=0 code=ENABLE_AUTO_NACK opaque=1 ack")) << t;
   EXPECT_TRUE(has_line(t, "expect ack opaque=1")) << t;
-  EXPECT_TRUE(has_line(t, "send mutation vb=3 key=\"session:9f\" value=\"opaque\\x00\\xff\" flags=33554438 "
-                          "expiry=1700086400 cas=1631063673045123075 datatype=1 rev_seqno=12 nru=2 opaque=11")) << t;
-  EXPECT_TRUE(has_line(t, "send deletion vb=1 key=\"user::0999\" cas=4 rev_seqno=7 opaque=12 ack")) << t;
+  EXPECT_TRUE(
+      has_line(t,
+               "send mutation vb=3 key=\"session:9f\" value=\"opaque\\x00\\xff\" flags=33554438 "
+               "expiry=1700086400 cas=1631063673045123075 datatype=1 rev_seqno=12 nru=2 opaque=11"))
+      << t;
+  EXPECT_TRUE(has_line(t, "send deletion vb=1 key=\"user::0999\" cas=4 rev_seqno=7 opaque=12 ack"))
+      << t;
   EXPECT_TRUE(has_line(t, "send checkpoint_start vb=0 checkpoint=4294967298 opaque=13")) << t;
   EXPECT_TRUE(has_line(t, "send vbucket_set vb=5 state=7 opaque=16")) << t;
   EXPECT_TRUE(has_line(t, "send flush vb=0 opaque=17")) << t;
   EXPECT_TRUE(has_line(t, "send noop")) << t;
   EXPECT_TRUE(has_line(t, "close fin")) << t;
-  EXPECT_TRUE(has_line(t, "client args name=\"replica-7\" backfill=1700000000 vbuckets=0,1,3 ack")) << t;
+  EXPECT_TRUE(has_line(t, "client args name=\"replica-7\" backfill=1700000000 vbuckets=0,1,3 ack"))
+      << t;
   EXPECT_TRUE(has_line(t, "client event begin_backfill vb=3")) << t;
-  EXPECT_TRUE(has_line(t, "client event mutation vb=3 key=\"session:9f\" value=\"opaque\\x00\\xff\" flags=33554438 "
-                          "expiry=1700086400 cas=1631063673045123075 datatype=1")) << t;
-  EXPECT_TRUE(has_line(t, "client event deletion vb=1 key=\"user::0999\" value=\"\" cas=4 datatype=0")) << t;
+  EXPECT_TRUE(has_line(
+      t,
+      "client event mutation vb=3 key=\"session:9f\" value=\"opaque\\x00\\xff\" flags=33554438 "
+      "expiry=1700086400 cas=1631063673045123075 datatype=1"))
+      << t;
+  EXPECT_TRUE(
+      has_line(t, "client event deletion vb=1 key=\"user::0999\" value=\"\" cas=4 datatype=0"))
+      << t;
   EXPECT_TRUE(has_line(t, "client event checkpoint_start vb=0 checkpoint=4294967298")) << t;
   EXPECT_TRUE(has_line(t, "client event vbucket_set vb=5 state=pending")) << t;
   EXPECT_TRUE(has_line(t, "client event flush vb=0")) << t;
@@ -204,23 +231,30 @@ TEST(Recorder, EngineBytesTtlAndTapFlagsOutsideEpEngineShapeStayExact) {
   protocol::TapArguments args;
   args.client_name = "odd";
   c.client(connect(args));
-  Bytes m = ep::mutation({.vbucket = 0, .key = "k", .value = "v", .cas = 1, .opaque = 5, .tap_flags = 0x06});
+  Bytes m = ep::mutation(
+      {.vbucket = 0, .key = "k", .value = "v", .cas = 1, .opaque = 5, .tap_flags = 0x06});
   m[protocol::kHeaderSize + protocol::tap_extras_offset::ttl] = 7;
   c.server(m);
   // A TAP_OPAQUE whose sub-code sits in 8 engine-specific bytes.
   const Bytes engine{0, 0, 0, 0, 0, 0, 0, 1};
-  c.server(protocol::encode(protocol::TapMessage{.opcode = Opcode::tap_opaque, .opaque = 6, .engine_specific = engine}));
+  c.server(protocol::encode(
+      protocol::TapMessage{.opcode = Opcode::tap_opaque, .opaque = 6, .engine_specific = engine}));
   // Extras of 12 bytes: no kind of the language has them.
   Bytes odd;
   const Bytes extras(12, 0);
-  protocol::encode_frame(odd, {.opcode = Opcode::tap_mutation, .opaque = 7, .extras = extras, .key = protocol::as_bytes("x")});
+  protocol::encode_frame(odd, {.opcode = Opcode::tap_mutation,
+                               .opaque = 7,
+                               .extras = extras,
+                               .key = protocol::as_bytes("x")});
   c.server(odd);
   c.server_end(Ending::fin);
 
   const Recorded r = record(c);
   const std::string& t = r.recording.text;
   EXPECT_TRUE(replays_exactly(r, c));
-  EXPECT_TRUE(has_line(t, "send mutation vb=0 key=\"k\" value=\"v\" flags=0 expiry=0 cas=1 ttl=7 opaque=5 tap_flags=0x6"))
+  EXPECT_TRUE(has_line(t,
+                       "send mutation vb=0 key=\"k\" value=\"v\" flags=0 expiry=0 cas=1 ttl=7 "
+                       "opaque=5 tap_flags=0x6"))
       << t;
   EXPECT_TRUE(has_line(t, "send opaque vb=0 engine=x\"0000000000000001\" opaque=6")) << t;
   EXPECT_NE(t.find("\nsend raw x\"80410001"), std::string::npos) << t;
@@ -242,10 +276,13 @@ TEST(Recorder, LongValuesGoToOneFileBesideTheScenario) {
   const Recorded r = record(c, {}, "long");
   const std::string& t = r.recording.text;
   EXPECT_TRUE(replays_exactly(r, c));
-  ASSERT_EQ(r.side_files.size(), 1u) << t;  // the send and its client event share it; the fill needs none
+  ASSERT_EQ(r.side_files.size(), 1u)
+      << t;  // the send and its client event share it; the fill needs none
   EXPECT_EQ(testing::read_text_file(r.side_files[0]), value);
   EXPECT_NE(t.find("value=file(\"long.s0.value.bin\")"), std::string::npos) << t;
-  EXPECT_NE(t.find("client event mutation vb=0 key=\"k\" value=file(\"long.s0.value.bin\")"), std::string::npos) << t;
+  EXPECT_NE(t.find("client event mutation vb=0 key=\"k\" value=file(\"long.s0.value.bin\")"),
+            std::string::npos)
+      << t;
   EXPECT_NE(t.find("value=fill(3000,0x7a)"), std::string::npos) << t;
 }
 
@@ -264,7 +301,8 @@ TEST(Recorder, LongValueWithNowhereForItsFileIsAnError) {
   ASSERT_TRUE(error);
   EXPECT_EQ(error->code, RecordError::Code::needs_side_files);
   EXPECT_EQ(error->offset, 0u);
-  EXPECT_NE(error->message().find("--out FILE or --dir DIR"), std::string::npos) << error->message();
+  EXPECT_NE(error->message().find("--out FILE or --dir DIR"), std::string::npos)
+      << error->message();
 }
 
 TEST(Recorder, SaslBecomesItsExpectLinesAndClientArgs) {
@@ -272,11 +310,17 @@ TEST(Recorder, SaslBecomesItsExpectLinesAndClientArgs) {
   Bytes list, auth, list_reply, auth_reply;
   protocol::encode_sasl_list_mechs(list);
   protocol::encode_sasl_auth_plain(auth, "replicator", "s3cret");
-  protocol::encode_sasl_response(list_reply, Opcode::sasl_list_mechs, 0, Status::success, "CRAM-MD5 PLAIN");
-  protocol::encode_sasl_response(auth_reply, Opcode::sasl_auth, 0, Status::success, "Authenticated");
+  protocol::encode_sasl_response(list_reply, Opcode::sasl_list_mechs, 0, Status::success,
+                                 "CRAM-MD5 PLAIN");
+  protocol::encode_sasl_response(auth_reply, Opcode::sasl_auth, 0, Status::success,
+                                 "Authenticated");
   protocol::TapArguments args;
   args.client_name = "authed";
-  c.client(list).server_reply(list_reply).client(auth).server_reply(auth_reply).client(connect(args));
+  c.client(list)
+      .server_reply(list_reply)
+      .client(auth)
+      .server_reply(auth_reply)
+      .client(connect(args));
   c.server(ep::mutation({.key = "k", .value = "v", .cas = 1, .opaque = 1}));
   c.server_end(Ending::fin);
 
@@ -285,7 +329,8 @@ TEST(Recorder, SaslBecomesItsExpectLinesAndClientArgs) {
   EXPECT_TRUE(replays_exactly(r, c));
   EXPECT_TRUE(has_line(t, "expect sasl_list_mechs mechs=\"CRAM-MD5 PLAIN\"")) << t;
   EXPECT_TRUE(has_line(t, "expect sasl_auth user=\"replicator\" password=\"s3cret\"")) << t;
-  EXPECT_TRUE(has_line(t, "client args name=\"authed\" user=\"replicator\" password=\"s3cret\"")) << t;
+  EXPECT_TRUE(has_line(t, "client args name=\"authed\" user=\"replicator\" password=\"s3cret\""))
+      << t;
 }
 
 TEST(Recorder, RefusedSaslEndsWithAuthFailed) {
@@ -294,7 +339,8 @@ TEST(Recorder, RefusedSaslEndsWithAuthFailed) {
   protocol::encode_sasl_list_mechs(list);
   protocol::encode_sasl_auth_plain(auth, "u", "wrong");
   protocol::encode_sasl_response(list_reply, Opcode::sasl_list_mechs, 0, Status::success, "PLAIN");
-  protocol::encode_sasl_response(auth_reply, Opcode::sasl_auth, 0, Status::auth_error, "Auth failure");
+  protocol::encode_sasl_response(auth_reply, Opcode::sasl_auth, 0, Status::auth_error,
+                                 "Auth failure");
   c.client(list).server_reply(list_reply).client(auth).server_reply(auth_reply);
   c.client_end(Ending::fin).server_end(Ending::fin);
 
@@ -333,7 +379,9 @@ TEST(Recorder, SplitsAndDelaysOnlyWhenAsked) {
   const std::string& t = asked.recording.text;
   EXPECT_TRUE(replays_exactly(asked, c));
   EXPECT_TRUE(has_line(t, "delay 300ms")) << t;
-  EXPECT_TRUE(has_line(t, "send mutation vb=0 key=\"k\" value=\"value\" flags=0 expiry=0 cas=0 opaque=1 split=10")) << t;
+  EXPECT_TRUE(has_line(
+      t, "send mutation vb=0 key=\"k\" value=\"value\" flags=0 expiry=0 cas=0 opaque=1 split=10"))
+      << t;
   EXPECT_TRUE(has_line(t, "send flush vb=0 opaque=2 bytewise")) << t;
   EXPECT_TRUE(has_line(t, "delay 400ms\nclose fin")) << t;
   EXPECT_EQ(t.find("delay 50ms"), std::string::npos) << t;  // under the threshold
@@ -341,11 +389,15 @@ TEST(Recorder, SplitsAndDelaysOnlyWhenAsked) {
   // A threshold below the frames' sizes keeps their boundaries out.
   const Recorded small = record(c, {.splits = 31}, "small");
   EXPECT_TRUE(replays_exactly(small, c));
-  EXPECT_EQ(small.recording.text.find("opaque=1 split="), std::string::npos) << small.recording.text;
-  EXPECT_EQ(small.recording.text.find("opaque=2 bytewise"), std::string::npos) << small.recording.text;
+  EXPECT_EQ(small.recording.text.find("opaque=1 split="), std::string::npos)
+      << small.recording.text;
+  EXPECT_EQ(small.recording.text.find("opaque=2 bytewise"), std::string::npos)
+      << small.recording.text;
   const Recorded exact = record(c, {.splits = 32}, "exact");
-  EXPECT_EQ(exact.recording.text.find("opaque=1 split="), std::string::npos) << exact.recording.text;
-  EXPECT_NE(exact.recording.text.find("opaque=2 bytewise"), std::string::npos) << exact.recording.text;
+  EXPECT_EQ(exact.recording.text.find("opaque=1 split="), std::string::npos)
+      << exact.recording.text;
+  EXPECT_NE(exact.recording.text.find("opaque=2 bytewise"), std::string::npos)
+      << exact.recording.text;
 }
 
 TEST(Recorder, AStreamThatStopsDecodingIsAnErrorWithItsOffset) {
@@ -365,8 +417,10 @@ TEST(Recorder, AStreamThatStopsDecodingIsAnErrorWithItsOffset) {
   EXPECT_EQ(r.recording.error->code, RecordError::Code::undecodable);
   EXPECT_EQ(r.recording.error->direction, Direction::server_to_client);
   EXPECT_EQ(r.recording.error->offset, 32u);
-  EXPECT_NE(r.recording.text.find("# tap_record stopped here: undecodable: the server's stream at offset 32"),
-            std::string::npos) << r.recording.text;
+  EXPECT_NE(r.recording.text.find(
+                "# tap_record stopped here: undecodable: the server's stream at offset 32"),
+            std::string::npos)
+      << r.recording.text;
   EXPECT_TRUE(scenario::load_scenario(r.path)) << r.recording.text;
   EXPECT_EQ(r.recording.text.find("opaque=2"), std::string::npos) << r.recording.text;
 }
@@ -380,26 +434,37 @@ TEST(Recorder, EndingsBecomeCloseAndClientEndLines) {
     const Recorded r = record(c, {}, "rst");
     EXPECT_TRUE(replays_exactly(r, c));
     EXPECT_TRUE(has_line(r.recording.text, "close rst")) << r.recording.text;
-    EXPECT_TRUE(r.recording.text.ends_with("client end error match=\"io_error\"\n")) << r.recording.text;
+    EXPECT_TRUE(r.recording.text.ends_with("client end error match=\"io_error\"\n"))
+        << r.recording.text;
   }
   {
     Conversation c;
     const Bytes f = ep::flush(2);
-    c.client(connect(args)).server(ep::flush(1)).server(Bytes(f.begin(), f.begin() + 30)).server_end(Ending::fin);
+    c.client(connect(args))
+        .server(ep::flush(1))
+        .server(Bytes(f.begin(), f.begin() + 30))
+        .server_end(Ending::fin);
     const Recorded r = record(c, {}, "cut");
     auto parsed = scenario::load_scenario(r.path);
     ASSERT_TRUE(parsed) << fmt::format("{}", parsed.error());
     EXPECT_NE(r.recording.text.find("send raw x\"80430000"), std::string::npos) << r.recording.text;
-    EXPECT_TRUE(r.recording.text.ends_with("client end error match=\"truncated\"\n")) << r.recording.text;
+    EXPECT_TRUE(r.recording.text.ends_with("client end error match=\"truncated\"\n"))
+        << r.recording.text;
   }
   {
     Conversation c;
-    c.client(connect(args)).server(ep::flush(1)).wait_ms(300).client_end(Ending::fin).server_end(Ending::fin);
+    c.client(connect(args))
+        .server(ep::flush(1))
+        .wait_ms(300)
+        .client_end(Ending::fin)
+        .server_end(Ending::fin);
     const Recorded r = record(c, {}, "idle");
     EXPECT_TRUE(replays_exactly(r, c));
     EXPECT_TRUE(has_line(r.recording.text, "close wait")) << r.recording.text;
-    EXPECT_TRUE(has_line(r.recording.text, "client args name=\"r\" idle_timeout=300ms")) << r.recording.text;
-    EXPECT_TRUE(r.recording.text.ends_with("client end error match=\"idle_timeout\"\n")) << r.recording.text;
+    EXPECT_TRUE(has_line(r.recording.text, "client args name=\"r\" idle_timeout=300ms"))
+        << r.recording.text;
+    EXPECT_TRUE(r.recording.text.ends_with("client end error match=\"idle_timeout\"\n"))
+        << r.recording.text;
   }
 }
 

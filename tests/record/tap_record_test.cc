@@ -1,11 +1,10 @@
 // tap_record as users run it: usage errors and exit statuses, the capture mode's choice of
 // conversation and its side files, the proxy's upstream failure and its Ctrl-C.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <filesystem>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "scenario/parser.hpp"
 #include "tests/support/child_process.hpp"
@@ -39,8 +38,8 @@ std::string capture_of(const std::string& name, const std::string& scenario, int
   std::filesystem::create_directories(dir);
   const std::string path = testing::write_temp_file(name + ".scenario", scenario);
   const std::string pcap = (dir / (name + ".pcapng")).string();
-  ChildProcess server("mockserver/tap_mockserver",
-                      {"--scenario", path, "--pcap", pcap, "--connections", std::to_string(connections)});
+  ChildProcess server("mockserver/tap_mockserver", {"--scenario", path, "--pcap", pcap,
+                                                    "--connections", std::to_string(connections)});
   const std::string addr = listening(server);
   for (int i = 0; i < connections; ++i) tail(addr);
   const auto served = server.wait(Ms(20'000));
@@ -57,11 +56,13 @@ TEST(TapRecord, UsageErrorsSayWhatAndExit2) {
 
   const auto none = record({});
   EXPECT_EQ(none.status, 2);
-  EXPECT_NE(none.err.find("give a CAPTURE file, or --listen and --upstream"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("give a CAPTURE file, or --listen and --upstream"), std::string::npos)
+      << none.err;
   const auto half = record({"--listen", "127.0.0.1:0", "--out", "x.scenario"});
   EXPECT_EQ(half.status, 2);
   EXPECT_NE(half.err.find("needs both --listen and --upstream"), std::string::npos) << half.err;
-  const auto bad = record({"--listen", "127.0.0.1:0", "--upstream", "nowhere", "--out", "x.scenario"});
+  const auto bad =
+      record({"--listen", "127.0.0.1:0", "--upstream", "nowhere", "--out", "x.scenario"});
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("--upstream 'nowhere' is not HOST:PORT"), std::string::npos) << bad.err;
   const auto pauses = record({"some.pcapng", "--pauses", "0"});
@@ -70,30 +71,37 @@ TEST(TapRecord, UsageErrorsSayWhatAndExit2) {
   const auto missing = record({"no-such.pcapng"});
   EXPECT_EQ(missing.status, 2);
   EXPECT_NE(missing.err.find("no-such.pcapng"), std::string::npos) << missing.err;
-  const std::string not_capture = testing::write_temp_file("not.pcapng", "hello, this is no capture");
+  const std::string not_capture =
+      testing::write_temp_file("not.pcapng", "hello, this is no capture");
   const auto garbage = record({not_capture});
   EXPECT_EQ(garbage.status, 2);
   EXPECT_NE(garbage.err.find("byte 0"), std::string::npos) << garbage.err;
 }
 
 TEST(TapRecord, SeveralConversationsAreListedAndOnePicked) {
-  const std::string pcap = capture_of("two", "expect connect\nsend mutation vb=0 key=\"k\" value=\"v\"\n", 2);
+  const std::string pcap =
+      capture_of("two", "expect connect\nsend mutation vb=0 key=\"k\" value=\"v\"\n", 2);
   const auto listed = record({pcap});
   EXPECT_EQ(listed.status, 2);
-  EXPECT_NE(listed.err.find("2 TCP conversations that carried bytes; pick one with --connection N"), std::string::npos)
+  EXPECT_NE(listed.err.find("2 TCP conversations that carried bytes; pick one with --connection N"),
+            std::string::npos)
       << listed.err;
   EXPECT_NE(listed.err.find("  2  127.0.0.1:"), std::string::npos) << listed.err;
   const auto picked = record({pcap, "--connection", "2"});
   EXPECT_EQ(picked.status, 0) << picked.err;
   EXPECT_NE(picked.out.find("connection 2"), std::string::npos) << picked.out;
-  EXPECT_NE(picked.out.find("\nsend mutation vb=0 key=\"k\" value=\"v\""), std::string::npos) << picked.out;
+  EXPECT_NE(picked.out.find("\nsend mutation vb=0 key=\"k\" value=\"v\""), std::string::npos)
+      << picked.out;
   const auto beyond = record({pcap, "--connection", "3"});
   EXPECT_EQ(beyond.status, 2);
-  EXPECT_NE(beyond.err.find("--connection 3: the capture has 2 TCP conversations"), std::string::npos) << beyond.err;
+  EXPECT_NE(beyond.err.find("--connection 3: the capture has 2 TCP conversations"),
+            std::string::npos)
+      << beyond.err;
 }
 
 TEST(TapRecord, LongValuesOnStandardOutputNeedADirectory) {
-  const std::string pcap = capture_of("long", "expect connect\nsend mutation vb=0 key=\"k\" value=random(3000)\n");
+  const std::string pcap =
+      capture_of("long", "expect connect\nsend mutation vb=0 key=\"k\" value=random(3000)\n");
   const auto refused = record({pcap});
   EXPECT_EQ(refused.status, 1);
   EXPECT_NE(refused.err.find("needs_side_files"), std::string::npos) << refused.err;
@@ -112,23 +120,27 @@ TEST(TapRecord, LongValuesOnStandardOutputNeedADirectory) {
 TEST(TapRecord, AnUpstreamThatRefusesIsNamed) {
   const auto out = (testing::temp_dir() / "refused.scenario").string();
   // Port 1 on loopback: nothing listens there.
-  ChildProcess proxy("record/tap_record",
-                     {"--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--out", out, "--connect-timeout", "2"});
+  ChildProcess proxy("record/tap_record", {"--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1",
+                                           "--out", out, "--connect-timeout", "2"});
   const std::string addr = listening(proxy);
   ASSERT_FALSE(addr.empty());
   tail(addr, "--timeout 2");
   const auto exit = proxy.wait(Ms(10'000));
   EXPECT_EQ(exit.status, 1);
-  EXPECT_NE(exit.err.find("session 1: connecting to 127.0.0.1:1: Connection refused"), std::string::npos) << exit.err;
+  EXPECT_NE(exit.err.find("session 1: connecting to 127.0.0.1:1: Connection refused"),
+            std::string::npos)
+      << exit.err;
 }
 
 TEST(TapRecord, CtrlCWritesWhatTheSessionHadAndExits130) {
   const std::string path = testing::write_temp_file(
-      "slow.scenario", "expect connect\nsend mutation vb=0 key=\"k\" value=\"v\"\ndelay 10s\nclose fin\n");
+      "slow.scenario",
+      "expect connect\nsend mutation vb=0 key=\"k\" value=\"v\"\ndelay 10s\nclose fin\n");
   ChildProcess server("mockserver/tap_mockserver", {"--scenario", path});
   const std::string upstream = listening(server);
   const auto out = (testing::temp_dir() / "interrupted.scenario").string();
-  ChildProcess proxy("record/tap_record", {"--listen", "127.0.0.1:0", "--upstream", upstream, "--out", out});
+  ChildProcess proxy("record/tap_record",
+                     {"--listen", "127.0.0.1:0", "--upstream", upstream, "--out", out});
   const std::string addr = listening(proxy);
   ASSERT_FALSE(addr.empty());
   ChildProcess client("client/tap_tail", {"--addr", addr});
@@ -138,7 +150,9 @@ TEST(TapRecord, CtrlCWritesWhatTheSessionHadAndExits130) {
   EXPECT_EQ(exit.status, 130) << exit.err;
   const std::string text = testing::read_text_file(out);
   EXPECT_NE(text.find("\nsend mutation vb=0 key=\"k\" value=\"v\""), std::string::npos) << text;
-  EXPECT_NE(text.find("# the conversation had not ended when the recording stopped"), std::string::npos) << text;
+  EXPECT_NE(text.find("# the conversation had not ended when the recording stopped"),
+            std::string::npos)
+      << text;
   EXPECT_TRUE(scenario::load_scenario(out)) << text;
 }
 
