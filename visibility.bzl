@@ -1,7 +1,8 @@
 """Who may use each layer's libraries: the build states the architecture (README, Layout).
 
 protocol/ is at the bottom, capture/ on it (pure too); client/ and mockserver/ stand side by side on it (mockserver/ on
-scenario/ too) and never use each other; runner/, fuzz/, bench/ and tools/ are on top. Tests
+scenario/ too) and never use each other; runner/, record/, fuzz/, bench/ and tools/ are on top
+(record/ on runner/ too, for the scenario forms --update writes). Tests
 reach what they test. What users' own BUILD files reach is public through the aliases in
 //:BUILD (and //testing), nothing else.
 """
@@ -16,6 +17,7 @@ PROTOCOL_USERS = [
     "//client:__subpackages__",
     "//scenario:__subpackages__",
     "//mockserver:__pkg__",
+    "//record:__pkg__",
     "//runner:__pkg__",
     "//testing:__pkg__",
     "//tools:__pkg__",
@@ -25,6 +27,7 @@ PROTOCOL_USERS = [
 # that write them, the tools that read them.
 CAPTURE_USERS = [
     "//mockserver:__pkg__",
+    "//record:__pkg__",
     "//runner:__pkg__",
     "//tools:__pkg__",
 ] + _TESTS
@@ -33,14 +36,16 @@ CAPTURE_USERS = [
 CLI_USERS = [
     "//client:__pkg__",
     "//mockserver:__pkg__",
+    "//record:__pkg__",
     "//runner:__pkg__",
     "//tools:__pkg__",
 ] + _TESTS
 
-# //scenario: the engine and the runner (and the client never).
+# //scenario: the engine, the runner and the recorder (and the client never).
 SCENARIO_USERS = [
     "//scenario:__pkg__",
     "//mockserver:__pkg__",
+    "//record:__pkg__",
     "//runner:__pkg__",
     "//testing:__pkg__",
 ] + _TESTS
@@ -49,6 +54,7 @@ SCENARIO_USERS = [
 CLIENT_USERS = [
     "//:__pkg__",
     "//client:__subpackages__",
+    "//record:__pkg__",
     "//runner:__pkg__",
     "//testing:__pkg__",
 ] + _TESTS
@@ -61,11 +67,19 @@ MOCKSERVER_USERS = [
     "//testing:__pkg__",
 ] + _TESTS
 
-# //runner: users through //:tap_scenario and the scenario macro.
+# //runner: users through //:tap_scenario and the scenario macro; the recorder writes
+# scenario lines in its forms.
 RUNNER_USERS = [
     "//:__pkg__",
+    "//record:__pkg__",
     "//runner:__pkg__",
     "//scenarios:__pkg__",
+] + _TESTS
+
+# //record: users through //:tap_record.
+RECORD_USERS = [
+    "//:__pkg__",
+    "//record:__pkg__",
 ] + _TESTS
 
 def layering_sources():

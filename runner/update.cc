@@ -17,10 +17,6 @@ namespace {
 using protocol::TapEvent;
 using protocol::TapEventKind;
 
-// Values longer than this go to a file beside the scenario: a line holds at most 64 KiB,
-// and a reviewer reads neither.
-constexpr std::size_t kLongestInline = 1024;
-
 std::vector<std::string_view> split_lines(std::string_view text) {
   std::vector<std::string_view> lines;
   std::size_t at = 0;
@@ -65,25 +61,9 @@ class LineWriter {
 
   // Bytes in the author's form where it can say them, a file when they are long.
   std::string bytes(std::string_view value, std::string_view written, int line, std::string_view field) {
-    const bool uniform = !value.empty() && std::all_of(value.begin(), value.end(), [&](char c) { return c == value[0]; });
-    if (written.starts_with("fill(") && uniform) {
-      return value[0] == 'x' ? fmt::format("fill({})", value.size())
-                             : fmt::format("fill({},{:#04x})", value.size(), static_cast<unsigned char>(value[0]));
-    }
-    if (value.size() > kLongestInline) {
-      if (uniform) return fmt::format("fill({},{:#04x})", value.size(), static_cast<unsigned char>(value[0]));
-      const std::filesystem::path scenario_path(scenario_.path);
-      const std::string name = fmt::format("{}.line{}.{}.bin", scenario_path.stem().string(), line, field);
-      side_.push_back({(scenario_path.parent_path() / name).string(),
-                       protocol::Bytes(value.begin(), value.end())});
-      return fmt::format("file(\"{}\")", name);
-    }
-    if (written.starts_with("x\"")) {
-      std::string hex;
-      for (unsigned char c : value) hex += fmt::format("{:02x}", c);
-      return fmt::format("x\"{}\"", hex);
-    }
-    return bytes_literal(value);
+    const std::string name =
+        fmt::format("{}.line{}.{}.bin", std::filesystem::path(scenario_.path).stem().string(), line, field);
+    return bytes_word(value, written, scenario_.path, name, side_);
   }
 
   // The value of `field` for `event`, written as `written` was; empty when the kind has none.
@@ -124,6 +104,27 @@ class LineWriter {
 };
 
 }  // namespace
+
+std::string bytes_word(std::string_view value, std::string_view written, const std::string& scenario_path,
+                       const std::string& file_name, std::vector<ScenarioUpdate::SideFile>& side) {
+  const bool uniform = !value.empty() && std::all_of(value.begin(), value.end(), [&](char c) { return c == value[0]; });
+  if (written.starts_with("fill(") && uniform) {
+    return value[0] == 'x' ? fmt::format("fill({})", value.size())
+                           : fmt::format("fill({},{:#04x})", value.size(), static_cast<unsigned char>(value[0]));
+  }
+  if (value.size() > kLongestInlineValue) {
+    if (uniform) return fmt::format("fill({},{:#04x})", value.size(), static_cast<unsigned char>(value[0]));
+    side.push_back({(std::filesystem::path(scenario_path).parent_path() / file_name).string(),
+                    protocol::Bytes(value.begin(), value.end())});
+    return fmt::format("file(\"{}\")", file_name);
+  }
+  if (written.starts_with("x\"")) {
+    std::string hex;
+    for (unsigned char c : value) hex += fmt::format("{:02x}", c);
+    return fmt::format("x\"{}\"", hex);
+  }
+  return bytes_literal(value);
+}
 
 std::string client_end_line(const client::ReportedEnd& end) {
   switch (end.how) {

@@ -30,6 +30,18 @@ struct ScenarioUpdate {
   std::vector<SideFile> side_files;  // long values, named by the new text
 };
 
+// Values longer than this go to a file beside the scenario: a line holds at most 64 KiB,
+// and a reviewer reads neither.
+inline constexpr std::size_t kLongestInlineValue = 1024;
+
+// `value` as a bytes word of the scenario language, in the form `written` shows where it can
+// say it (`fill(` stays fill, `x"` stays hex; "" for a string, or hex when it is mostly not
+// printable). A value longer than kLongestInlineValue is a fill when it is one byte repeated,
+// otherwise `file("NAME")`, its bytes added to `side` as NAME beside `scenario_path`. Used by
+// --update and by tap_record (record/), which write the same forms.
+std::string bytes_word(std::string_view value, std::string_view written, const std::string& scenario_path,
+                       const std::string& file_name, std::vector<ScenarioUpdate::SideFile>& side);
+
 // The new text of the file, or why it cannot be rewritten, at which line (client events
 // inside a repeat block cannot be written back one by one).
 Result<ScenarioUpdate, InputError> updated_scenario_text(const scenario::Scenario& scenario, std::string_view text,

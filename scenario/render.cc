@@ -376,11 +376,8 @@ std::string_view FrameRenderer::bytes(const BytesValue& value, std::uint64_t ind
     render_bytes(value, index, random_, scratch);
     return scratch;
   }
-  for (const auto& [address, text] : constants_) {
-    if (address == &value) return text;
-  }
-  constants_.emplace_back(&value, render_bytes(value, index, random_));
-  return constants_.back().second;
+  if (const auto found = constants_.find(&value); found != constants_.end()) return found->second;
+  return constants_.emplace(&value, render_bytes(value, index, random_)).first->second;
 }
 
 RenderedFrame render_frame(const FrameSpec& spec, std::uint64_t index, ScenarioRandom& random,

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <unordered_map>
 #include <vector>
 #include <string_view>
 #include <random>
@@ -113,7 +114,9 @@ class FrameRenderer {
   ScenarioRandom& random_;
   FrameInfo info_;
   // Values without {n} or random(): rendered once per renderer, by address.
-  std::deque<std::pair<const BytesValue*, std::string>> constants_;  // deque: views stay valid
+  // Found by address: a recorded scenario (tap_record) has a constant per send, 100,000 and
+  // more, and a search through them per frame made serving one quadratic. Nodes: views stay valid.
+  std::unordered_map<const BytesValue*, std::string> constants_;
   protocol::ep_engine::Scratch scratch_bytes_;
   std::string key_;
   std::string value_;

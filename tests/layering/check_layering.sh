@@ -52,22 +52,29 @@ done < <(includes cli)
 
 while IFS=: read -r file line target; do
   case $target in
-    \"mockserver/*|\"scenario/*|\"runner/*) violation "$file:$line" "client/ must not include $target" ;;
+    \"mockserver/*|\"scenario/*|\"runner/*|\"record/*) violation "$file:$line" "client/ must not include $target" ;;
   esac
 done < <(includes client)
 
 while IFS=: read -r file line target; do
   case $target in
-    \"client/*|\"runner/*) violation "$file:$line" "mockserver/ must not include $target" ;;
+    \"client/*|\"runner/*|\"record/*) violation "$file:$line" "mockserver/ must not include $target" ;;
   esac
 done < <(includes mockserver)
 
 while IFS=: read -r file line target; do
   case $target in
     \"third_party/asio.hpp\"|\<boost/asio*) violation "$file:$line" "scenario/ does no I/O; it must not include $target" ;;
-    \"client/*|\"mockserver/*|\"runner/*) violation "$file:$line" "scenario/ must not include $target" ;;
+    \"client/*|\"mockserver/*|\"runner/*|\"record/*) violation "$file:$line" "scenario/ must not include $target" ;;
   esac
 done < <(includes scenario)
+
+# record/ stands on runner/, never under it.
+while IFS=: read -r file line target; do
+  case $target in
+    \"record/*) violation "$file:$line" "runner/ must not include $target (record/ is on top of it)" ;;
+  esac
+done < <(includes runner)
 
 while IFS=: read -r file line _; do
   case $file in

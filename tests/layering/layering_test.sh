@@ -20,6 +20,7 @@ capture/reader.hpp:3: capture/ may include the standard library, fmt, protocol/ 
 client/feed.hpp:2: client/ must not include \"mockserver/engine.hpp\"
 mockserver/engine.hpp:2: mockserver/ must not include \"client/tap_feed.hpp\"
 scenario/parser.cc:2: scenario/ does no I/O; it must not include \"third_party/asio.hpp\"
+runner/update.hpp:2: runner/ must not include \"record/recorder.hpp\" (record/ is on top of it)
 scenario/BUILD:3: only //:BUILD's aliases (and //testing) are public; use visibility.bzl"
 # The broken tree, with its BUILD file under its real name (a file named BUILD here would be a
 # package of its own).

@@ -1,0 +1,100 @@
+// The live recorder end to end, over loopback: tap_mockserver serves a library scenario as
+// the "real" server, tap_tail follows it through tap_record --listen/--upstream, and the
+// recorded scenario, served again to tap_tail, gives the same JSON lines; the replaying
+// server's verdict (every ACK as recorded, strictly) passes, and tap_scenario passes the
+// recording against the built-in client.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "runner/scenario_run.hpp"
+#include "scenario/parser.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/temp_files.hpp"
+
+namespace tapharness::record {
+namespace {
+
+using testing::ChildProcess;
+using Ms = ChildProcess::Duration;
+
+// "listening 127.0.0.1:PORT" -> "127.0.0.1:PORT", or "" when the line did not come.
+std::string listening(ChildProcess& child) {
+  const auto line = child.read_line(Ms(10'000));
+  if (!line || !line->starts_with("listening ")) return {};
+  return line->substr(10);
+}
+
+// tap_tail's JSON lines against `addr`, with the scenario's client args.
+// tap_scenario on `path`, without the variables Bazel set for this test (its filter, shards
+// and XML file are this test's, not the child's).
+ChildProcess tap_scenario(const std::string& path) {
+  return ChildProcess("/usr/bin/env", {"-u", "TESTBRIDGE_TEST_ONLY", "-u", "TEST_TOTAL_SHARDS",
+                                       "-u", "TEST_SHARD_INDEX", "-u", "TEST_SHARD_STATUS_FILE",
+                                       "-u", "XML_OUTPUT_FILE", "runner/tap_scenario", path});
+}
+
+ChildProcess::Exit tail(const std::string& addr, const std::string& flags) {
+  ChildProcess child("/bin/sh", {"-c", "client/tap_tail --addr " + addr + " " + flags});
+  return child.wait(Ms(20'000));
+}
+
+struct RoundTrip {
+  std::string original, replayed;
+};
+
+class ProxyRoundTrip : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProxyRoundTrip, ReplayGivesTheSameEventsAndAcks) {
+  const std::string name = GetParam();
+  const std::string library = "scenarios/" + name + ".scenario";
+  auto scenario = scenario::load_scenario(library);
+  ASSERT_TRUE(scenario) << scenario.error().text();
+  const std::string flags = runner::tail_flags(*scenario);
+  const auto dir = testing::fresh_temp_dir("proxy_" + name);
+  const std::string out = (dir / (name + ".recorded.scenario")).string();
+
+  ChildProcess server("mockserver/tap_mockserver", {"--scenario", library});
+  const std::string upstream = listening(server);
+  ASSERT_FALSE(upstream.empty());
+  ChildProcess recorder("record/tap_record",
+                        {"--listen", "127.0.0.1:0", "--upstream", upstream, "--out", out});
+  const std::string proxy = listening(recorder);
+  ASSERT_FALSE(proxy.empty());
+  const auto original = tail(proxy, flags);
+  const auto recorded = recorder.wait(Ms(20'000));
+  ASSERT_EQ(recorded.status, 0) << recorded.out << recorded.err;
+  const auto served = server.wait(Ms(20'000));
+  EXPECT_EQ(served.status, 0) << served.out << served.err;
+  const std::string text = testing::read_text_file(out);
+  ASSERT_FALSE(text.empty());
+
+  // The recording, served again: the same events and end, and the same ACKs (the replaying
+  // server requires exactly the recorded ones).
+  ChildProcess replay("mockserver/tap_mockserver", {"--scenario", out});
+  const std::string again = listening(replay);
+  ASSERT_FALSE(again.empty());
+  const auto replayed = tail(again, flags);
+  const auto verdict = replay.wait(Ms(20'000));
+  EXPECT_EQ(verdict.status, 0) << verdict.out << verdict.err << "\n" << text;
+  EXPECT_EQ(replayed.out, original.out) << text;
+  EXPECT_EQ(replayed.status, original.status);
+
+  // And the runner with the built-in client: the recorded client lines hold.
+  ChildProcess run = tap_scenario(out);
+  const auto ran = run.wait(Ms(30'000));
+  EXPECT_EQ(ran.status, 0) << ran.out << ran.err << "\n" << text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Library, ProxyRoundTrip,
+    ::testing::Values("backfill_several_vbuckets", "ack_requests_mutation_deletion_opaque",
+                      "checkpoint_sync", "takeover_vbuckets", "opaque_every_sub_code",
+                      "close_tap_stream_ends_feed", "datatype_and_deletion_values",
+                      "sasl_plain_before_connect", "keys_only", "flush", "connection_reset",
+                      "truncated_mid_body", "fragmented_frames", "nack_retransmit",
+                      "vbucket_set_every_state", "stall_idle_timeout"));
+
+}  // namespace
+}  // namespace tapharness::record
