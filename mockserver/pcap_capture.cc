@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -33,21 +32,6 @@ capture::TcpEndpoint endpoint_of(const asio::ip::tcp::endpoint& e) {
     std::copy(bytes.begin(), bytes.end(), out.address.begin());
   }
   return out;
-}
-
-// The note session.hpp's send_generated writes after the head of a frame whose value is
-// generated as it is written: "then its N-byte value, generated as it is written". The
-// value's bytes are not in the trace; N is how far the stream moves on without them.
-std::optional<std::uint64_t> generated_value_length(std::string_view note) {
-  constexpr std::string_view kPrefix = "then its ",
-                             kSuffix = "-byte value, generated as it is written";
-  if (!note.starts_with(kPrefix) || !note.ends_with(kSuffix)) return std::nullopt;
-  const std::string_view number =
-      note.substr(kPrefix.size(), note.size() - kPrefix.size() - kSuffix.size());
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
-  if (ec != std::errc() || end != number.data() + number.size()) return std::nullopt;
-  return n;
 }
 
 }  // namespace
@@ -104,6 +88,7 @@ void PcapCapture::record(capture::PcapngWriter::Connection c, std::int64_t offse
                     fmt::format("line {}: a frame from the client", line));
       return;
     case TraceRecord::Kind::sent: {
+      if (r.coalesced) return;  // it goes out with the others in the write the note below says
       if (r.written.size() < r.frame.size()) {
         writer_.note(c, fmt::format("a fault cut the frame to {} of its {} bytes", r.written.size(),
                                     r.frame.size()));
@@ -131,10 +116,12 @@ void PcapCapture::record(capture::PcapngWriter::Connection c, std::int64_t offse
       return;
     }
     case TraceRecord::Kind::note:
-      if (auto length = generated_value_length(r.note)) {
-        writer_.skip(c, Side::server, *length,
+      if (r.coalesced_write) {
+        writer_.write(c, Side::server, at, r.written, fmt::format("line {}: {}", line, r.note));
+      } else if (r.generated_bytes > 0) {
+        writer_.skip(c, Side::server, r.generated_bytes,
                      fmt::format("line {}: {} value bytes generated as written are not captured",
-                                 line, *length));
+                                 line, r.generated_bytes));
       } else {
         writer_.note(c, fmt::format("line {}: {}", line, r.note));
       }

@@ -7,8 +7,8 @@
 //
 // What the capture shows is what the engine handed to the socket: each planned write as its
 // own segments (write boundaries and fault notes in the packets' comments), each frame the
-// client sent as one write (the engine sees frames, not the client's writes), and frames a
-// `writes coalesced` scenario gathers as one write each. A value generated as it is written
+// client sent as one write (the engine sees frames, not the client's writes), and the frames
+// a `writes coalesced` scenario gathers as the one write they went out in. A value generated as it is written
 // (a large fill or random value) is not in the trace: its bytes are a hole in the capture,
 // said in the next packet's comment. Thread-safe: runs on several threads may share one.
 #pragma once

@@ -350,7 +350,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     trace({.kind = TraceRecord::Kind::sent, .frame = head, .chunks = {{0, head.size(), Duration{0}}}, .written = head,
            .location = where});
-    trace({.note = fmt::format("then its {}-byte value, generated as it is written", value.length), .location = where});
+    trace({.note = fmt::format("then its {}-byte value, generated as it is written", value.length),
+           .location = where,
+           .generated_bytes = value.length});
     // One bound for the whole frame, as a frame written at once has.
     const auto deadline = Clock::now() + scenario_->timeout;
     boost::system::error_code ec;
@@ -448,7 +450,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (options_.trace) {
       const protocol::ByteView bytes(coalesced.data() + start, coalesced.size() - start);
       trace({.kind = TraceRecord::Kind::sent, .frame = bytes, .chunks = {{0, bytes.size(), Duration{0}}},
-             .written = bytes, .location = where});
+             .written = bytes, .location = where, .coalesced = true});
     }
   }
 
@@ -456,9 +458,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   asio::awaitable<void> flush_coalesced() {
     if (aborted_) co_return;
     boost::system::error_code ec;
+    // A trace says how the gathered frames went out: one write (its bytes, for a capture).
+    protocol::Bytes traced;
+    if (options_.trace) traced = writer_.coalesced();
     const auto flushed = co_await writer_.flush(ec, this->shared_from_this());
     report_.bytes_sent += flushed.written;
     report_.frames_sent += flushed.frames;
+    if (options_.trace && flushed.size > 0) {
+      trace({.written = protocol::ByteView(traced).first(flushed.written),
+             .note = fmt::format("{} frames went out in one write of {} bytes (writes coalesced)", flushed.frames,
+                                 flushed.written),
+             .location = last_location_,
+             .coalesced_write = true});
+    }
     if (ec && !options_.mutation && !ended_by_trigger_) {
       report_.fail(last_location_, "send (coalesced)", "to write the frames",
                    fmt::format("writing {} bytes failed after {}: {}", flushed.size, flushed.written,

@@ -34,6 +34,13 @@ struct TraceRecord {
   std::string note;
   scenario::SourceLocation location;
   Ending ending = Ending::none;
+  // sent, under `writes coalesced`: the frame waits in the pending write, and a later note
+  // with `coalesced_write` (its `written`: the write's bytes) says when it went.
+  bool coalesced = false;
+  bool coalesced_write = false;
+  // note: a value generated as it was written went out after the frame just recorded, this
+  // many bytes of it in no record (a capture skips them).
+  std::uint64_t generated_bytes = 0;
 };
 
 using TraceSink = std::function<void(const TraceRecord&)>;

@@ -66,7 +66,8 @@ TEST(PcapCapture, RecordsBecomeWritesCommentsHolesAndEndings) {
     sink({.kind = TraceRecord::Kind::note,
           .at = microseconds(30),
           .note = "then its 5000-byte value, generated as it is written",
-          .location = line12});
+          .location = line12,
+          .generated_bytes = 5000});
     sink({.kind = TraceRecord::Kind::sent,
           .at = microseconds(40),
           .frame = head,
@@ -115,6 +116,49 @@ TEST(PcapCapture, RecordsBecomeWritesCommentsHolesAndEndings) {
   EXPECT_EQ(sent, written) << "the bytes written after faults, not the planned frame";
   // The delayed chunk is 2 ms after the record.
   EXPECT_EQ(c.segments[2].at_us - c.segments[1].at_us, 2000);
+}
+
+// Under `writes coalesced` the frames wait in one write: the capture shows that write, split
+// only where a segment's payload ends, not a segment per frame.
+TEST(PcapCapture, CoalescedFramesShowAsTheOneWriteTheyWentOutIn) {
+  const std::string path = (tapharness::testing::temp_dir() / "coalesced.pcapng").string();
+  const Bytes frame = pattern(600);
+  Bytes all;
+  {
+    auto pcap = PcapCapture::open(path);
+    ASSERT_TRUE(pcap) << pcap.error().message();
+    TraceSink sink = (*pcap)->observer()(connection(40003));
+    const scenario::SourceLocation line3("x.scenario", 3, 1);
+    for (int i = 0; i < 3; ++i) {
+      sink({.kind = TraceRecord::Kind::sent,
+            .at = microseconds(10 + i),
+            .frame = frame,
+            .chunks = {{0, frame.size(), {}}},
+            .written = frame,
+            .location = line3,
+            .coalesced = true});
+      all.insert(all.end(), frame.begin(), frame.end());
+    }
+    sink({.at = microseconds(20),
+          .written = all,
+          .note = "3 frames went out in one write of 1800 bytes (writes coalesced)",
+          .location = line3,
+          .coalesced_write = true});
+  }
+  const capture::Capture read = read_back(path);
+  ASSERT_EQ(read.conversations.size(), 1u);
+  std::vector<std::string> seen;
+  Bytes sent;
+  for (const capture::Segment& s : read.conversations[0].segments) {
+    seen.push_back(fmt::format("{} {} {}", s.offset, s.payload.size(), s.comment));
+    sent.insert(sent.end(), s.payload.begin(), s.payload.end());
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "0 1460 line 3: 3 frames went out in one write of 1800 bytes (writes coalesced); 1800 bytes in 2 "
+                      "segments",
+                      "1460 340 ",
+                  }));
+  EXPECT_EQ(sent, all);
 }
 
 TEST(PcapCapture, TheLimitSaysWhatItLeftOut) {
