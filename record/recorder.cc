@@ -10,6 +10,7 @@
 #include "record/send_line.hpp"
 #include "runner/client_check.hpp"
 #include "runner/update.hpp"
+#include "scenario/literals.hpp"
 #include "scenario/parser.hpp"
 #include "scenario/scenario.hpp"
 
@@ -20,21 +21,8 @@ using protocol::Frame;
 using protocol::Opcode;
 using protocol::TapConnectFlag;
 
-// A string as the language quotes it (names must be quoted strings, never hex).
-std::string quoted(std::string_view bytes) {
-  std::string out = "\"";
-  for (unsigned char c : bytes) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("\\x{:02x}", c);
-    }
-  }
-  return out + "\"";
-}
+// Names must be quoted strings, never hex.
+std::string quoted(std::string_view bytes) { return scenario::string_literal(bytes); }
 
 std::string vbucket_list(const std::vector<std::uint16_t>& vbuckets) {
   std::string out;

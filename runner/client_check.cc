@@ -39,30 +39,6 @@ std::string abbreviated(std::string text) {
 
 }  // namespace
 
-// A value as the scenario language writes it: a string with escapes when printable
-// enough, hex otherwise.
-std::string bytes_literal(std::string_view bytes) {
-  std::size_t printable = 0;
-  for (char c : bytes) printable += (c >= 0x20 && c < 0x7f);
-  if (printable + 2 < bytes.size()) {
-    std::string hex;
-    for (unsigned char c : bytes) hex += fmt::format("{:02x}", c);
-    return fmt::format("x\"{}\"", hex);
-  }
-  std::string out = "\"";
-  for (unsigned char c : bytes) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("\\x{:02x}", c);
-    }
-  }
-  return out + "\"";
-}
-
 std::string state_word(protocol::VBucketState state) {
   std::string name(protocol::name_of(state));
   if (name.empty()) return std::to_string(static_cast<std::uint32_t>(state));

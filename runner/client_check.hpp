@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "client/json_lines.hpp"
+#include "scenario/literals.hpp"
 #include "scenario/scenario.hpp"
 
 namespace tapharness::runner {
@@ -52,9 +53,7 @@ class ExpectedEvents {
   std::vector<ExpectedEvent> window_;
 };
 
-// Bytes as the scenario language writes them: a string with escapes when printable enough,
-// hex otherwise.
-std::string bytes_literal(std::string_view bytes);
+using scenario::bytes_literal;  // scenario/literals.hpp: how lines write bytes
 // A vbucket state as `state=` takes it: "pending", or the number of an unnamed one.
 std::string state_word(protocol::VBucketState state);
 

@@ -2,6 +2,9 @@
 // builds field by field, the README's own examples included.
 #include "scenario/parser.hpp"
 
+#include "scenario/literals.hpp"
+#include "scenario/render.hpp"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -636,6 +639,22 @@ client event flush
 }
 
 // --- values ---
+
+// What --update, client failure output and tap_record write into lines reads back to the
+// same bytes, for every byte value, in both forms.
+TEST(ScenarioParserValues, LiteralsReadBackToTheirBytes) {
+  std::string every;
+  for (int b = 0; b < 256; ++b) every += static_cast<char>(b);
+  for (const std::string& bytes : {every, std::string("plain key"), std::string("a\"b\\c\x01")}) {
+    for (const std::string& literal : {string_literal(bytes), bytes_literal(bytes)}) {
+      const Scenario s = parsed("send mutation key=" + literal + "\n");
+      ScenarioRandom random(1);
+      EXPECT_EQ(render_bytes(*action_of<Send>(s.steps[0]).frame().find(B::key), 0, random), bytes) << literal;
+    }
+  }
+  EXPECT_EQ(bytes_literal("\x80\x81\x82\x83"), "x\"80818283\"");
+  EXPECT_EQ(string_literal("a\"b\x01"), "\"a\\\"b\\x01\"");
+}
 
 TEST(ScenarioParserValues, StringEscapes) {
   EXPECT_EQ(only_step<Send>(R"(send mutation key="a\"b\x00\\\n\r\t\x7F")").frame().get(B::key),
