@@ -10,6 +10,7 @@
 
 #include "runner/scenario_run.hpp"
 #include "scenario/parser.hpp"
+#include "tests/record/tools_support.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/temp_files.hpp"
 
@@ -18,27 +19,9 @@ namespace {
 
 using testing::ChildProcess;
 using Ms = ChildProcess::Duration;
-
-// "listening 127.0.0.1:PORT" -> "127.0.0.1:PORT", or "" when the line did not come.
-std::string listening(ChildProcess& child) {
-  const auto line = child.read_line(Ms(10'000));
-  if (!line || !line->starts_with("listening ")) return {};
-  return line->substr(10);
-}
-
-// tap_tail's JSON lines against `addr`, with the scenario's client args.
-// tap_scenario on `path`, without the variables Bazel set for this test (its filter, shards
-// and XML file are this test's, not the child's).
-ChildProcess tap_scenario(const std::string& path) {
-  return ChildProcess("/usr/bin/env", {"-u", "TESTBRIDGE_TEST_ONLY", "-u", "TEST_TOTAL_SHARDS",
-                                       "-u", "TEST_SHARD_INDEX", "-u", "TEST_SHARD_STATUS_FILE",
-                                       "-u", "XML_OUTPUT_FILE", "runner/tap_scenario", path});
-}
-
-ChildProcess::Exit tail(const std::string& addr, const std::string& flags) {
-  ChildProcess child("/bin/sh", {"-c", "client/tap_tail --addr " + addr + " " + flags});
-  return child.wait(Ms(20'000));
-}
+using testing::listening;
+using testing::tail;
+using testing::tap_scenario;
 
 struct RoundTrip {
   std::string original, replayed;

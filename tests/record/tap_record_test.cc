@@ -7,6 +7,7 @@
 #include <string>
 
 #include "scenario/parser.hpp"
+#include "tests/record/tools_support.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/temp_files.hpp"
 
@@ -15,20 +16,11 @@ namespace {
 
 using testing::ChildProcess;
 using Ms = ChildProcess::Duration;
+using testing::listening;
+using testing::tail;
 
 ChildProcess::Exit record(const std::vector<std::string>& args) {
   ChildProcess child("record/tap_record", args);
-  return child.wait(Ms(20'000));
-}
-
-std::string listening(ChildProcess& child) {
-  const auto line = child.read_line(Ms(10'000));
-  if (!line || !line->starts_with("listening ")) return {};
-  return line->substr(10);
-}
-
-ChildProcess::Exit tail(const std::string& addr, const std::string& flags = "") {
-  ChildProcess child("/bin/sh", {"-c", "client/tap_tail --addr " + addr + " " + flags});
   return child.wait(Ms(20'000));
 }
 
