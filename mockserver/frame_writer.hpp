@@ -70,6 +70,8 @@ class FrameWriter {
   // ends, so a write that fails part-way counts the frames that left whole.
   protocol::Bytes& coalesced() { return coalesced_; }
   void end_frame() { frame_ends_.push_back(coalesced_.size()); }
+  std::vector<std::size_t>& frame_ends() { return frame_ends_; }  // for frames rendered in a run
+  static constexpr std::size_t coalesce_limit() { return kCoalesceLimit; }
   bool coalesce_full() const { return coalesced_.size() >= kCoalesceLimit; }
 
   // What a flush put on the wire.

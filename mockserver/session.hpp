@@ -201,6 +201,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       gathered = 0;
       judged = false;
       co_await flush_coalesced();
+      if (Clock::now() >= limit_at_) over_limit();  // a run of frames skips the per-1024 check
     };
     for (std::uint64_t i = 0; i < count && !aborted_; ++i) {
       if (i % 1024 == 1023 && Clock::now() >= limit_at_) over_limit();
@@ -212,6 +213,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
       if (!judged && !sendable(where, send, i)) continue;
       judged = true;
+      // The frames a client owes nothing for, rendered back to back until the write is full.
+      if (model_.at_frame_boundary() && model_.reading()) {
+        protocol::Bytes& coalesced = writer_.coalesced();
+        const std::size_t before = coalesced.size();
+        bool sequence = false;
+        const std::uint64_t run =
+            renderer_.render_run(send.frame(), i, count - i, next_opaque_, coalesced, writer_.coalesce_limit(),
+                                 kPlainFrameMax, writer_.frame_ends(), sequence);
+        if (run > 0) {
+          if (sequence) next_opaque_ += static_cast<std::uint32_t>(run);
+          model_.counted_plain(coalesced.size() - before);
+          gathered += run;
+          i += run - 1;
+          if (writer_.coalesce_full()) co_await flush();
+          continue;
+        }
+      }
       gather_frame(send, where, i);
       ++gathered;
       if (writer_.coalesce_full()) co_await flush();

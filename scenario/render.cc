@@ -282,8 +282,7 @@ void FrameRenderer::compile(const FrameSpec& spec, std::uint64_t index, const By
   }
 }
 
-const FrameInfo* FrameRenderer::render_from_template(const FrameSpec& spec, std::uint64_t index,
-                                                     std::uint32_t next_opaque, Bytes& out) {
+FrameRenderer::Template* FrameRenderer::find_template(const FrameSpec& spec, std::uint64_t index) {
   // A volume repeat's next frame: the same template, its digits one increment on (unless
   // the increment adds a digit, which another template holds).
   Template* t = nullptr;
@@ -301,23 +300,52 @@ const FrameInfo* FrameRenderer::render_from_template(const FrameSpec& spec, std:
   }
   t->last_index = index;
   last_ = t;
+  return t;
+}
+
+void FrameRenderer::stamp(Template& t, std::uint64_t index, std::uint32_t next_opaque, Bytes& out) {
   const std::size_t start = out.size();
-  out.insert(out.end(), t->bytes.begin(), t->bytes.end());
+  out.insert(out.end(), t.bytes.begin(), t.bytes.end());
   std::uint8_t* frame = out.data() + start;
-  for (const auto& n : t->numbers) store_be(frame + n.at, n.value->render(index), n.width);
-  for (std::uint32_t at : t->key_digits) std::memcpy(frame + at, t->text.data(), t->digits);
+  for (const auto& n : t.numbers) store_be(frame + n.at, n.value->render(index), n.width);
+  for (std::uint32_t at : t.key_digits) std::memcpy(frame + at, t.text.data(), t.digits);
+  if (t.info.uses_sequence) protocol::store_be32(frame + protocol::header_offset::opaque, next_opaque);
+  if (t.random_length > 0) {
+    // Drawn as a full render draws it, so the same seed gives the same bytes either way.
+    random_.fill_text(reinterpret_cast<char*>(frame + t.random_at), t.random_length);
+  }
+}
+
+const FrameInfo* FrameRenderer::render_from_template(const FrameSpec& spec, std::uint64_t index,
+                                                     std::uint32_t next_opaque, Bytes& out) {
+  Template* t = find_template(spec, index);
+  if (!t) return nullptr;
+  stamp(*t, index, next_opaque, out);
   info_ = t->info;
   if (info_.uses_sequence) {
     info_.opaque = next_opaque;
-    protocol::store_be32(frame + protocol::header_offset::opaque, next_opaque);
   } else if (t->opaque_index) {
     info_.opaque = static_cast<std::uint32_t>(t->opaque_index->render(index));
   }
-  if (t->random_length > 0) {
-    // Drawn as a full render draws it, so the same seed gives the same bytes either way.
-    random_.fill_text(reinterpret_cast<char*>(frame + t->random_at), t->random_length);
-  }
   return &info_;
+}
+
+std::uint64_t FrameRenderer::render_run(const FrameSpec& spec, std::uint64_t index, std::uint64_t count,
+                                        std::uint32_t next_opaque, Bytes& out, std::size_t limit,
+                                        std::size_t max_frame, std::vector<std::size_t>& ends, bool& uses_sequence) {
+  std::uint64_t done = 0;
+  while (done < count && out.size() < limit) {
+    Template* t = find_template(spec, index + done);
+    if (!t || t->info.wants_ack || t->bytes.size() > max_frame) {
+      if (t) last_ = nullptr;  // not rendered: its digits are not this index's
+      break;
+    }
+    uses_sequence = t->info.uses_sequence;
+    stamp(*t, index + done, next_opaque + (uses_sequence ? static_cast<std::uint32_t>(done) : 0), out);
+    ends.push_back(out.size());
+    ++done;
+  }
+  return done;
 }
 
 const FrameInfo& FrameRenderer::render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,

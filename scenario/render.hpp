@@ -77,6 +77,16 @@ class FrameRenderer {
   const FrameInfo& render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,
                           protocol::Bytes& out);
 
+  // A volume repeat's frames index, index+1, ... appended back to back while `out` is under
+  // `limit` bytes, at most `count` of them, each from the template the frame before left
+  // (its end appended to `ends`): frames that ask for no ACK and are at most `max_frame`
+  // bytes, so the caller need only count them. Returns how many; 0 when the next frame has
+  // no template yet or is not such a frame (render() it). Frames that take the producer
+  // sequence take next_opaque, next_opaque+1, ...; `uses_sequence` says whether they did.
+  std::uint64_t render_run(const FrameSpec& spec, std::uint64_t index, std::uint64_t count, std::uint32_t next_opaque,
+                           protocol::Bytes& out, std::size_t limit, std::size_t max_frame, std::vector<std::size_t>& ends,
+                           bool& uses_sequence);
+
   // Whether `spec` renders as ep-engine shapes the frame: a mutation or deletion with its
   // own engine-specific bytes, no lie and no random key (what a template can hold).
   static bool ep_engine_shaped(const FrameSpec& spec);
@@ -109,6 +119,10 @@ class FrameRenderer {
   };
   const FrameInfo* render_from_template(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,
                                         protocol::Bytes& out);
+  // The template for `spec` at `index` (the one used last when index follows its index), or
+  // nullptr; then the frame from it.
+  Template* find_template(const FrameSpec& spec, std::uint64_t index);
+  void stamp(Template& t, std::uint64_t index, std::uint32_t next_opaque, protocol::Bytes& out);
   void compile(const FrameSpec& spec, std::uint64_t index, const protocol::Bytes& frame, Template& t);
 
   ScenarioRandom& random_;

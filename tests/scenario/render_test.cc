@@ -56,6 +56,54 @@ TEST(FrameRenderer, TemplatesMatchFullRendersWhenTheIndexJumpsOrStartsAgain) {
   expect_same_as_full_renders_at({R"(send mutation key="key:{n}:{n}" value=fill(10) cas={n})"}, indexes);
 }
 
+// A run of frames rendered back to back gives the bytes, frame ends and producer sequence
+// that one full render per frame gives, across digit boundaries; it stops at the limit and
+// before a frame that asks for an ACK.
+TEST(FrameRenderer, ARunOfFramesMatchesFullRendersFrameByFrame) {
+  for (const std::string line : {R"(send mutation key="k{n}" value=random(30) cas={n})", R"(send deletion key="d{n}")"}) {
+    SCOPED_TRACE(line);
+    const Send send = std::get<Send>(only_step<Repeat>("repeat 2 " + line).body.at(0).action);
+    ScenarioRandom fast_random(9), full_random(9);
+    FrameRenderer renderer(fast_random);
+    protocol::Bytes fast, full;
+    std::vector<std::size_t> ends, full_ends;
+    std::uint32_t opaque = 1, full_opaque = 1;
+    std::uint64_t index = 0;
+    while (index < 1200) {
+      bool sequence = false;
+      const std::uint64_t run = renderer.render_run(send.frame(), index, 1200 - index, opaque, fast, fast.size() + 3000,
+                                                    1024, ends, sequence);
+      if (run == 0) {  // no template yet: as the engine does, one full render
+        const FrameInfo& info = renderer.render(send.frame(), index, opaque, fast);
+        ends.push_back(fast.size());
+        opaque += info.uses_sequence;
+        ++index;
+        continue;
+      }
+      if (sequence) opaque += static_cast<std::uint32_t>(run);
+      index += run;
+    }
+    for (std::uint64_t i = 0; i < 1200; ++i) {
+      const RenderedFrame frame = render_frame(send.frame(), i, full_random, full_opaque);
+      full_opaque += frame.uses_sequence;
+      full.insert(full.end(), frame.bytes.begin(), frame.bytes.end());
+      full_ends.push_back(full.size());
+    }
+    EXPECT_EQ(protocol::to_hex(fast), protocol::to_hex(full));
+    EXPECT_EQ(ends, full_ends);
+    EXPECT_EQ(opaque, full_opaque);
+  }
+  // A send that asks for an ACK is never part of a run.
+  const Send acked = std::get<Send>(only_step<Repeat>(R"(repeat 2 send mutation key="k{n}" ack)").body.at(0).action);
+  ScenarioRandom random(9);
+  FrameRenderer renderer(random);
+  protocol::Bytes out;
+  std::vector<std::size_t> ends;
+  bool sequence = false;
+  renderer.render(acked.frame(), 0, 1, out);
+  EXPECT_EQ(renderer.render_run(acked.frame(), 1, 10, 2, out, 1 << 20, 1024, ends, sequence), 0u);
+}
+
 TEST(FrameRenderer, TemplatesMatchFullRendersForNumberedKeysAndFields) {
   expect_same_as_full_renders({R"(send mutation vb={n} key="key:{n}:{n}" value=fill(100) cas={n} flags={n} expiry={n} rev_seqno={n} nru={n} datatype={n} ack)"},
                               1100);
