@@ -214,6 +214,21 @@ TEST(Base64, EveryLengthAndEveryByteValueEncodeAsThePlainEncoderDoes) {
   }
 }
 
+// Every number prints as its decimal digits, at each digit-count boundary up to 2^64-1.
+TEST(JsonLines, NumbersOfEveryLengthPrintTheirDigits) {
+  std::vector<std::uint64_t> numbers{0, 9, 10, 99, 100, UINT64_MAX, UINT64_MAX - 1, 10'000'000'000'000'000'000u};
+  for (std::uint64_t p = 10; p <= 1'000'000'000'000'000'000u; p *= 10) {
+    numbers.push_back(p - 1);
+    numbers.push_back(p);
+    numbers.push_back(p + 1);
+  }
+  for (const std::uint64_t n : numbers) {
+    TapEvent e = mutation();
+    e.cas = n;
+    EXPECT_NE(event_json(e).find(",\"cas\":" + std::to_string(n) + ","), std::string::npos) << n;
+  }
+}
+
 // How a JSON line writes one byte of a key that needs escaping.
 std::string escaped(char byte) {
   if (byte == '"' || byte == '\\') return std::string("\\") + byte;
