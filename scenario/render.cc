@@ -333,17 +333,25 @@ const FrameInfo* FrameRenderer::render_from_template(const FrameSpec& spec, std:
 std::uint64_t FrameRenderer::render_run(const FrameSpec& spec, std::uint64_t index, std::uint64_t count,
                                         std::uint32_t next_opaque, Bytes& out, std::size_t limit,
                                         std::size_t max_frame, std::vector<std::size_t>& ends, bool& uses_sequence) {
+  if (count == 0 || out.size() >= limit) return 0;
+  Template* t = find_template(spec, index);
+  if (!t || t->info.wants_ack || t->bytes.size() > max_frame) {
+    if (t) last_ = nullptr;  // not rendered: its digits are not this index's
+    return 0;
+  }
+  uses_sequence = t->info.uses_sequence;
+  // One template for the whole run: the next index's digits are the last ones incremented.
   std::uint64_t done = 0;
-  while (done < count && out.size() < limit) {
-    Template* t = find_template(spec, index + done);
-    if (!t || t->info.wants_ack || t->bytes.size() > max_frame) {
-      if (t) last_ = nullptr;  // not rendered: its digits are not this index's
-      break;
-    }
-    uses_sequence = t->info.uses_sequence;
+  while (true) {
     stamp(*t, index + done, next_opaque + (uses_sequence ? static_cast<std::uint32_t>(done) : 0), out);
     ends.push_back(out.size());
     ++done;
+    if (done == count || out.size() >= limit) break;
+    if (!increment_decimal(t->text, t->digits)) {  // one more digit: another template's frame
+      last_ = nullptr;
+      break;
+    }
+    t->last_index = index + done;
   }
   return done;
 }
