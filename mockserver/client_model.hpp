@@ -29,14 +29,9 @@ class ClientModel {
   // a correct client sends for the frames these bytes completed, in order.
   std::vector<protocol::AckRequest> written(protocol::ByteView bytes, bool cut);
 
-  // A whole well-formed frame that asks for no ACK (the engine rendered it so): nothing to
-  // decide, only its bytes to count. A volume repeat's frames take this path.
-  std::vector<protocol::AckRequest> written_plain(protocol::ByteView frame) {
-    if (counted_plain(frame.size())) return {};
-    return written(frame, false);  // what came before decides: decode
-  }
-  // The same, for a frame of `size` bytes, when nothing before it is part-written (false:
-  // it must go through written_plain).
+  // A whole well-formed frame of `size` bytes that asks for no ACK (the engine rendered it
+  // so): nothing to decide, only its bytes to count; a volume repeat's frames take this path.
+  // False when a part-written frame comes before it: then written() must decode it.
   bool counted_plain(std::size_t size) {
     if (stopped_) return true;
     if (!partial_.empty()) return false;

@@ -214,7 +214,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (!judged && !sendable(where, send, i)) continue;
       judged = true;
       // The frames a client owes nothing for, rendered back to back until the write is full.
-      if (model_.at_frame_boundary() && model_.reading()) {
+      if (model_.at_frame_boundary()) {
         protocol::Bytes& coalesced = writer_.coalesced();
         const std::size_t before = coalesced.size();
         bool sequence = false;
@@ -436,9 +436,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Records the ACKs a correct client owes for `written`, the bytes of a send as they go on
   // the wire (`cut`: a fault wrote fewer than its frame).
   // `plain`: a whole ep-engine-shaped frame that asks for no ACK (only counted).
-  void owe(protocol::ByteView written, bool cut, const SourceLocation& where, bool plain = false) {
+  void owe(protocol::ByteView written, bool cut, const SourceLocation& where) {
     const bool was_reading = model_.reading();
-    for (const protocol::AckRequest& ack : plain ? model_.written_plain(written) : model_.written(written, cut)) {
+    for (const protocol::AckRequest& ack : model_.written(written, cut)) {
       book_.owe(AckTarget{ack.opaque, ack.opcode, protocol::Status::success}, where);
     }
     if (was_reading && !model_.reading()) {
@@ -463,7 +463,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     // A volume repeat's frames: ep-engine-shaped, small, asking nothing: nothing to decode.
     const bool plain = !info.wants_ack && size <= kPlainFrameMax && info.ep_engine_shaped;
     // A correct client reads such a frame and owes nothing for it: counted, not decoded.
-    if (!plain || !model_.counted_plain(size)) owe(protocol::ByteView(coalesced.data() + start, size), false, where, plain);
+    // (a part-written frame before it decides otherwise: then it is decoded)
+    if (!plain || !model_.counted_plain(size)) owe(protocol::ByteView(coalesced.data() + start, size), false, where);
     writer_.end_frame();
     if (options_.trace) {
       const protocol::ByteView bytes(coalesced.data() + start, coalesced.size() - start);

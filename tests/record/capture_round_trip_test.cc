@@ -85,18 +85,7 @@ TEST_P(CaptureRoundTrip, ReplayGivesTheSameEventsAcksAndBytes) {
                                                                << text;
   }
 
-  ChildProcess replay("mockserver/tap_mockserver", {"--scenario", out});
-  const std::string again = listening(replay);
-  ASSERT_FALSE(again.empty());
-  const auto replayed = tail(again, flags);
-  const auto verdict = replay.wait(Ms(20'000));
-  EXPECT_EQ(verdict.status, 0) << verdict.out << verdict.err << "\n" << text;
-  EXPECT_EQ(replayed.out, original.out) << text;
-  EXPECT_EQ(replayed.status, original.status);
-
-  ChildProcess run = tap_scenario(out);
-  const auto ran = run.wait(Ms(30'000));
-  EXPECT_EQ(ran.status, 0) << ran.out << ran.err << "\n" << text;
+  testing::expect_replay_matches(out, flags, original, text);
 }
 
 INSTANTIATE_TEST_SUITE_P(

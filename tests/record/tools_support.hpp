@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "tests/support/child_process.hpp"
 
 namespace tapharness::testing {
@@ -31,6 +33,25 @@ inline ChildProcess tap_scenario(const std::string& path) {
   return ChildProcess("/usr/bin/env", {"-u", "TESTBRIDGE_TEST_ONLY", "-u", "TEST_TOTAL_SHARDS",
                                        "-u", "TEST_SHARD_INDEX", "-u", "TEST_SHARD_STATUS_FILE",
                                        "-u", "XML_OUTPUT_FILE", "runner/tap_scenario", path});
+}
+
+// The recorded scenario at `path` (its text, for failure output), served again to tap_tail
+// with `flags`: the same JSON lines and exit status as `original`, every recorded ACK (the
+// replaying server's strict verdict), and tap_scenario passes it against the built-in client.
+inline void expect_replay_matches(const std::string& path, const std::string& flags, const ChildProcess::Exit& original,
+                                  const std::string& text) {
+  ChildProcess replay("mockserver/tap_mockserver", {"--scenario", path});
+  const std::string again = listening(replay);
+  ASSERT_FALSE(again.empty());
+  const auto replayed = tail(again, flags);
+  const auto verdict = replay.wait(Ms(20'000));
+  EXPECT_EQ(verdict.status, 0) << verdict.out << verdict.err << "\n" << text;
+  EXPECT_EQ(replayed.out, original.out) << text;
+  EXPECT_EQ(replayed.status, original.status);
+
+  ChildProcess run = tap_scenario(path);
+  const auto ran = run.wait(Ms(30'000));
+  EXPECT_EQ(ran.status, 0) << ran.out << ran.err << "\n" << text;
 }
 
 }  // namespace tapharness::testing
