@@ -5,19 +5,13 @@
 #include <cstring>
 #include <cctype>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 #include <nlohmann/json.hpp>
 
+#include "client/json_text.hpp"
 #include "protocol/bytes.hpp"
 
 namespace tapharness::client {
 namespace {
-
-constexpr std::string_view kBase64 =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string json_string(std::string_view bytes) { return "\"" + protocol::escape_bytes(bytes) + "\""; }
 
@@ -129,138 +123,6 @@ char* put_number(char* at, std::uint64_t n) {
   return end;
 }
 
-// Two base64 letters for each 12-bit group: two lookups per three bytes instead of four (a
-// value is most of a mutation's JSON line; no dependency here encodes into a raw buffer).
-constexpr auto kBase64Pairs = [] {
-  std::array<std::array<char, 2>, 4096> pairs{};
-  for (std::size_t i = 0; i < pairs.size(); ++i) pairs[i] = {kBase64[i >> 6], kBase64[i & 0x3f]};
-  return pairs;
-}();
-
-#if defined(__x86_64__)
-// Twelve bytes to sixteen letters per step with SSSE3 (pshufb), as Muła and Lemire describe:
-// each 3-byte group is spread over a 32-bit lane, its four 6-bit fields shifted into bytes
-// by two multiplies, and each field mapped to its letter by adding an offset looked up from
-// its range (A-Z, a-z, 0-9, '+', '/'). Reads 16 bytes for each 12 it encodes; returns the
-// bytes done.
-__attribute__((target("ssse3"))) std::size_t put_base64_ssse3(char*& at, const unsigned char* in, std::size_t size) {
-  const __m128i spread = _mm_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
-  const __m128i high_fields = _mm_set1_epi32(0x0fc0fc00);
-  const __m128i high_shift = _mm_set1_epi32(0x04000040);
-  const __m128i low_fields = _mm_set1_epi32(0x003f03f0);
-  const __m128i low_shift = _mm_set1_epi32(0x01000010);
-  // The offset from a field to its letter, by range: 0 for a-z (26-51), 1-12 for 52-63, 13
-  // for A-Z (0-25).
-  const __m128i offsets = _mm_setr_epi8(71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 65, 0, 0);
-  std::size_t i = 0;
-  for (; i + 16 <= size; i += 12) {
-    const __m128i bytes = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)), spread);
-    const __m128i fields = _mm_or_si128(_mm_mulhi_epu16(_mm_and_si128(bytes, high_fields), high_shift),
-                                        _mm_mullo_epi16(_mm_and_si128(bytes, low_fields), low_shift));
-    __m128i range = _mm_subs_epu8(fields, _mm_set1_epi8(51));
-    range = _mm_or_si128(range, _mm_and_si128(_mm_cmpgt_epi8(_mm_set1_epi8(26), fields), _mm_set1_epi8(13)));
-    const __m128i letters = _mm_add_epi8(fields, _mm_shuffle_epi8(offsets, range));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(at), letters);
-    at += 16;
-  }
-  return i;
-}
-
-const bool kHasSsse3 = __builtin_cpu_supports("ssse3");
-#endif
-
-char* put_base64(char* at, std::string_view bytes) {
-  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
-  const std::size_t size = bytes.size();
-  std::size_t i = 0;
-#if defined(__x86_64__)
-  if (kHasSsse3) i = put_base64_ssse3(at, in, size);
-#endif
-  // Six bytes at a time from one 8-byte load (so at least 8 must remain): eight letters.
-  for (; i + 8 <= size; i += 6) {
-    const std::uint64_t v = protocol::load_be64(in + i);
-    std::memcpy(at + 0, kBase64Pairs[v >> 52].data(), 2);
-    std::memcpy(at + 2, kBase64Pairs[(v >> 40) & 0xfff].data(), 2);
-    std::memcpy(at + 4, kBase64Pairs[(v >> 28) & 0xfff].data(), 2);
-    std::memcpy(at + 6, kBase64Pairs[(v >> 16) & 0xfff].data(), 2);
-    at += 8;
-  }
-  for (; i + 2 < size; i += 3) {
-    const std::uint32_t v = std::uint32_t{in[i]} << 16 | std::uint32_t{in[i + 1]} << 8 | in[i + 2];
-    std::memcpy(at + 0, kBase64Pairs[v >> 12].data(), 2);
-    std::memcpy(at + 2, kBase64Pairs[v & 0xfff].data(), 2);
-    at += 4;
-  }
-  const std::size_t rest = size - i;
-  if (rest > 0) {
-    std::uint32_t v = std::uint32_t{in[i]} << 16;
-    if (rest == 2) v |= std::uint32_t{in[i + 1]} << 8;
-    at[0] = kBase64[(v >> 18) & 0x3f];
-    at[1] = kBase64[(v >> 12) & 0x3f];
-    at[2] = rest == 2 ? kBase64[(v >> 6) & 0x3f] : '=';
-    at[3] = '=';
-    at += 4;
-  }
-  return at;
-}
-
-// A JSON string's contents: printable ASCII as is, quote and backslash escaped, the rest \u00XX.
-// Which bytes a JSON string cannot hold as they are: controls, DEL and above, quote, backslash.
-constexpr auto kNeedsEscape = [] {
-  std::array<bool, 256> needs{};
-  for (std::size_t b = 0; b < needs.size(); ++b) needs[b] = b < 0x20 || b >= 0x7f || b == '"' || b == '\\';
-  return needs;
-}();
-
-// Whether any of eight bytes needs escaping, all at once (SWAR): a byte below 0x20, at or
-// above 0x7f, a quote or a backslash sets its high bit in the result. (Borrows and carries
-// can mark bytes beside a true one, never without one; the byte loop then decides.)
-[[gnu::always_inline]] inline bool any_needs_escape(std::uint64_t word) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101;
-  constexpr std::uint64_t kHigh = 0x8080808080808080;
-  auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-  const std::uint64_t below_space = (word - kOnes * 0x20) & ~word & kHigh;
-  const std::uint64_t at_or_above_del = ((word + kOnes) | word) & kHigh;  // 0x7f + 1 sets the high bit
-  return (below_space | at_or_above_del | zero_byte(word ^ (kOnes * '"')) | zero_byte(word ^ (kOnes * '\\'))) != 0;
-}
-
-char* put_escaped(char* at, std::string_view bytes) {
-  constexpr std::string_view kHex = "0123456789abcdef";
-  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
-  const std::size_t size = bytes.size();
-  std::size_t i = 0;
-  while (i < size) {
-    // A run of bytes that stand as they are (a whole key, usually): one copy, found eight
-    // bytes at a time.
-    std::size_t clean = i;
-    for (std::uint64_t word; clean + 8 <= size; clean += 8) {
-      std::memcpy(&word, in + clean, 8);  // the byte order does not matter to "any"
-      if (any_needs_escape(word)) break;
-    }
-    // The last few bytes as one word that overlaps the last one checked, when there is one.
-    if (clean + 8 > size && clean < size && size >= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, in + size - 8, 8);
-      if (!any_needs_escape(word)) clean = size;
-    }
-    while (clean < size && !kNeedsEscape[in[clean]]) ++clean;
-    std::memcpy(at, in + i, clean - i);
-    at += clean - i;
-    if (clean == size) break;
-    const unsigned char b = in[clean];
-    if (b == '"' || b == '\\') {
-      *at++ = '\\';
-      *at++ = static_cast<char>(b);
-    } else {
-      at = put(at, "\\u00");
-      *at++ = kHex[b >> 4];
-      *at++ = kHex[b & 0xf];
-    }
-    i = clean + 1;
-  }
-  return at;
-}
-
 }  // namespace
 
 std::size_t event_json_bound(const protocol::TapEventView& e) {
@@ -293,9 +155,9 @@ char* write_event_json(char* at, const protocol::TapEventView& e) {
   switch (e.kind) {
     case TapEventKind::mutation:
       at = put(at, ",\"key\":\"");
-      at = put_escaped(at, e.key);
+      at = json_text::put_escaped(at, e.key);
       at = put(at, "\",\"value_b64\":\"");
-      at = put_base64(at, e.value);
+      at = json_text::put_base64(at, e.value);
       at = put(at, "\",\"flags\":");
       at = put_number(at, e.flags);
       at = put(at, ",\"expiry\":");
@@ -307,11 +169,11 @@ char* write_event_json(char* at, const protocol::TapEventView& e) {
       break;
     case TapEventKind::deletion:
       at = put(at, ",\"key\":\"");
-      at = put_escaped(at, e.key);
+      at = json_text::put_escaped(at, e.key);
       at = put(at, "\"");
       if (!e.value.empty()) {
         at = put(at, ",\"value_b64\":\"");
-        at = put_base64(at, e.value);
+        at = json_text::put_base64(at, e.value);
         at = put(at, "\"");
       }
       at = put(at, ",\"cas\":");
@@ -358,7 +220,7 @@ std::string event_json(const protocol::TapEvent& e) {
 
 std::string base64_encode(std::string_view bytes) {
   std::string out((bytes.size() + 2) / 3 * 4, '\0');
-  put_base64(out.data(), bytes);
+  json_text::put_base64(out.data(), bytes);
   return out;
 }
 
@@ -641,7 +503,7 @@ Result<std::string, InputError> base64_decode(std::string_view text) {
       continue;
     }
     if (padding > 0) return at(i, "a character after the padding");
-    const auto pos = kBase64.find(c);
+    const auto pos = json_text::kBase64Alphabet.find(c);
     if (pos == std::string_view::npos) return at(i, fmt::format("'{}' is outside the base64 alphabet", c));
     v = (v << 6) | static_cast<std::uint32_t>(pos);
     bits += 6;
