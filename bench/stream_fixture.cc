@@ -6,6 +6,9 @@
 #include <chrono>
 #include <functional>
 
+#include <sys/socket.h>
+#include <time.h>
+
 #include "client/tap_feed.hpp"
 #include "protocol/tap_connect.hpp"
 #include "protocol/tap_message.hpp"
@@ -65,6 +68,7 @@ FastSender::FastSender(StreamShape shape)
       if (ec) break;
     }
     socket->shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    writer_cpu_ = thread_cpu_seconds();
   });
 }
 
@@ -75,7 +79,7 @@ void FastSender::join() {
 
 FastSender::~FastSender() { join(); }
 
-RawRead read_and_discard(const std::string& port, std::size_t read_size) {
+RawRead read_and_discard(const std::string& port, std::size_t read_size, std::size_t wake_at) {
   asio::io_context io;
   asio::ip::tcp::socket socket(io);
   std::vector<std::uint8_t> buffer(read_size);
@@ -91,6 +95,10 @@ RawRead read_and_discard(const std::string& port, std::size_t read_size) {
   // arrived), and only discard: the same I/O without the decoding. Blocking reads measured
   // slower than the feed itself, so they were no ceiling.
   socket.non_blocking(true);
+  if (wake_at > 0) {
+    const int bytes = static_cast<int>(wake_at);
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
+  }
   std::function<void(boost::system::error_code, std::size_t)> on_read = [&](boost::system::error_code ec,
                                                                               std::size_t n) {
     read.bytes += n;
@@ -100,6 +108,12 @@ RawRead read_and_discard(const std::string& port, std::size_t read_size) {
   io.run();
   read.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return read;
+}
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
 StreamArgs parse_stream_args(int argc, char** argv) {

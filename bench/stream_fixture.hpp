@@ -13,6 +13,9 @@
 
 namespace tapharness::bench {
 
+// CPU time the calling thread has used, in seconds (user and system).
+double thread_cpu_seconds();
+
 struct StreamShape {
   std::size_t events = 1'000'000;
   std::size_t value_size = 100;
@@ -32,12 +35,15 @@ class FastSender {
   std::string port() const { return port_; }
   std::size_t bytes() const { return bytes_; }  // the stream's total size
   void join();
+  // The CPU time the writing thread used (all of it in system calls), once joined.
+  double writer_cpu_seconds() const { return writer_cpu_; }
 
  private:
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_;
   std::string port_;
   std::size_t bytes_ = 0;
+  double writer_cpu_ = 0;
   std::thread writer_;
   std::thread drainer_;
 };
@@ -50,8 +56,17 @@ struct RawRead {
 
 // Connects to 127.0.0.1:`port`, sends a default TAP_CONNECT (a mock server waits for one; a
 // FastSender waits for it), then reads until EOF, `read_size` bytes at most per read,
-// discarding; timed from the connect, as client_consume_rate times a client.
-RawRead read_and_discard(const std::string& port, std::size_t read_size = 64 * 1024);
+// discarding; timed from the connect, as client_consume_rate times a client. With `wake_at`,
+// the kernel wakes the reader only once that many bytes are ready (SO_RCVLOWAT), or at the
+// end: a reader that does no work otherwise wakes for every few segments, and those
+// wake-ups, on both sides, made it slower than the client it was to bound.
+RawRead read_and_discard(const std::string& port, std::size_t read_size = 64 * 1024, std::size_t wake_at = 0);
+
+// The fastest discarding reader on this machine: 1 MiB reads, woken at 256 KiB.
+inline RawRead read_and_discard_fastest(const std::string& port) {
+  return read_and_discard(port, 1024 * 1024, 256 * 1024);
+}
+
 
 // The options every stream benchmark takes: --events N (default 1,000,000) and --json FILE
 // (default "-", standard output).
