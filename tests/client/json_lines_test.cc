@@ -192,27 +192,8 @@ TEST(JsonLines, AuthFailedIsReportedAsAnError) {
             R"({"end":"error","error":"auth_failed: the server refused SASL_AUTH PLAIN with status AUTH_ERROR: Auth failure"})");
 }
 
-// The letters of a plain three-bytes-at-a-time encoder, to hold the fast paths (sixteen
-// letters a step where the CPU has SSSE3, eight otherwise) to.
-std::string reference_base64(std::string_view bytes) {
-  constexpr std::string_view kLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-    std::uint32_t v = 0;
-    for (std::size_t k = 0; k < 3; ++k) v = v << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0);
-    for (std::size_t k = 0; k < 4; ++k) out += k <= n ? kLetters[(v >> (18 - 6 * k)) & 0x3f] : '=';
-  }
-  return out;
-}
-
-TEST(Base64, EveryLengthAndEveryByteValueEncodeAsThePlainEncoderDoes) {
-  std::string bytes;
-  for (int n = 0; n < 600; ++n) {
-    ASSERT_EQ(base64_encode(bytes), reference_base64(bytes)) << "length " << bytes.size();
-    bytes += static_cast<char>((n * 151 + 7) % 256);  // every byte value, so every letter, within 256
-  }
-}
+// Base64 and key escaping on every path the CPU has, against plain encoders:
+// json_text_test.cc.
 
 // Every number prints as its decimal digits, at each digit-count boundary up to 2^64-1.
 TEST(JsonLines, NumbersOfEveryLengthPrintTheirDigits) {
