@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
     for (int round = 0; round < 5; ++round) {
       keep_best(raw_64k, raw_reader(c.shape, 64 * 1024));
       keep_best(raw_1m, raw_reader(c.shape, 1024 * 1024));
-      keep_best(raw_woken, raw_reader(c.shape, 1024 * 1024, 256 * 1024));
+      keep_best(raw_woken, raw_reader(c.shape, kFastestReadSize, kFastestWakeAt));
       keep_best(feed, client_push(c.shape));
       keep_best(feed_64k, client_push(c.shape, 64 * 1024));
       keep_best(feed_256k, client_push(c.shape, 256 * 1024));

@@ -63,10 +63,11 @@ struct RawRead {
 RawRead read_and_discard(const std::string& port, std::size_t read_size = 64 * 1024, std::size_t wake_at = 0);
 
 // The fastest discarding reader on this machine: 1 MiB reads, woken at 256 KiB.
+inline constexpr std::size_t kFastestReadSize = 1024 * 1024;
+inline constexpr std::size_t kFastestWakeAt = 256 * 1024;
 inline RawRead read_and_discard_fastest(const std::string& port) {
-  return read_and_discard(port, 1024 * 1024, 256 * 1024);
+  return read_and_discard(port, kFastestReadSize, kFastestWakeAt);
 }
-
 
 // The options every stream benchmark takes: --events N (default 1,000,000) and --json FILE
 // (default "-", standard output).

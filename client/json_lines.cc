@@ -57,10 +57,6 @@ namespace {
 
 // Hand-written writers: tap_tail prints millions of events a second, and each would cost
 // several allocations through fmt::format and temporaries. The bytes are the same.
-}  // namespace
-
-namespace {
-
 // The writer's hot path: raw stores into room reserved up front (an event's line is bounded
 // by its key and value), one size check per event instead of one per piece.
 char* put(char* at, std::string_view text) {

@@ -15,12 +15,10 @@
 namespace tapharness::client::json_text {
 namespace {
 
-constexpr std::string_view kBase64 = kBase64Alphabet;
-
 // Two letters for each 12-bit group: two lookups per three bytes instead of four.
 constexpr auto kBase64Pairs = [] {
   std::array<std::array<char, 2>, 4096> pairs{};
-  for (std::size_t i = 0; i < pairs.size(); ++i) pairs[i] = {kBase64[i >> 6], kBase64[i & 0x3f]};
+  for (std::size_t i = 0; i < pairs.size(); ++i) pairs[i] = {kBase64Alphabet[i >> 6], kBase64Alphabet[i & 0x3f]};
   return pairs;
 }();
 
@@ -68,22 +66,20 @@ __attribute__((target("ssse3"))) std::size_t base64_ssse3(char*& at, const unsig
 // 3-byte group out as bytes [1, 0, 2, 1] of a 32-bit lane, vpmultishiftqb pulls its four
 // 6-bit fields into bytes (the two bits above each field are ignored by the next step), and
 // vpermb looks each field up in the 64 letters.
-struct Base64Avx512 {
-  static constexpr auto kSpread = [] {
-    std::array<std::uint8_t, 64> spread{};
-    for (std::size_t lane = 0; lane < 16; ++lane) {
-      const auto group = static_cast<std::uint8_t>(3 * lane);
-      spread[4 * lane + 0] = static_cast<std::uint8_t>(group + 1);
-      spread[4 * lane + 1] = group;
-      spread[4 * lane + 2] = static_cast<std::uint8_t>(group + 2);
-      spread[4 * lane + 3] = static_cast<std::uint8_t>(group + 1);
-    }
-    return spread;
-  }();
-  // In each 64-bit lane, where each output byte's field starts: 10, 4, 22, 16 for the first
-  // group's four letters, 32 more for the second's.
-  static constexpr long long kFieldStarts = 0x3036242a1016040a;
-};
+constexpr auto kAvx512Spread = [] {
+  std::array<std::uint8_t, 64> spread{};
+  for (std::size_t lane = 0; lane < 16; ++lane) {
+    const auto group = static_cast<std::uint8_t>(3 * lane);
+    spread[4 * lane + 0] = static_cast<std::uint8_t>(group + 1);
+    spread[4 * lane + 1] = group;
+    spread[4 * lane + 2] = static_cast<std::uint8_t>(group + 2);
+    spread[4 * lane + 3] = static_cast<std::uint8_t>(group + 1);
+  }
+  return spread;
+}();
+// In each 64-bit lane, where each output byte's field starts: 10, 4, 22, 16 for the first
+// group's four letters, 32 more for the second's.
+constexpr long long kAvx512FieldStarts = 0x3036242a1016040a;
 
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) inline __m512i encode_avx512(__m512i bytes, __m512i spread,
                                                                                   __m512i fields, __m512i letters) {
@@ -94,9 +90,9 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) inline __m512i encode_avx
 // written beyond them. Returns the bytes done (all but the last `size % 3`).
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) std::size_t base64_avx512(char*& at, const unsigned char* in,
                                                                                 std::size_t size) {
-  const __m512i spread = _mm512_loadu_si512(Base64Avx512::kSpread.data());
-  const __m512i fields = _mm512_set1_epi64(Base64Avx512::kFieldStarts);
-  const __m512i letters = _mm512_loadu_si512(kBase64.data());
+  const __m512i spread = _mm512_loadu_si512(kAvx512Spread.data());
+  const __m512i fields = _mm512_set1_epi64(kAvx512FieldStarts);
+  const __m512i letters = _mm512_loadu_si512(kBase64Alphabet.data());
   std::size_t i = 0;
   for (; i + 48 <= size; i += 48) {
     _mm512_storeu_si512(at, encode_avx512(_mm512_maskz_loadu_epi8(0xffff'ffff'ffffULL, in + i), spread, fields, letters));
@@ -135,9 +131,9 @@ char* put_base64_portable(char* at, const unsigned char* in, std::size_t size, s
   if (rest > 0) {
     std::uint32_t v = std::uint32_t{in[i]} << 16;
     if (rest == 2) v |= std::uint32_t{in[i + 1]} << 8;
-    at[0] = kBase64[(v >> 18) & 0x3f];
-    at[1] = kBase64[(v >> 12) & 0x3f];
-    at[2] = rest == 2 ? kBase64[(v >> 6) & 0x3f] : '=';
+    at[0] = kBase64Alphabet[(v >> 18) & 0x3f];
+    at[1] = kBase64Alphabet[(v >> 12) & 0x3f];
+    at[2] = rest == 2 ? kBase64Alphabet[(v >> 6) & 0x3f] : '=';
     at[3] = '=';
     at += 4;
   }

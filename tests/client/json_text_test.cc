@@ -65,7 +65,7 @@ TEST(JsonText, ThisMachineRunsThePortablePathAndItsBest) {
 TEST(JsonText, Base64OnEveryPathAtEveryLengthAndByteValue) {
   for (const Path path : paths_here()) {
     std::string bytes;
-    for (int n = 0; n < 400; ++n) {
+    for (int n = 0; n < 600; ++n) {
       const std::string out = written(bytes, (bytes.size() + 2) / 3 * 4,
                                       [&](char* at, std::string_view in) { return put_base64(at, in, path); });
       ASSERT_EQ(out, reference_base64(bytes)) << name_of(path) << ", length " << bytes.size();
