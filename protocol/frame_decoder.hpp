@@ -166,60 +166,39 @@ inline std::optional<DecodeError> check_engine_length(const Header& h, const std
   return std::nullopt;
 }
 
-// Splits a whole frame's body (exactly header.bodylen bytes, its engine-specific length
-// checked) into `frame`'s parts.
-[[gnu::always_inline]] inline void split_body(const Header& h, ByteView body, std::uint64_t offset, Frame& frame) {
-  frame.header = h;
-  frame.offset = offset;
-  std::size_t at = 0;
-  frame.extras = body.subspan(at, h.extlen);
-  at += h.extlen;
-  frame.engine_specific = {};
-  if (has_engine_specific(h)) {
-    const std::uint16_t nengine = load_be16(frame.extras.data());  // decode(): it fits the body
-    frame.engine_specific = body.subspan(at, nengine);
-    at += nengine;
-  }
-  frame.key = body.subspan(at, h.keylen);
-  at += h.keylen;
-  frame.value = body.subspan(at);
+// The frame whose header is `h` and whose body is exactly `body` (header.bodylen bytes, its
+// engine-specific length checked), split into its parts.
+[[gnu::always_inline]] inline Frame split_body(const Header& h, ByteView body, std::uint64_t offset) {
+  const std::size_t nengine = has_engine_specific(h) ? load_be16(body.data()) : 0;  // decode(): it fits
+  const std::size_t key_at = std::size_t{h.extlen} + nengine;
+  return Frame{.header = h,
+               .offset = offset,
+               .extras = body.first(h.extlen),
+               .engine_specific = body.subspan(h.extlen, nengine),
+               .key = body.subspan(key_at, h.keylen),
+               .value = body.subspan(key_at + h.keylen)};
 }
 
 }  // namespace detail
 
 inline DecodeResult FrameDecoder::decode(ByteView input) {
-  // Every path returns `result`, so it is built where the caller receives it: copying a
-  // just-written frame would stall longer than decoding it takes.
-  DecodeResult result{std::in_place_type<Decoded>};
-  if (error_) {
-    result = *error_;
-    return result;
-  }
-  if (input.size() < kHeaderSize) {
-    result = NeedMore{kHeaderSize - input.size()};
-    return result;
-  }
+  // Each path returns its alternative as a prvalue, so the result is built once where the
+  // caller receives it. (A named result made a Decoded first: value-initialising one cleared
+  // its 112 bytes per frame, a `rep stos` that cost more than the decoding.)
+  if (error_) return *error_;
+  if (input.size() < kHeaderSize) return NeedMore{kHeaderSize - input.size()};
   const Header h = read_header(input.data());
-  if (auto error = check_header(h, limits_, offset_)) {
-    result = *(error_ = error);
-    return result;
-  }
+  if (auto error = check_header(h, limits_, offset_)) return *(error_ = error);
   if (has_engine_specific(h) && input.size() >= kHeaderSize + 2) {
     if (auto error = detail::check_engine_length(h, input.data() + kHeaderSize, limits_, offset_)) {
-      result = *(error_ = error);
-      return result;
+      return *(error_ = error);
     }
   }
   const std::size_t size = kHeaderSize + std::size_t{h.bodylen};
-  if (input.size() < size) {
-    result = NeedMore{size - input.size()};
-    return result;
-  }
-  Decoded& decoded = std::get<Decoded>(result);
-  detail::split_body(h, input.subspan(kHeaderSize, h.bodylen), offset_, decoded.frame);
-  decoded.consumed = size;
+  if (input.size() < size) return NeedMore{size - input.size()};
+  const std::uint64_t offset = offset_;
   offset_ += size;
-  return result;
+  return Decoded{detail::split_body(h, input.subspan(kHeaderSize, h.bodylen), offset), size};
 }
 
 }  // namespace tapharness::protocol
