@@ -14,7 +14,7 @@
 // - every frame's parts are views that tile its bytes exactly, within the input, with the
 //   lengths its header gives, and re-encoding the frame gives back the same bytes;
 // - NeedMore never asks for more than a frame within the limits can hold, and the
-//   FrameBuffer never holds more than one such frame plus one read;
+//   FrameBuffer never holds more than one such frame or one read, whichever is larger;
 // - an error points into the bytes seen, names its field, and is sticky.
 #include <algorithm>
 #include <cstddef>
@@ -191,15 +191,17 @@ Outcome decode_chunked(ByteView stream, const Limits& limits, std::size_t read_s
       return out;
     }
     const auto space = buffer.prepare(more.bytes);
-    FUZZ_CHECK(space.size() >= std::max(more.bytes, read_size), "prepare({}) gave {} bytes with read size {}",
-               more.bytes, space.size(), read_size);
+    FUZZ_CHECK(space.size() >= more.bytes && buffer.size() + space.size() >= read_size,
+               "prepare({}) gave {} bytes after {} unconsumed, with read size {}", more.bytes, space.size(),
+               buffer.size(), read_size);
     const std::size_t n = std::min({sizes.next(), space.size(), stream.size() - fed});
     std::memcpy(space.data(), stream.data() + fed, n);
     buffer.commit(n);
     fed += n;
-    FUZZ_CHECK(buffer.capacity() <= kHeaderSize + limits.max_body + read_size,
-               "the buffer holds {} bytes; one frame within the limits and one read need at most {}",
-               buffer.capacity(), kHeaderSize + limits.max_body + read_size);
+    const std::size_t most = std::max<std::size_t>(kHeaderSize + std::size_t{limits.max_body}, read_size);
+    FUZZ_CHECK(buffer.capacity() <= most,
+               "the buffer holds {} bytes; one frame within the limits or one read needs at most {}",
+               buffer.capacity(), most);
   }
 }
 

@@ -6,16 +6,17 @@
 namespace tapharness::protocol {
 
 std::span<std::uint8_t> FrameBuffer::prepare(std::size_t at_least) {
-  const std::size_t wanted = std::max(at_least, read_size_);
-  if (storage_.size() - end_ < wanted) {
-    // Compact first: the unconsumed tail moves to the front.
-    const std::size_t held = end_ - begin_;
-    if (begin_ > 0) {
-      std::memmove(storage_.data(), storage_.data() + begin_, held);
-      begin_ = 0;
-      end_ = held;
-    }
-    if (storage_.size() - end_ < wanted) storage_.resize(end_ + wanted);
+  const std::size_t held = end_ - begin_;
+  if (begin_ > 0 && storage_.size() - end_ < std::max(at_least, read_size_ - std::min(read_size_, held))) {
+    std::memmove(storage_.data(), storage_.data() + begin_, held);
+    begin_ = 0;
+    end_ = held;
+  }
+  if (const std::size_t needed = std::max(read_size_, end_ + at_least); storage_.size() < needed) {
+    // Exactly what is needed: vector's growth would double it (a 1 MiB read size held 2 MiB
+    // once a frame straddled two reads).
+    storage_.reserve(needed);
+    storage_.resize(needed);
   }
   return std::span<std::uint8_t>(storage_.data() + end_, storage_.size() - end_);
 }

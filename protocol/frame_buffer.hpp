@@ -28,8 +28,9 @@ class FrameBuffer {
   bool empty() const { return begin_ == end_; }
 
   // Writable space for the next read: at least `at_least` bytes (the decoder's NeedMore
-  // hint, so one frame fits whole) and normally read_size. Moves unconsumed bytes to the
-  // front when that makes room; grows only when a frame needs it.
+  // hint, so one frame fits whole), and with the unconsumed bytes at least read_size in all.
+  // Moves unconsumed bytes (part of one frame) to the front when the space is short; grows
+  // only when a frame needs it, and then to exactly that frame.
   std::span<std::uint8_t> prepare(std::size_t at_least = 0);
 
   void commit(std::size_t n) { end_ += n; }
@@ -38,8 +39,8 @@ class FrameBuffer {
     if (begin_ == end_) begin_ = end_ = 0;
   }
 
-  // Bytes held, for memory accounting.
-  std::size_t capacity() const { return storage_.size(); }
+  // Bytes allocated, for memory accounting: max(read_size, the largest frame buffered).
+  std::size_t capacity() const { return storage_.capacity(); }
 
  private:
   std::size_t read_size_;
