@@ -372,40 +372,16 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   // `self` keeps the core alive for as long as the coroutine runs.
   asio::awaitable<void> read_loop([[maybe_unused]] std::shared_ptr<FeedCore> self) {
     last_bytes_ = std::chrono::steady_clock::now();
-    std::size_t need = protocol::kHeaderSize;
     while (state_ == State::streaming) {
-      // Decode what is buffered, as far as the queue allows. A push consumer is handed this
-      // read's events under handout_mutex_ (close() waits for the pass), never across a wait.
-      std::unique_lock pass(handout_mutex_, std::defer_lock);
-      while (state_ == State::streaming) {
-        if (sink_ && !pass.owns_lock()) pass.lock();
-        if (queue_full()) {
-          if (pass.owns_lock()) pass.unlock();
-          deliver();  // waiting consumers first, or nobody would ever make room
-          if (queue_full()) {
-            co_await wait_for_space();
-            last_bytes_ = std::chrono::steady_clock::now();  // a paused reader measures no idleness
-          }
-          continue;
-        }
-        auto result = decoder_.decode(buffer_.data());
-        if (auto* decoded = std::get_if<protocol::Decoded>(&result)) {
-          handle_frame(decoded->frame);
-          buffer_.consume(decoded->consumed);
-        } else if (auto* more = std::get_if<protocol::NeedMore>(&result)) {
-          need = more->bytes;
-          break;
-        } else {
-          FeedEnd end{.reason = EndReason::protocol_error};
-          end.decode_error = std::get<protocol::DecodeError>(result);
-          finish(std::move(end));
-        }
+      const Pass pass = decode_buffered();
+      if (pass == Pass::queue_full) {
+        co_await wait_for_space();
+        last_bytes_ = std::chrono::steady_clock::now();  // a paused reader measures no idleness
+        continue;
       }
-      if (pass.owns_lock()) pass.unlock();
-      deliver();
       if (state_ != State::streaming) break;
 
-      auto space = buffer_.prepare(need);
+      auto space = buffer_.prepare(need_);
       arm_idle_timer();
       boost::system::error_code ec;
       const std::size_t n = co_await stream_.async_read_some(
@@ -418,6 +394,44 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
       if (ec) on_read_error(ec);
     }
     deliver();
+  }
+
+  // How a pass over the buffered bytes ended: they hold no whole frame (need_ says how many
+  // more bytes it takes), the queue is full and stays so, or the feed ended.
+  enum class Pass : std::uint8_t { need_more, queue_full, ended };
+
+  // Decodes what is buffered, as far as the queue allows, and delivers it. A push consumer
+  // is handed these events under handout_mutex_ (close() waits for the pass), never across
+  // a wait. (A plain function, not part of the coroutine: its locals stay in registers,
+  // where in the coroutine's frame each frame's fields went through memory.)
+  Pass decode_buffered() {
+    std::unique_lock pass(handout_mutex_, std::defer_lock);
+    Pass ended_by = Pass::ended;
+    while (state_ == State::streaming) {
+      if (sink_ && !pass.owns_lock()) pass.lock();
+      if (queue_full()) {
+        if (pass.owns_lock()) pass.unlock();
+        deliver();  // waiting consumers first, or nobody would ever make room
+        if (queue_full()) return Pass::queue_full;
+        continue;
+      }
+      auto result = decoder_.decode(buffer_.data());
+      if (auto* decoded = std::get_if<protocol::Decoded>(&result)) {
+        handle_frame(decoded->frame);
+        buffer_.consume(decoded->consumed);
+      } else if (auto* more = std::get_if<protocol::NeedMore>(&result)) {
+        need_ = more->bytes;
+        ended_by = Pass::need_more;
+        break;
+      } else {
+        FeedEnd end{.reason = EndReason::protocol_error};
+        end.decode_error = std::get<protocol::DecodeError>(result);
+        finish(std::move(end));
+      }
+    }
+    if (pass.owns_lock()) pass.unlock();
+    deliver();
+    return ended_by;
   }
 
   void on_read_error(const boost::system::error_code& ec) {
@@ -731,6 +745,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   asio::steady_timer space_timer_;
   asio::steady_timer connect_timer_;
   std::optional<asio::ip::tcp::resolver> resolver_;
+  std::size_t need_ = protocol::kHeaderSize;  // what the next read must bring at least
   std::chrono::steady_clock::time_point last_bytes_;  // when the last bytes arrived
   bool waiting_for_space_ = false;
   bool idle_expired_ = false;  // the idle timer cancelled the read: its abort is the idle timeout
