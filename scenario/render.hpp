@@ -35,16 +35,20 @@ class ScenarioRandom {
   void fill_text(char* out, std::size_t length);
 
   // Values up to kMaxWindow bytes are windows, at a drawn offset, of a pool of kPool drawn
-  // letters (drawn on first use): one generator call per value, so a volume repeat's random
-  // values cost a copy each. Longer values are drawn letter by letter.
+  // letters (drawn on first use): one generator call per four values (an offset is 16 bits
+  // of a draw), so a volume repeat's random values cost a copy each. Longer values are drawn
+  // letter by letter.
   static constexpr std::size_t kPool = 64 * 1024;
   static constexpr std::size_t kMaxWindow = 4 * 1024;
 
  private:
   void draw_letters(char* out, std::size_t length);
+  std::size_t next_window();
 
   std::mt19937_64 engine_;
   std::string pool_;  // kPool + kMaxWindow letters once a short value was asked for
+  std::uint64_t windows_ = 0;      // the offsets left of the last draw for windows, low first
+  std::uint8_t windows_left_ = 0;  // how many
 };
 
 // A BytesValue rendered for repeat index `index`.
