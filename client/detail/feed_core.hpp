@@ -457,21 +457,28 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     }
   }
 
-  // `pass` holds handout_mutex_ for a push consumer while the frames of one read are handed
-  // to it, so close() cannot slip in between the check and the call.
-  void handle_frame(const protocol::Frame& frame) {
+  // For a push consumer this runs under decode_buffered's lock, so close() cannot slip in
+  // between the check and the call. The common case (nothing queued, an event that asks for
+  // no ACK) is here, inlined into the pass; every other is handle_step's.
+  [[gnu::always_inline]] void handle_frame(const protocol::Frame& frame) {
     // Only the stream's first frame may refuse the connect (after SASL it is not at 0).
     const auto position = frame.offset == stream_start_ ? protocol::StreamPosition::first
                                                         : protocol::StreamPosition::later;
-    auto step = protocol::map_feed_frame_view(frame, position);
-    if (auto* deliver = std::get_if<protocol::DeliverView>(&step)) {
+    const auto step = protocol::map_feed_frame_view(frame, position);
+    if (const auto* deliver = std::get_if<protocol::DeliverView>(&step);
+        deliver && !deliver->ack && sink_ && queue_.empty()) [[likely]] {
+      // Push: the consumer takes the event now, straight from the read buffer.
+      if (!closed_.load()) sink_(deliver->event);
+      return;
+    }
+    handle_step(step);
+  }
+
+  [[gnu::noinline]] void handle_step(const protocol::FeedStepView& step) {
+    if (const auto* deliver = std::get_if<protocol::DeliverView>(&step)) {
       if (sink_ && queue_.empty()) {
-        // Push: the consumer takes the event now, straight from the read buffer.
+        // Push, an event that asks for an ACK (handle_frame pushed the others).
         if (closed_.load()) return;
-        if (!deliver->ack) {
-          sink_(deliver->event);
-          return;
-        }
         const Ack ack = decided_ack(*deliver->ack, deliver->event);
         enqueue_ack(pushed(ack, sink_(deliver->event)));
         return;
@@ -518,8 +525,10 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   // keys and values, and ACKs not yet written (a server that asks for ACKs and never reads
   // them pauses the reader instead of growing the write queue).
   bool queue_full() const {
-    return queue_.size() >= options_.max_queued_events ||
-           queued_bytes_ + write_queue_.size() + write_inflight_.size() >= options_.max_queued_bytes;
+    // Bytes first: a push consumer's queue is empty, and a deque's size() is arithmetic on
+    // its map, per frame.
+    return queued_bytes_ + write_queue_.size() + write_inflight_.size() >= options_.max_queued_bytes ||
+           (!queue_.empty() && queue_.size() >= options_.max_queued_events);
   }
 
   asio::awaitable<void> wait_for_space() {
