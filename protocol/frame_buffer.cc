@@ -7,7 +7,10 @@ namespace tapharness::protocol {
 
 std::span<std::uint8_t> FrameBuffer::prepare(std::size_t at_least) {
   const std::size_t held = end_ - begin_;
-  if (begin_ > 0 && storage_.size() - end_ < std::max(at_least, read_size_ - std::min(read_size_, held))) {
+  const std::size_t free = storage_.size() - end_;
+  // Compact when the free tail is short of what the frame needs, or of a read's worth
+  // together with what is held.
+  if (begin_ > 0 && (free < at_least || held + free < read_size_)) {
     std::memmove(storage_.data(), storage_.data() + begin_, held);
     begin_ = 0;
     end_ = held;

@@ -110,7 +110,6 @@ class FrameDecoder {
   std::optional<DecodeError> error_;
 };
 
-
 // The shortest value `h` can carry: its body less extras, key and (for a TAP message) the
 // most engine-specific bytes it could announce. Needs extlen + keylen <= bodylen.
 constexpr std::uint32_t shortest_value(const Header& h) {

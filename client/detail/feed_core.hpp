@@ -405,12 +405,12 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
   // a wait. (A plain function, not part of the coroutine: its locals stay in registers,
   // where in the coroutine's frame each frame's fields went through memory.)
   Pass decode_buffered() {
-    std::unique_lock pass(handout_mutex_, std::defer_lock);
+    std::unique_lock lock(handout_mutex_, std::defer_lock);
     Pass ended_by = Pass::ended;
     while (state_ == State::streaming) {
-      if (sink_ && !pass.owns_lock()) pass.lock();
+      if (sink_ && !lock.owns_lock()) lock.lock();
       if (queue_full()) {
-        if (pass.owns_lock()) pass.unlock();
+        if (lock.owns_lock()) lock.unlock();
         deliver();  // waiting consumers first, or nobody would ever make room
         if (queue_full()) return Pass::queue_full;
         continue;
@@ -429,7 +429,7 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
         finish(std::move(end));
       }
     }
-    if (pass.owns_lock()) pass.unlock();
+    if (lock.owns_lock()) lock.unlock();
     deliver();
     return ended_by;
   }
@@ -474,6 +474,8 @@ class FeedCore : public std::enable_shared_from_this<FeedCore<Stream>> {
     handle_step(step);
   }
 
+  // Every frame but the common one: queued for a pulling consumer, pushed with its ACK,
+  // ignored (its ACK still owed), or the feed's end.
   [[gnu::noinline]] void handle_step(const protocol::FeedStepView& step) {
     if (const auto* deliver = std::get_if<protocol::DeliverView>(&step)) {
       if (sink_ && queue_.empty()) {
