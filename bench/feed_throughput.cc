@@ -3,6 +3,7 @@
 //
 //   bazel run -c opt //bench:feed_throughput -- [--events N] [--json FILE]
 #include <chrono>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -19,20 +20,41 @@ struct Measured {
   double seconds = 0;
   std::size_t events = 0;
   std::size_t bytes = 0;
+  double cpu_seconds = 0;  // the reading thread's, user and system (raw reader and push only)
+
+  double wall_ns_per_event() const { return seconds / static_cast<double>(events) * 1e9; }
+  double cpu_ns_per_event() const { return cpu_seconds / static_cast<double>(events) * 1e9; }
 };
 
 // Reads everything and discards it: the ceiling for any client.
 Measured raw_reader(const StreamShape& shape, std::size_t read_size, std::size_t wake_at = 0) {
   FastSender sender(shape);
+  const double cpu = thread_cpu_seconds();
   const RawRead read = read_and_discard(sender.port(), read_size, wake_at);
-  return Measured{read.seconds, shape.events, read.bytes};
+  return Measured{read.seconds, shape.events, read.bytes, thread_cpu_seconds() - cpu};
 }
 
 // The feed reading the sender's stream, consumed by a consumer that only counts, pushed
 // each event as a view (async_consume).
 Measured client_push(const StreamShape& shape, std::size_t read_size = client::FeedOptions{}.read_size) {
-  const double rate = client_consume_rate(shape, read_size);
-  return Measured{shape.events / rate, shape.events, 0};
+  FastSender sender(shape);
+  const double cpu = thread_cpu_seconds();
+  const double rate = client_consume_rate(sender.port(), shape, read_size);
+  return Measured{shape.events / rate, shape.events, 0, thread_cpu_seconds() - cpu};
+}
+
+// Why the client's best round fell short of the ceiling's, from both rounds' CPU time: a
+// thread busy for less than its round waited (for the sender, on this machine); one busy
+// throughout was held by its own work.
+std::string why_below_ceiling(const Measured& client, const Measured& raw) {
+  const double busy = client.cpu_seconds / client.seconds;
+  return fmt::format(
+      "in its best round the client's thread was busy {:.0f}% of the time ({:.1f} ns of CPU per event, {:.1f} ns "
+      "wall){}; the ceiling's best round took {:.1f} ns per event wall, its thread busy {:.0f}% ({:.1f} ns of CPU)",
+      busy * 100, client.cpu_ns_per_event(), client.wall_ns_per_event(),
+      busy < 0.85 ? ": it waited for the sender, which ran slower in every client round than in the ceiling's best"
+                  : ": its own work per event is what it lacks",
+      raw.wall_ns_per_event(), raw.cpu_seconds / raw.seconds * 100, raw.cpu_ns_per_event());
 }
 
 // The feed reading the sender's stream, pulled by a consumer that only counts: `start`
@@ -130,7 +152,10 @@ int main(int argc, char** argv) {
     report.add(fmt::format("raw_{}_MB_per_s", c.name), "MB/s", raw.bytes / raw.seconds / 1e6);
     report.add(fmt::format("client_{}_events_per_s", c.name), "events/s", feed.events / feed.seconds);
     report.add(fmt::format("client_{}_MB_per_s", c.name), "MB/s", raw.bytes / feed.seconds / 1e6);
-    report.add_ratio(fmt::format("client_{}_vs_raw", c.name), raw.seconds / feed.seconds, c.target);
+    report.add(fmt::format("client_{}_cpu_per_event_ns", c.name), "ns", feed.cpu_ns_per_event());
+    report.add(fmt::format("raw_{}_cpu_per_event_ns", c.name), "ns", raw.cpu_ns_per_event());
+    report.add_ratio(fmt::format("client_{}_vs_raw", c.name), raw.seconds / feed.seconds, c.target,
+                     why_below_ceiling(feed, raw));
     report.add(fmt::format("client_pull_{}_events_per_s", c.name), "events/s", pull.events / pull.seconds);
     report.add(fmt::format("client_pull_{}_vs_raw", c.name), "ratio", raw.seconds / pull.seconds);
     report.add(fmt::format("client_pull_batch_{}_events_per_s", c.name), "events/s", batch.events / batch.seconds);

@@ -17,6 +17,7 @@ void Report::print() const {
     const std::string target =
         f.target ? fmt::format(">= {:.2f} {}", *f.target, f.value >= *f.target ? "met" : "NOT MET") : "";
     fmt::print("  {:<40} {:>16.3f} {:<14} {}\n", f.name, f.value, f.unit, target);
+    if (f.target && f.value < *f.target && !f.why_not.empty()) fmt::print("    why: {}\n", f.why_not);
   }
 }
 
