@@ -31,6 +31,8 @@ Ran wait_for(pid_t pid, Clock::time_point started) {
   wait4(pid, &status, 0, &usage);
   ran.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   ran.peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  ran.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
   ran.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return ran;
 }

@@ -19,6 +19,7 @@ namespace tapharness::bench {
 struct Ran {
   double seconds = -1;  // from the spawn to the exit
   double peak_mib = 0;  // the child's own peak resident set
+  double cpu_seconds = 0;  // the child's CPU time, user and system, all its threads
   int status = -1;      // exit status, 128 + signal when killed
 };
 
