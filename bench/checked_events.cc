@@ -93,9 +93,9 @@ int main(int argc, char** argv) {
     }
     const std::string n = size.events == 100'000 ? "100k" : fmt::format("{}M", size.events / 1'000'000.0);
     report.add(fmt::format("runner_builtin_{}_s", n), "s", size.builtin.seconds);
-    report.add(fmt::format("runner_builtin_{}_ns_per_event", n), "ns", size.builtin.seconds / size.events * 1e9);
+    report.add(fmt::format("runner_builtin_{}_ns_per_event", n), "ns", ns_each(size.builtin.seconds, size.events));
     report.add(fmt::format("runner_builtin_{}_peak_MiB", n), "MiB", size.builtin.peak_mib);
-    report.add(fmt::format("runner_external_{}_ns_per_event", n), "ns", size.external.seconds / size.events * 1e9);
+    report.add(fmt::format("runner_external_{}_ns_per_event", n), "ns", ns_each(size.external.seconds, size.events));
     report.add(fmt::format("runner_external_{}_peak_MiB", n), "MiB", size.external.peak_mib);
     report.add(fmt::format("mockserver_{}_peak_MiB", n), "MiB", size.server.peak_mib);
     report.add(fmt::format("tap_tail_{}_peak_MiB", n), "MiB", size.tail.peak_mib);

@@ -22,25 +22,22 @@ struct Measured {
   std::size_t bytes = 0;
   double cpu_seconds = 0;  // the reading thread's, user and system (raw reader and push only)
 
-  double wall_ns_per_event() const { return seconds / static_cast<double>(events) * 1e9; }
-  double cpu_ns_per_event() const { return cpu_seconds / static_cast<double>(events) * 1e9; }
+  double wall_ns_per_event() const { return ns_each(seconds, events); }
+  double cpu_ns_per_event() const { return ns_each(cpu_seconds, events); }
 };
 
 // Reads everything and discards it: the ceiling for any client.
 Measured raw_reader(const StreamShape& shape, std::size_t read_size, std::size_t wake_at = 0) {
   FastSender sender(shape);
-  const double cpu = thread_cpu_seconds();
   const RawRead read = read_and_discard(sender.port(), read_size, wake_at);
-  return Measured{read.seconds, shape.events, read.bytes, thread_cpu_seconds() - cpu};
+  return Measured{read.seconds, shape.events, read.bytes, read.cpu_seconds};
 }
 
 // The feed reading the sender's stream, consumed by a consumer that only counts, pushed
 // each event as a view (async_consume).
 Measured client_push(const StreamShape& shape, std::size_t read_size = client::FeedOptions{}.read_size) {
-  FastSender sender(shape);
-  const double cpu = thread_cpu_seconds();
-  const double rate = client_consume_rate(sender.port(), shape, read_size);
-  return Measured{shape.events / rate, shape.events, 0, thread_cpu_seconds() - cpu};
+  const Consumed consumed = client_consume(shape, read_size);
+  return Measured{shape.events / consumed.events_per_s, shape.events, 0, consumed.cpu_seconds};
 }
 
 // Why the client's best round fell short of the ceiling's, from both rounds' CPU time: a

@@ -66,14 +66,13 @@ ClientFromServer client_from_mock_server(std::size_t events) {
   out.events_per_s = serve_volume(
       events, true,
       [&](const std::string& port) {
-        const double before = thread_cpu_seconds();
-        const double rate = client_consume_rate(port, {events, 100, 0});
-        client_cpu = thread_cpu_seconds() - before;
-        return rate;
+        const Consumed consumed = client_consume(port, {events, 100, 0});
+        client_cpu = consumed.cpu_seconds;
+        return consumed.events_per_s;
       },
       &server_cpu);
-  out.server_ns = server_cpu / static_cast<double>(events) * 1e9;
-  out.client_ns = client_cpu / static_cast<double>(events) * 1e9;
+  out.server_ns = ns_each(server_cpu, events);
+  out.client_ns = ns_each(client_cpu, events);
   return out;
 }
 
@@ -88,7 +87,7 @@ RawSent raw_sender_rate(std::size_t events) {
   RawSent out;
   out.bytes_per_s = read_all(sender.port());
   sender.join();
-  out.cpu_ns = sender.writer_cpu_seconds() / static_cast<double>(events) * 1e9;
+  out.cpu_ns = ns_each(sender.writer_cpu_seconds(), events);
   return out;
 }
 
@@ -107,7 +106,7 @@ int main(int argc, char** argv) {
     const RawSent r = raw_sender_rate(events);
     if (r.bytes_per_s > raw.bytes_per_s) raw = r;
     coalesced = std::max(coalesced, mock_server_rate(events, true));
-    client = std::max(client, client_consume_rate({events, 100, 0}));
+    client = std::max(client, client_consume({events, 100, 0}).events_per_s);
     const ClientFromServer m = client_from_mock_server(events);
     if (m.events_per_s > from_mock.events_per_s) from_mock = m;
     if (round == 0) one_per_frame = mock_server_rate(std::min<std::size_t>(events, 100'000), false);

@@ -15,9 +15,9 @@ void Report::print() const {
   fmt::print("  {:<40} {:>16} {:<14} {}\n", "figure", "value", "unit", "target");
   for (const auto& f : figures_) {
     const std::string target =
-        f.target ? fmt::format(">= {:.2f} {}", *f.target, f.value >= *f.target ? "met" : "NOT MET") : "";
+        f.target ? fmt::format(">= {:.2f} {}", *f.target, f.met() ? "met" : "NOT MET") : "";
     fmt::print("  {:<40} {:>16.3f} {:<14} {}\n", f.name, f.value, f.unit, target);
-    if (f.target && f.value < *f.target && !f.why_not.empty()) fmt::print("    why: {}\n", f.why_not);
+    if (!f.met() && !f.why_not.empty()) fmt::print("    why: {}\n", f.why_not);
   }
 }
 
@@ -25,7 +25,7 @@ void Report::append_json(const std::string& path) const {
   std::string lines;
   for (const auto& f : figures_) {
     lines += fmt::format(R"({{"benchmark":"{}","figure":"{}","value":{},"unit":"{}")", benchmark_, f.name, f.value, f.unit);
-    if (f.target) lines += fmt::format(R"(,"target":{},"met":{})", *f.target, f.value >= *f.target);
+    if (f.target) lines += fmt::format(R"(,"target":{},"met":{})", *f.target, f.met());
     lines += fmt::format(R"(,"date":"{}","machine":"{}"}})", today(), machine_description());
     lines += "\n";
   }

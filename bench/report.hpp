@@ -20,6 +20,8 @@ struct Figure {
   double value = 0;
   std::optional<double> target;  // ratios: the value it must reach
   std::string why_not;           // printed under the figure when its target is not met
+
+  bool met() const { return !target || value >= *target; }
 };
 
 class Report {

@@ -87,6 +87,7 @@ RawRead read_and_discard(const std::string& port, std::size_t read_size, std::si
   protocol::encode_tap_connect(connect, {});
   RawRead read;
   // Timed from the connect, as a client is: the sender starts once the TAP_CONNECT is in.
+  const double cpu = thread_cpu_seconds();
   const auto start = std::chrono::steady_clock::now();
   socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))});
   socket.set_option(asio::ip::tcp::no_delay(true));  // as the feed sets it
@@ -107,6 +108,7 @@ RawRead read_and_discard(const std::string& port, std::size_t read_size, std::si
   socket.async_read_some(asio::buffer(buffer), on_read);
   io.run();
   read.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  read.cpu_seconds = thread_cpu_seconds() - cpu;
   return read;
 }
 
@@ -132,24 +134,26 @@ std::string flag_value(int argc, char** argv, std::string_view flag) {
   return {};
 }
 
-double client_consume_rate(const StreamShape& shape, std::size_t read_size) {
+Consumed client_consume(const StreamShape& shape, std::size_t read_size) {
   FastSender sender(shape);
-  return client_consume_rate(sender.port(), shape, read_size);
+  return client_consume(sender.port(), shape, read_size);
 }
 
-double client_consume_rate(const std::string& port, const StreamShape& shape, std::size_t read_size) {
+Consumed client_consume(const std::string& port, const StreamShape& shape, std::size_t read_size) {
   asio::io_context io;
   client::FeedOptions options;
   options.read_size = read_size;
   options.args.support_ack = shape.ack_every != 0;
   std::size_t seen = 0;
+  const double cpu = thread_cpu_seconds();
   const auto start = std::chrono::steady_clock::now();
   client::TapFeed feed = client::connect_feed(io.get_executor(), "127.0.0.1", port, options);
   feed.async_consume([&](const protocol::TapEventView&) { ++seen; }, [&](const client::FeedEnd& end) {
     if (seen != shape.events) fmt::print(stderr, "the feed delivered {} of {} events: {}\n", seen, shape.events, end);
   });
   io.run();
-  return seen / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return Consumed{static_cast<double>(seen) / seconds, thread_cpu_seconds() - cpu};
 }
 
 }  // namespace tapharness::bench

@@ -15,6 +15,8 @@ namespace tapharness::bench {
 
 // CPU time the calling thread has used, in seconds (user and system).
 double thread_cpu_seconds();
+// `seconds` spread over `count` things, in nanoseconds each.
+inline double ns_each(double seconds, std::size_t count) { return seconds / static_cast<double>(count) * 1e9; }
 
 struct StreamShape {
   std::size_t events = 1'000'000;
@@ -52,11 +54,12 @@ class FastSender {
 struct RawRead {
   std::size_t bytes = 0;
   double seconds = 0;
+  double cpu_seconds = 0;  // the reading thread's meanwhile (user and system)
 };
 
 // Connects to 127.0.0.1:`port`, sends a default TAP_CONNECT (a mock server waits for one; a
 // FastSender waits for it), then reads until EOF, `read_size` bytes at most per read,
-// discarding; timed from the connect, as client_consume_rate times a client. With `wake_at`,
+// discarding; timed from the connect, as client_consume times a client. With `wake_at`,
 // the kernel wakes the reader only once that many bytes are ready (SO_RCVLOWAT), or at the
 // end: a reader that does no work otherwise wakes for every few segments, and those
 // wake-ups, on both sides, made it slower than the client it was to bound.
@@ -79,11 +82,16 @@ StreamArgs parse_stream_args(int argc, char** argv);
 // The value after `flag` on the command line ("" when it is not there).
 std::string flag_value(int argc, char** argv, std::string_view flag);
 
-// Events per second the feed delivers to a push-style consumer that only counts, reading
-// what a FastSender sends.
-double client_consume_rate(const StreamShape& shape, std::size_t read_size = client::FeedOptions{}.read_size);
+// What the feed did for a push-style consumer that only counts: the events per second it
+// delivered, and the CPU time the consuming thread spent meanwhile (user and system).
+struct Consumed {
+  double events_per_s = 0;
+  double cpu_seconds = 0;
+};
+// Reading what a FastSender sends (built before the clock and the CPU count start).
+Consumed client_consume(const StreamShape& shape, std::size_t read_size = client::FeedOptions{}.read_size);
 // The same reading `shape.events` events from a server already listening on `port`.
-double client_consume_rate(const std::string& port, const StreamShape& shape,
-                           std::size_t read_size = client::FeedOptions{}.read_size);
+Consumed client_consume(const std::string& port, const StreamShape& shape,
+                        std::size_t read_size = client::FeedOptions{}.read_size);
 
 }  // namespace tapharness::bench

@@ -37,15 +37,13 @@ Rate tail_rate(const std::string& tail, const StreamShape& shape, const Ran& sta
   const Ran ran = tail_run(tail, shape);
   const double events = static_cast<double>(shape.events);
   return {events / std::max(ran.seconds - startup.seconds, 1e-6),
-          std::max(ran.cpu_seconds - startup.cpu_seconds, 0.0) / events * 1e9};
+          ns_each(std::max(ran.cpu_seconds - startup.cpu_seconds, 0.0), shape.events)};
 }
 
 // The library's push consumer on the same stream, and its thread's CPU per event.
 Rate library_rate(const StreamShape& shape) {
-  FastSender sender(shape);
-  const double cpu = thread_cpu_seconds();
-  const double rate = client_consume_rate(sender.port(), shape);
-  return {rate, (thread_cpu_seconds() - cpu) / static_cast<double>(shape.events) * 1e9};
+  const Consumed consumed = client_consume(shape);
+  return {consumed.events_per_s, ns_each(consumed.cpu_seconds, shape.events)};
 }
 
 }  // namespace

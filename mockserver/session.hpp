@@ -435,7 +435,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // Records the ACKs a correct client owes for `written`, the bytes of a send as they go on
   // the wire (`cut`: a fault wrote fewer than its frame).
-  // `plain`: a whole ep-engine-shaped frame that asks for no ACK (only counted).
   void owe(protocol::ByteView written, bool cut, const SourceLocation& where) {
     const bool was_reading = model_.reading();
     for (const protocol::AckRequest& ack : model_.written(written, cut)) {
