@@ -215,7 +215,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       judged = true;
       // The frames a client owes nothing for, rendered back to back until the write is full.
       if (model_.at_frame_boundary()) {
-        protocol::Bytes& coalesced = writer_.coalesced();
+        auto& coalesced = writer_.coalesced();
         const std::size_t before = coalesced.size();
         bool sequence = false;
         const std::uint64_t run =
@@ -454,10 +454,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void gather_frame(const scenario::Send& send, const SourceLocation& where, std::optional<std::uint64_t> index) {
-    protocol::Bytes& coalesced = writer_.coalesced();
-    const std::size_t start = coalesced.size();
-    const scenario::FrameInfo& info = renderer_.render(send.frame(), index.value_or(0), next_opaque_, coalesced);
+    // Rendered apart and then gathered: the renderer's encoders write protocol::Bytes.
+    gathered_frame_.clear();
+    const scenario::FrameInfo& info = renderer_.render(send.frame(), index.value_or(0), next_opaque_, gathered_frame_);
     if (info.uses_sequence) ++next_opaque_;
+    auto& coalesced = writer_.coalesced();
+    const std::size_t start = coalesced.size();
+    coalesced.insert(coalesced.end(), gathered_frame_.begin(), gathered_frame_.end());
     const std::size_t size = coalesced.size() - start;
     // A volume repeat's frames: ep-engine-shaped, small, asking nothing: nothing to decode.
     const bool plain = !info.wants_ack && size <= kPlainFrameMax && info.ep_engine_shaped;
@@ -478,7 +481,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     boost::system::error_code ec;
     // A trace says how the gathered frames went out: one write (its bytes, for a capture).
     protocol::Bytes traced;
-    if (options_.trace) traced = writer_.coalesced();
+    if (options_.trace) traced.assign(writer_.coalesced().begin(), writer_.coalesced().end());
     const auto flushed = co_await writer_.flush(ec, this->shared_from_this());
     report_.bytes_sent += flushed.written;
     report_.frames_sent += flushed.frames;
@@ -1040,6 +1043,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   scenario::ScenarioRandom random_;
   scenario::FrameRenderer renderer_;
   protocol::Bytes frame_;  // the frame being sent (faults apply to it)
+  protocol::Bytes gathered_frame_;  // a coalesced frame rendered in full, before it joins the write
   Inbox inbox_;
   FrameWriter<Stream> writer_;
   AckBook book_;

@@ -10,14 +10,39 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tapharness::protocol {
 
 // An owned, growable byte buffer. Encoders append to one supplied by the caller.
 using Bytes = std::vector<std::uint8_t>;
+
+// An allocator that leaves new bytes as they are when a buffer grows (resize), instead of
+// zeroing them: for a buffer that is written in full right after it grows, where the zeroing
+// cost as much as the writing (the mock server's coalesced frames).
+template <class T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <class U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* at) noexcept {
+    ::new (static_cast<void*>(at)) U;  // default-initialised: for bytes, left as they are
+  }
+  template <class U, class... Args>
+  void construct(U* at, Args&&... args) {
+    ::new (static_cast<void*>(at)) U(std::forward<Args>(args)...);
+  }
+};
+using UninitializedBytes = std::vector<std::uint8_t, UninitializedAllocator<std::uint8_t>>;
 
 // A non-owning view of bytes; decoded frames hold views into the caller's buffer.
 using ByteView = std::span<const std::uint8_t>;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 #include "protocol/frame.hpp"
 #include "protocol/tap_message.hpp"
@@ -220,6 +221,13 @@ bool increment_decimal(std::array<char, 20>& text, std::size_t digits) {
   return false;  // all nines: the digits are now wrong, and the caller renders them afresh
 }
 
+// The largest number with `digits` decimal digits.
+std::uint64_t last_with_digits(std::size_t digits) {
+  std::uint64_t last = 9;
+  for (std::size_t d = 1; d < digits && last < std::numeric_limits<std::uint64_t>::max() / 10; ++d) last = last * 10 + 9;
+  return digits >= 20 ? std::numeric_limits<std::uint64_t>::max() : last;
+}
+
 // `value` in the `width` bytes (1, 2, 4 or 8) of a header or extras field, big-endian.
 void store_be(std::uint8_t* at, std::uint64_t value, std::uint8_t width) {
   switch (width) {
@@ -316,10 +324,9 @@ FrameRenderer::Template* FrameRenderer::find_template(const FrameSpec& spec, std
   return t;
 }
 
-void FrameRenderer::stamp(Template& t, std::uint64_t index, std::uint32_t next_opaque, Bytes& out) {
-  const std::size_t start = out.size();
-  out.insert(out.end(), t.bytes.begin(), t.bytes.end());
-  std::uint8_t* frame = out.data() + start;
+void FrameRenderer::stamp(Template& t, std::uint64_t index, std::uint32_t next_opaque, std::uint8_t* frame) {
+  // A random value ends the frame and is written over whole: the template's copy of it is not copied.
+  std::memcpy(frame, t.bytes.data(), t.bytes.size() - t.random_length);
   for (const auto& n : t.numbers) store_be(frame + n.at, n.value->render(index), n.width);
   for (std::uint32_t at : t.key_digits) std::memcpy(frame + at, t.text.data(), t.digits);
   if (t.info.uses_sequence) protocol::store_be32(frame + protocol::header_offset::opaque, next_opaque);
@@ -333,7 +340,9 @@ const FrameInfo* FrameRenderer::render_from_template(const FrameSpec& spec, std:
                                                      std::uint32_t next_opaque, Bytes& out) {
   Template* t = find_template(spec, index);
   if (!t) return nullptr;
-  stamp(*t, index, next_opaque, out);
+  const std::size_t start = out.size();
+  out.resize(start + t->bytes.size());
+  stamp(*t, index, next_opaque, out.data() + start);
   info_ = t->info;
   if (info_.uses_sequence) {
     info_.opaque = next_opaque;
@@ -343,30 +352,37 @@ const FrameInfo* FrameRenderer::render_from_template(const FrameSpec& spec, std:
   return &info_;
 }
 
-std::uint64_t FrameRenderer::render_run(const FrameSpec& spec, std::uint64_t index, std::uint64_t count,
-                                        std::uint32_t next_opaque, Bytes& out, std::size_t limit,
-                                        std::size_t max_frame, std::vector<std::size_t>& ends, bool& uses_sequence) {
-  if (count == 0 || out.size() >= limit) return 0;
+FrameRenderer::Run FrameRenderer::plan_run(const FrameSpec& spec, std::uint64_t index, std::uint64_t count,
+                                           std::size_t held, std::size_t limit, std::size_t max_frame) {
+  if (count == 0 || held >= limit) return {};
   Template* t = find_template(spec, index);
   if (!t || t->info.wants_ack || t->bytes.size() > max_frame) {
     if (t) last_ = nullptr;  // not rendered: its digits are not this index's
-    return 0;
+    return {};
   }
-  uses_sequence = t->info.uses_sequence;
-  // One template for the whole run: the next index's digits are the last ones incremented.
-  std::uint64_t done = 0;
-  while (true) {
-    stamp(*t, index + done, next_opaque + (uses_sequence ? static_cast<std::uint32_t>(done) : 0), out);
-    ends.push_back(out.size());
-    ++done;
-    if (done == count || out.size() >= limit) break;
-    if (!increment_decimal(t->text, t->digits)) {  // one more digit: another template's frame
-      last_ = nullptr;
-      break;
-    }
-    t->last_index = index + done;
+  // One template for the whole run, the buffer grown once: as many frames as reach `limit`,
+  // and no further than the last index with as many digits (the next is another template's).
+  const std::size_t size = t->bytes.size();
+  const std::uint64_t fit = (limit - held + size - 1) / size;
+  const std::uint64_t same_digits = last_with_digits(t->digits) - index + 1;
+  return {t, std::min({count, fit, same_digits}), size};
+}
+
+bool FrameRenderer::stamp_run(const Run& run, std::uint64_t index, std::uint32_t next_opaque, std::uint8_t* buffer,
+                              std::size_t start, std::vector<std::size_t>& ends) {
+  Template& t = *run.t;
+  const bool sequence = t.info.uses_sequence;
+  ends.reserve(ends.size() + run.frames);
+  std::size_t at = start;
+  for (std::uint64_t done = 0;; ++done) {
+    stamp(t, index + done, next_opaque + (sequence ? static_cast<std::uint32_t>(done) : 0), buffer + at);
+    at += run.frame_size;
+    ends.push_back(at);
+    if (done + 1 == run.frames) break;
+    increment_decimal(t.text, t.digits);  // never carries out: the run ends at the last index with these digits
   }
-  return done;
+  t.last_index = index + run.frames - 1;
+  return sequence;
 }
 
 const FrameInfo& FrameRenderer::render(const FrameSpec& spec, std::uint64_t index, std::uint32_t next_opaque,

@@ -87,9 +87,18 @@ class FrameRenderer {
   // bytes, so the caller need only count them. Returns how many; 0 when the next frame has
   // no template yet or is not such a frame (render() it). Frames that take the producer
   // sequence take next_opaque, next_opaque+1, ...; `uses_sequence` says whether they did.
+  // `Buffer`: protocol::Bytes, or a buffer that grows without zeroing (the run writes all it grows by).
+  template <class Buffer>
   std::uint64_t render_run(const FrameSpec& spec, std::uint64_t index, std::uint64_t count, std::uint32_t next_opaque,
-                           protocol::Bytes& out, std::size_t limit, std::size_t max_frame, std::vector<std::size_t>& ends,
-                           bool& uses_sequence);
+                           Buffer& out, std::size_t limit, std::size_t max_frame, std::vector<std::size_t>& ends,
+                           bool& uses_sequence) {
+    const Run run = plan_run(spec, index, count, out.size(), limit, max_frame);
+    if (run.frames == 0) return 0;
+    const std::size_t start = out.size();
+    out.resize(start + run.frames * run.frame_size);
+    uses_sequence = stamp_run(run, index, next_opaque, out.data(), start, ends);
+    return run.frames;
+  }
 
   // Whether `spec` renders as ep-engine shapes the frame: a mutation or deletion with its
   // own engine-specific bytes, no lie and no random key (what a template can hold).
@@ -126,7 +135,21 @@ class FrameRenderer {
   // The template for `spec` at `index` (the one used last when index follows its index), or
   // nullptr; then the frame from it.
   Template* find_template(const FrameSpec& spec, std::uint64_t index);
-  void stamp(Template& t, std::uint64_t index, std::uint32_t next_opaque, protocol::Bytes& out);
+  // A run render_run() can write: the template, how many frames, each this many bytes.
+  struct Run {
+    Template* t = nullptr;
+    std::uint64_t frames = 0;
+    std::size_t frame_size = 0;
+  };
+  // The run for `spec` from `index`, into a buffer holding `held` bytes; frames = 0 if none.
+  Run plan_run(const FrameSpec& spec, std::uint64_t index, std::uint64_t count, std::size_t held, std::size_t limit,
+               std::size_t max_frame);
+  // The run's frames written at `buffer + start`, each one's end offset appended to `ends`;
+  // whether they took the producer sequence.
+  bool stamp_run(const Run& run, std::uint64_t index, std::uint32_t next_opaque, std::uint8_t* buffer,
+                 std::size_t start, std::vector<std::size_t>& ends);
+  // The frame for `index` written to `frame` (t.bytes.size() bytes of room).
+  void stamp(Template& t, std::uint64_t index, std::uint32_t next_opaque, std::uint8_t* frame);
   void compile(const FrameSpec& spec, std::uint64_t index, const protocol::Bytes& frame, Template& t);
 
   ScenarioRandom& random_;
