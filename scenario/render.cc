@@ -118,22 +118,14 @@ void ScenarioRandom::fill_text(char* out, std::size_t length) {
   if (pool_.empty()) {
     pool_.resize(kPool + kMaxWindow);
     draw_letters(pool_.data(), pool_.size());
+    offsets_.seed(next());
   }
   std::memcpy(out, pool_.data() + next_window(), length);
 }
 
 std::size_t ScenarioRandom::next_window() {
-  static_assert(kPool == 1 << 16, "a window's offset is 16 bits of a draw");
-  // A draw per value cost more than copying the value (mt19937_64 regenerates its state
-  // every 312 draws).
-  if (windows_left_ == 0) {
-    windows_ = next();
-    windows_left_ = 4;
-  }
-  const auto at = static_cast<std::size_t>(windows_ & 0xffff);
-  windows_ >>= 16;
-  --windows_left_;
-  return at;
+  static_assert(kPool == 1 << 16, "a window's offset is the top 16 bits of a draw");
+  return static_cast<std::size_t>(offsets_() >> 48);
 }
 
 void ScenarioRandom::draw_letters(char* out, std::size_t length) {

@@ -24,7 +24,8 @@
 namespace tapharness::scenario {
 
 // The scenario's deterministic generator: the same seed gives the same bytes on every
-// platform (mt19937_64's sequence is fixed by the standard; the mapping to bytes is ours).
+// platform (mt19937_64's and the offsets' LCG sequences are fixed by the standard; the
+// mapping to bytes is ours).
 class ScenarioRandom {
  public:
   explicit ScenarioRandom(std::uint64_t seed) : engine_(seed) {}
@@ -35,9 +36,11 @@ class ScenarioRandom {
   void fill_text(char* out, std::size_t length);
 
   // Values up to kMaxWindow bytes are windows, at a drawn offset, of a pool of kPool drawn
-  // letters (drawn on first use): one generator call per four values (an offset is 16 bits
-  // of a draw), so a volume repeat's random values cost a copy each. Longer values are drawn
-  // letter by letter.
+  // letters (drawn on first use), so a volume repeat's random values cost a copy each. The
+  // offsets are the top 16 bits of a 64-bit LCG seeded from mt19937_64 when the pool is
+  // drawn: one multiply per value, where an mt19937_64 draw (regenerating its 312 words of
+  // state every 312 draws) cost more than copying the value. Longer values are drawn letter
+  // by letter.
   static constexpr std::size_t kPool = 64 * 1024;
   static constexpr std::size_t kMaxWindow = 4 * 1024;
 
@@ -47,8 +50,8 @@ class ScenarioRandom {
 
   std::mt19937_64 engine_;
   std::string pool_;  // kPool + kMaxWindow letters once a short value was asked for
-  std::uint64_t windows_ = 0;      // the offsets left of the last draw for windows, low first
-  std::uint8_t windows_left_ = 0;  // how many
+  // Knuth's MMIX constants (modulus 2^64); its high bits are the well-mixed ones.
+  std::linear_congruential_engine<std::uint64_t, 6364136223846793005ULL, 1442695040888963407ULL, 0> offsets_;
 };
 
 // A BytesValue rendered for repeat index `index`.
