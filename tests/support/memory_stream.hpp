@@ -7,10 +7,12 @@
 //   auto [client, server] = make_memory_pipe(io.get_executor());
 //   server.fail_operation(3, asio::error::connection_reset);   // 4th read or write fails
 //   client.set_max_read(1);                                    // one byte per read
+//   server.set_send_buffer(256 * 1024);                        // writes wait while 256 KiB are unread
 //
 // Both ends must be used from one thread at a time (run the io_context on one thread).
 // Pending operations keep their end alive, so a stream may be moved at any time.
-// Writes complete at once (the pipe buffers without bound); reads wait for data.
+// Writes complete at once (the pipe buffers without bound, unless set_send_buffer bounds it:
+// then a write takes what fits and waits, as a socket's does); reads wait for data.
 #pragma once
 
 #include <cstddef>
@@ -33,6 +35,9 @@ struct PipeDirection {
   bool fin = false;                 // the writer shut down: EOF once drained
   boost::system::error_code reset;  // the writer reset: reads fail at once
   std::function<void()> wake_reader;
+  std::size_t capacity = static_cast<std::size_t>(-1);  // unread bytes the writer may leave
+  std::function<void()> wake_writer;                    // a write waiting for room
+  bool reader_gone = false;                             // the reading end closed or reset
   std::size_t total_written = 0;
   std::vector<std::size_t> write_sizes;  // every write, in order
 };
@@ -76,10 +81,7 @@ class MemoryStream {
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-        [end = end_](auto handler, const ConstBuffers& buffers) {
-          auto [ec, n] = end->write(buffers);
-          end->complete(std::move(handler), ec, n);
-        },
+        [end = end_](auto handler, const ConstBuffers& buffers) { end->start_write(buffers, std::move(handler)); },
         token, buffers);
   }
 
@@ -94,6 +96,8 @@ class MemoryStream {
     end_->open = false;
     shutdown_send();
     end_->abort_pending_read();
+    end_->abort_pending_write();
+    end_->reader_left();
   }
   void cancel() { end_->abort_pending_read(); }
   void cancel(boost::system::error_code& ec) {
@@ -117,6 +121,8 @@ class MemoryStream {
     End::wake(out);
     end_->open = false;
     end_->abort_pending_read();
+    end_->abort_pending_write();
+    end_->reader_left();
   }
 
   // The n-th I/O operation on this end (reads and writes counted together, from 0) fails.
@@ -124,6 +130,10 @@ class MemoryStream {
 
   // At most this many bytes per read (default: all that is available).
   void set_max_read(std::size_t n) { end_->max_read = n == 0 ? 1 : n; }
+  // At most `n` bytes written by this end wait unread, as a socket's send buffer holds them:
+  // a write takes what fits and waits while nothing does (so a writer's timeout can find a
+  // slow reader); it fails with broken_pipe if the reader leaves meanwhile.
+  void set_send_buffer(std::size_t n) { end_->outbound().capacity = n == 0 ? 1 : n; }
 
   std::size_t operations() const { return end_->operations; }
   // The size of every write the peer made, in order: how its bytes were cut.
@@ -161,24 +171,62 @@ class MemoryStream {
       asio::post(ex, [handler = std::move(handler), ec, n]() mutable { handler(ec, n); });
     }
 
-    template <class ConstBuffers>
-    std::pair<boost::system::error_code, std::size_t> write(const ConstBuffers& buffers) {
-      if (auto failure = injected_failure()) return {*failure, 0};
-      if (!open) return {asio::error::bad_descriptor, 0};
+    template <class ConstBuffers, class Handler>
+    void start_write(const ConstBuffers& buffers, Handler handler) {
+      if (auto failure = injected_failure()) return complete(std::move(handler), *failure, 0);
+      try_write(buffers, std::move(handler));
+    }
+
+    // Takes what fits of `buffers` and completes; parks the write while nothing fits.
+    template <class ConstBuffers, class Handler>
+    void try_write(const ConstBuffers& buffers, Handler handler) {
+      if (!open) return complete(std::move(handler), asio::error::bad_descriptor, 0);
       auto& out = outbound();
-      if (out.fin) return {asio::error::broken_pipe, 0};
+      if (out.fin) return complete(std::move(handler), asio::error::broken_pipe, 0);
+      const std::size_t room = out.capacity - std::min(out.capacity, out.bytes.size());
+      if (room == 0 && asio::buffer_size(buffers) > 0) {
+        if (out.reader_gone) return complete(std::move(handler), asio::error::broken_pipe, 0);
+        auto shared = std::make_shared<Handler>(std::move(handler));
+        auto self = this->shared_from_this();
+        auto work = std::make_shared<executor_type>(asio::prefer(executor, asio::execution::outstanding_work.tracked));
+        pending_write_abort = [self, shared, work] {
+          self->complete(std::move(*shared), asio::error::operation_aborted, 0);
+        };
+        out.wake_writer = [self, buffers, shared, work] {
+          self->pending_write_abort = nullptr;
+          self->try_write(buffers, std::move(*shared));
+        };
+        return;
+      }
       std::size_t n = 0;
-      for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
+      for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers) && n < room;
            ++it) {
         asio::const_buffer b(*it);
         const auto* p = static_cast<const std::uint8_t*>(b.data());
-        out.bytes.insert(out.bytes.end(), p, p + b.size());
-        n += b.size();
+        const std::size_t take = std::min(b.size(), room - n);
+        out.bytes.insert(out.bytes.end(), p, p + take);
+        n += take;
       }
       out.total_written += n;
       out.write_sizes.push_back(n);
       wake(out);
-      return {{}, n};
+      complete(std::move(handler), {}, n);
+    }
+
+    // A write waiting for room tries again (posted: the reader is mid-read).
+    void wake_writer(detail::PipeDirection& d) {
+      if (auto retry = std::exchange(d.wake_writer, nullptr)) asio::post(executor, std::move(retry));
+    }
+
+    void abort_pending_write() {
+      outbound().wake_writer = nullptr;
+      if (auto abort = std::exchange(pending_write_abort, nullptr)) abort();
+    }
+
+    // This end reads no more: a peer's write waiting for room fails rather than waits.
+    void reader_left() {
+      inbound().reader_gone = true;
+      wake_writer(inbound());
     }
 
     template <class MutableBuffers, class Handler>
@@ -205,6 +253,7 @@ class MemoryStream {
           n += take;
         }
         bytes_read += n;
+        wake_writer(in);
         return complete(std::move(handler), {}, n);
       }
       if (in.fin) return complete(std::move(handler), asio::error::eof, 0);
@@ -237,6 +286,7 @@ class MemoryStream {
     std::size_t bytes_read = 0;
     std::optional<std::pair<std::size_t, boost::system::error_code>> fail_at;
     std::function<void()> pending_abort;
+    std::function<void()> pending_write_abort;
   };
 
   std::shared_ptr<End> end_;
