@@ -213,11 +213,12 @@ bool increment_decimal(std::array<char, 20>& text, std::size_t digits) {
   return false;  // all nines: the digits are now wrong, and the caller renders them afresh
 }
 
-// The largest number with `digits` decimal digits.
+// The largest number with `digits` decimal digits (20 digits: every number above 10^19).
 std::uint64_t last_with_digits(std::size_t digits) {
-  std::uint64_t last = 9;
-  for (std::size_t d = 1; d < digits && last < std::numeric_limits<std::uint64_t>::max() / 10; ++d) last = last * 10 + 9;
-  return digits >= 20 ? std::numeric_limits<std::uint64_t>::max() : last;
+  if (digits >= 20) return std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t power = 1;
+  for (std::size_t d = 0; d < digits; ++d) power *= 10;
+  return power - 1;
 }
 
 // `value` in the `width` bytes (1, 2, 4 or 8) of a header or extras field, big-endian.

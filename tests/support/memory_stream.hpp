@@ -110,7 +110,7 @@ class MemoryStream {
   void shutdown_send() {
     auto& out = end_->outbound();
     out.fin = true;
-    End::wake(out);
+    End::wake(out.wake_reader);
   }
 
   // Abortive close (SO_LINGER 0): the peer's reads fail with connection_reset at once.
@@ -118,7 +118,7 @@ class MemoryStream {
     auto& out = end_->outbound();
     out.reset = asio::error::connection_reset;
     out.bytes.clear();
-    End::wake(out);
+    End::wake(out.wake_reader);
     end_->open = false;
     end_->abort_pending_read();
     end_->abort_pending_write();
@@ -155,8 +155,22 @@ class MemoryStream {
     detail::PipeDirection& inbound() const { return pipe->to[side]; }
     detail::PipeDirection& outbound() const { return pipe->to[1 - side]; }
 
-    static void wake(detail::PipeDirection& d) {
-      if (auto wake = std::exchange(d.wake_reader, nullptr)) wake();
+    // Runs the operation waiting in `slot`, if one is.
+    static void wake(std::function<void()>& slot) {
+      if (auto waiting = std::exchange(slot, nullptr)) waiting();
+    }
+
+    // Parks an operation until `wake_slot` runs (then `retry` gets its handler) or
+    // `abort_slot` does (then it ends with operation_aborted). A parked operation is
+    // outstanding work, as a pending socket operation is: the io_context does not run out of
+    // work while it waits.
+    template <class Handler, class Retry>
+    void park(Handler handler, std::function<void()>& wake_slot, std::function<void()>& abort_slot, Retry retry) {
+      auto shared = std::make_shared<Handler>(std::move(handler));
+      auto self = this->shared_from_this();
+      auto work = std::make_shared<executor_type>(asio::prefer(executor, asio::execution::outstanding_work.tracked));
+      abort_slot = [self, shared, work] { self->complete(std::move(*shared), asio::error::operation_aborted, 0); };
+      wake_slot = [shared, work, retry] { retry(std::move(*shared)); };
     }
 
     std::optional<boost::system::error_code> injected_failure() {
@@ -186,17 +200,16 @@ class MemoryStream {
       const std::size_t room = out.capacity - std::min(out.capacity, out.bytes.size());
       if (room == 0 && asio::buffer_size(buffers) > 0) {
         if (out.reader_gone) return complete(std::move(handler), asio::error::broken_pipe, 0);
-        auto shared = std::make_shared<Handler>(std::move(handler));
-        auto self = this->shared_from_this();
-        auto work = std::make_shared<executor_type>(asio::prefer(executor, asio::execution::outstanding_work.tracked));
-        pending_write_abort = [self, shared, work] {
-          self->complete(std::move(*shared), asio::error::operation_aborted, 0);
-        };
-        out.wake_writer = [self, buffers, shared, work] {
-          self->pending_write_abort = nullptr;
-          self->try_write(buffers, std::move(*shared));
-        };
-        return;
+        return park(std::move(handler), out.wake_writer, pending_write_abort,
+                    [self = this->shared_from_this(), buffers](Handler h) {
+                      self->pending_write_abort = nullptr;
+                      // Posted: the reader that made room is mid-read. Closed meanwhile, this
+                      // end aborts the write, as it aborts one still waiting.
+                      asio::post(self->executor, [self, buffers, h = std::move(h)]() mutable {
+                        if (!self->open) return self->complete(std::move(h), asio::error::operation_aborted, 0);
+                        self->try_write(buffers, std::move(h));
+                      });
+                    });
       }
       std::size_t n = 0;
       for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers) && n < room;
@@ -209,13 +222,8 @@ class MemoryStream {
       }
       out.total_written += n;
       out.write_sizes.push_back(n);
-      wake(out);
+      wake(out.wake_reader);
       complete(std::move(handler), {}, n);
-    }
-
-    // A write waiting for room tries again (posted: the reader is mid-read).
-    void wake_writer(detail::PipeDirection& d) {
-      if (auto retry = std::exchange(d.wake_writer, nullptr)) asio::post(executor, std::move(retry));
     }
 
     void abort_pending_write() {
@@ -226,7 +234,7 @@ class MemoryStream {
     // This end reads no more: a peer's write waiting for room fails rather than waits.
     void reader_left() {
       inbound().reader_gone = true;
-      wake_writer(inbound());
+      wake(inbound().wake_writer);
     }
 
     template <class MutableBuffers, class Handler>
@@ -253,23 +261,14 @@ class MemoryStream {
           n += take;
         }
         bytes_read += n;
-        wake_writer(in);
+        wake(in.wake_writer);
         return complete(std::move(handler), {}, n);
       }
       if (in.fin) return complete(std::move(handler), asio::error::eof, 0);
-      auto shared = std::make_shared<Handler>(std::move(handler));
-      auto self = this->shared_from_this();
-      // A parked read is outstanding work, as a pending socket read is: the io_context
-      // does not run out of work while it waits.
-      auto work = std::make_shared<executor_type>(
-          asio::prefer(executor, asio::execution::outstanding_work.tracked));
-      pending_abort = [self, shared, work] {
-        self->complete(std::move(*shared), asio::error::operation_aborted, 0);
-      };
-      in.wake_reader = [self, buffers, shared, work] {
+      park(std::move(handler), in.wake_reader, pending_abort, [self = this->shared_from_this(), buffers](Handler h) {
         self->pending_abort = nullptr;
-        self->try_read(buffers, std::move(*shared));
-      };
+        self->try_read(buffers, std::move(h));
+      });
     }
 
     void abort_pending_read() {
